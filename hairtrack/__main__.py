@@ -1,0 +1,5 @@
+"""``python -m hairtrack`` runs the command line."""
+
+from hairtrack.cli import main
+
+raise SystemExit(main())

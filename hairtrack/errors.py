@@ -1,0 +1,26 @@
+"""Errors that hairtrack reports to a user in one readable line."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class HairtrackError(Exception):
+    """Base class for errors shown to a user as one line, never a traceback."""
+
+
+class InputError(HairtrackError):
+    """An input file hairtrack cannot use.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file that was refused.
+    reason : str
+        Why, in words a user can act on (no trailing full stop).
+    """
+
+    def __init__(self, path: str | PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
