@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import logging
 import os
 import re
-import secrets
 import stat
 import warnings
 from collections.abc import Iterator
@@ -46,6 +46,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from hairtrack.errors import InputError
+from hairtrack.files import write_atomic
 
 try:  # HEIC/HEIF support is optional at run time: without it only HEIC files are refused.
     import pillow_heif
@@ -314,23 +315,9 @@ def save_png(path: str | PathLike[str], array: np.ndarray) -> None:
         raise ValueError(
             f"save_png needs an (H, W) or (H, W, 3) array with H, W > 0, got shape {arr.shape}"
         )
-    image = Image.fromarray(np.ascontiguousarray(arr))
-
-    target = os.fspath(path)
-    folder, base = os.path.split(os.path.abspath(target))
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 lets the umask set the final permissions, as a plain open would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format="PNG")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG")
+    write_atomic(path, buf.getvalue())
 
 
 # ---- opening ----------------------------------------------------------------------

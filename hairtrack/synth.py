@@ -42,7 +42,6 @@ import dataclasses
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,6 +50,8 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+
+from hairtrack.files import write_atomic
 
 __all__ = [
     "HAIR_COLOURS",
@@ -1199,18 +1200,6 @@ def render_global(
 # ---- writing -------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _encode(array: np.ndarray, fmt: str, quality: int | None = None) -> bytes:
     buf = io.BytesIO()
     im = Image.fromarray(array)
@@ -1248,22 +1237,22 @@ def write_phantom(
     truth_dir = path.parent / ".truth"
     jpeg = path.suffix.lower() in (".jpg", ".jpeg")
     q = phantom.truth.get("camera", {}).get("jpeg_quality") or 92
-    _atomic_write(path, _encode(phantom.image, "JPEG" if jpeg else "PNG", q))
+    write_atomic(path, _encode(phantom.image, "JPEG" if jpeg else "PNG", q))
     truth = dict(meta or {})
     truth.update(phantom.truth)
     truth["image"] = path.name
     truth["hair_mask"] = f"{path.stem}_hair.png"
-    _atomic_write(
+    write_atomic(
         truth_dir / truth["hair_mask"], _encode(phantom.hair_mask.astype(np.uint8) * 255, "PNG")
     )
     if phantom.region_mask is not None:
         truth["region_mask"] = f"{path.stem}_region.png"
-        _atomic_write(
+        write_atomic(
             truth_dir / truth["region_mask"],
             _encode(phantom.region_mask.astype(np.uint8) * 255, "PNG"),
         )
     text = json.dumps(truth, indent=1, sort_keys=True) + "\n"
-    _atomic_write(truth_dir / f"{path.stem}.json", text.encode())
+    write_atomic(truth_dir / f"{path.stem}.json", text.encode())
     return truth
 
 
