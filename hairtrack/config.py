@@ -47,6 +47,648 @@ class LoadParams:
 
 
 @dataclass(frozen=True)
+class GlobalParams:
+    """Parameters of global photos (crown, vertex, part line, hairline).
+
+    Used by :func:`hairtrack.region.scalp_region` and
+    :func:`hairtrack.segment.segment_global`.
+
+    Sizes in px are at the working size (long side ``working_side``); shares are of the
+    working image unless said otherwise. Colours are CIE Lab (L* 0-100, a*, b*); hue is
+    atan2(b*, a*) in degrees, chroma is hypot(a*, b*).
+
+    Attributes
+    ----------
+    working_side : int
+        Long side of the working image every step runs on, px.
+    texture_radius : int
+        Radius of the black-hat element that picks up strands, px.
+    texture_sigma : float
+        Smoothing of the black-hat response into a texture energy, px.
+    skin_hue_min, skin_hue_max : float
+        Hue range of the skin prior, degrees.
+    skin_prior_chroma : float
+        Least chroma of the skin prior.
+    skin_prior_texture : float
+        Largest texture energy of the skin prior.
+    skin_mahalanobis : float
+        Skin lies within this many standard deviations of the image's own skin colour.
+    skin_min_chroma : float
+        Least chroma of any skin pixel (greys are never skin).
+    background_band : float
+        Width of the border bands sampled for the background, share of the height.
+    background_corner : float
+        Width of each top corner sampled, share of the width.
+    background_side_height : float
+        Share of the height, from the top, of the side bands sampled.
+    background_clusters : int
+        Number of background colours (k-means).
+    background_distance : float
+        Largest Lab distance of background to a background colour.
+    background_skin_distance : float
+        The same for skin-coloured pixels (stricter: a skin-coloured wall is background
+        only where it matches the border closely).
+    background_texture : float
+        Largest texture energy of background.
+    head_opening : float
+        Radius of the opening that cuts the head from clutter, share of the long side.
+    texture_threshold : float
+        Texture energy above which a pixel is hair.
+    dark_ratio : float
+        Pixels darker than this share of the skin's L* are hair (when in a hair colour).
+    soft_width : float
+        Width (0-2) of the soft hair-score ramps around the texture and darkness
+        thresholds, in multiples of them; the score is 0.5, the hair mask's edge, on the
+        thresholds, 0 below ``1 - soft_width / 2`` and 1 above ``1 + soft_width / 2``
+        times them.
+    skin_lightness_quantile : float
+        The skin's L* is this quantile of L* over the head's skin-coloured pixels.
+    hair_grey_chroma : float
+        Chroma below which any colour can be hair (black, grey, white).
+    hair_hue_min, hair_hue_max : float
+        Hue range of coloured hair (brown, blond, red), degrees.
+    hair_max_chroma : float
+        Most chroma of coloured hair.
+    clothes_min_area : float
+        Least area of a clothes blob, share of the frame.
+    clothes_top : float
+        Clothes blobs start below this share of the height.
+    min_hair_component : float
+        Least area of a hair blob that shapes the hairline, share of the head.
+    max_hairline_slope : float
+        Steepest hairline (height difference over distance of its lowest left and right
+        points) the face rule accepts; photos are taken upright.
+    max_face_fraction : float
+        The face rule (skin below the hairline is face) is skipped when it would remove
+        more than this share of the head.
+    share_side : int
+        Long side (px) of the copy the per-pixel hair share is unmixed on (and the fringe
+        trimmed on); strands of 1-2 px must stay resolved there. Smaller photos are used
+        at their own size.
+    share_blur : float
+        Gaussian blur (px) of that copy against noise; unmixing is linear, so blur does
+        not bias the mean share.
+    share_axis_blur : float
+        Blur (px at 1024 px) before the skin-hair colour axis is found, so that zones,
+        not strand texture, set it.
+    share_end_quantile : float
+        Share of the region's pixels at each end of the colour axis taken as its ends;
+        the skin colour is the median of its end.
+    share_thin_radius : int
+        Radius (px) of the top-hat / black-hat that finds strands (thin structures).
+    share_thin_contrast : float
+        A strand's contrast must be at least this share of the end-to-end contrast.
+    share_min_evidence : float
+        Least share of strand pixels (on their background zones) for the strands to
+        count as resolved; below it the share cannot tell hair from skin and the
+        zone-level score (``texture_threshold``, ``dark_ratio``) is used instead.
+    share_vote_ratio : float
+        The end that forms strands is hair when its strand share is at least this many
+        times the other end's; otherwise the darker end is hair.
+    share_vote_sigma : float
+        Smoothing (px at 1024 px) that tells the zones strands lie on.
+    share_skin_refine : float
+        The skin colour is refined to the median of zones whose share (smoothed by
+        ``share_zone_sigma``) is below this: typical bare skin, not its extreme (0: off).
+    share_field_passes : int
+        Passes of local (lighting-following) skin and hair colours; 0 uses one skin and
+        one hair colour for the whole region, which on the phantoms is less biased
+        (lighting gradients average out in the mean share; local colours taken from pure
+        zones are biased by the choice of those zones).
+    share_field_sigma : float
+        Smoothing of the local colours, share of the long side.
+    share_zone_sigma : float
+        Smoothing (px at 1024 px) of the share before pure zones are chosen.
+    share_pure : float
+        Zones with a smoothed share below this (skin) or above one minus it (hair) are
+        pure.
+    share_smooth : float
+        Smoothing (px, working size) of the unclipped share before it is clipped to 0-1
+        (clipping noisy pixels one by one would bias the mean).
+    fringe_sigma : float
+        Window (share of the long side) in which background pixels are counted to find
+        the fringe of strands sticking out past the head's outline.
+    fringe_background : float
+        Region pixels whose window holds more than this share of background-coloured
+        pixels are fringe, not scalp, and are left out (1 turns trimming off).
+    """
+
+    working_side: int = 512
+    texture_radius: int = 4
+    texture_sigma: float = 4.0
+    skin_hue_min: float = 20.0
+    skin_hue_max: float = 80.0
+    skin_prior_chroma: float = 8.0
+    skin_prior_texture: float = 3.0
+    skin_mahalanobis: float = 3.0
+    skin_min_chroma: float = 5.0
+    background_band: float = 0.025
+    background_corner: float = 0.15
+    background_side_height: float = 0.6
+    background_clusters: int = 4
+    background_distance: float = 10.0
+    background_skin_distance: float = 4.0
+    background_texture: float = 1.0
+    head_opening: float = 0.02
+    texture_threshold: float = 2.5
+    dark_ratio: float = 0.6
+    soft_width: float = 1.0
+    skin_lightness_quantile: float = 0.5
+    hair_grey_chroma: float = 8.0
+    hair_hue_min: float = 10.0
+    hair_hue_max: float = 110.0
+    hair_max_chroma: float = 40.0
+    clothes_min_area: float = 0.01
+    clothes_top: float = 0.4
+    min_hair_component: float = 0.003
+    max_hairline_slope: float = 0.3
+    max_face_fraction: float = 0.5
+    share_side: int = 1024
+    share_blur: float = 0.7
+    share_axis_blur: float = 3.0
+    share_end_quantile: float = 0.02
+    share_thin_radius: int = 2
+    share_thin_contrast: float = 0.4
+    share_min_evidence: float = 2e-3
+    share_vote_ratio: float = 1.5
+    share_vote_sigma: float = 8.0
+    share_skin_refine: float = 0.1
+    share_field_passes: int = 0
+    share_field_sigma: float = 0.08
+    share_zone_sigma: float = 2.0
+    share_pure: float = 0.2
+    share_smooth: float = 1.0
+    fringe_sigma: float = 0.01
+    fringe_background: float = 0.15
+
+
+@dataclass(frozen=True)
+class MeasureParams:
+    """Parameters of :mod:`hairtrack.measure` and the ``auto`` view decision.
+
+    Attributes
+    ----------
+    thin_cutoff_um : float
+        Shafts thinner than this count as thin (vellus-like); 30 um is the usual
+        trichoscopy cut-off for vellus hair.
+    view_threshold : float
+        Layout score above which a photo is global (:func:`hairtrack.view.detect_view`).
+    view_probe_side : int
+        Longer side of the copy the view is decided on, px.
+    """
+
+    thin_cutoff_um: float = 30.0
+    view_threshold: float = 1.45
+    view_probe_side: int = 256
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Parameters of :mod:`hairtrack.align` (registration of a session onto its baseline).
+
+    Lengths marked *working px* are at the working scale (``max_work_pixels``); lengths
+    given as a fraction are of the longer side of the working image.
+
+    Attributes
+    ----------
+    max_work_pixels : int
+        Photos are reduced to at most this many pixels before matching.
+    suppress_hair : bool
+        Fill thin dark and light ridges (hair) before matching.
+    hair_kernel_closeup, hair_kernel_global : float
+        Structuring element of the hair filter (black-hat / top-hat), as a fraction of
+        the longer side: wider than the widest shaft in the view.
+    hair_min_contrast : float
+        A hair pixel is at least this much darker (or lighter) than the skin around it,
+        relative; each piece must reach twice that somewhere.
+    hair_min_elongation : float
+        Smallest length**2 / area of a piece called hair (pores and moles are kept).
+    hair_min_length : float
+        Shortest piece called hair, fraction of the longer side.
+    hair_use_colour : bool
+        Also look for hair by its colour: grey and white hair as a dark ridge in R - B,
+        blond hair as a light one ...
+    hair_colour_contrast : float
+        ... with this relative contrast.
+    flatten_sigma : float
+        Sigma of the illumination estimate (divided out), fraction of the longer side.
+    clahe_clip : float
+        CLAHE clip limit.
+    max_features : int
+        SIFT features per photo.
+    coarse_pixels : int
+        A second set of features is found on copies reduced to about this many pixels
+        (large, stable structure); 0 turns it off.
+    contrast_threshold : float
+        SIFT contrast threshold (low: skin texture is faint).
+    ratio : float
+        Lowe's ratio test.
+    cross_check : bool
+        Keep only mutual matches.
+    model : {'auto', 'homography', 'affine', 'similarity'}
+        ``auto`` chooses by evidence.
+    ransac_threshold_px : float
+        Inlier threshold, working px.
+    max_iters : int
+        Robust-fit iterations.
+    confidence : float
+        Robust-fit confidence.
+    model_f_threshold : float
+        A richer model must lower the squared residuals significantly for its extra
+        parameters (F statistic above this) ...
+    model_min_gain_px : float
+        ... and the RMS residual by at least this much, working px.
+    refine : bool
+        Second, guided round of matching around the first fit.
+    guided_radius_px : float
+        Search radius of the guided round, working px.
+    guided_ratio : float
+        Ratio test among the guided candidates.
+    guided_max_dist : float
+        Largest RootSIFT descriptor distance accepted in the guided round.
+    fallback_ratio : float
+        When the first fit fails (hair hides most skin), a rough similarity is sought
+        among matches passing this looser ratio test ...
+    fallback_threshold_px : float
+        ... with this inlier threshold (working px; it also bounds the perspective the
+        rough similarity may miss) ...
+    fallback_iters : int
+        ... and this many RANSAC iterations ...
+    fallback_min_inliers : int
+        ... and accepted as a start for guided matching with at least this many inliers.
+    fallback_rounds : int
+        Rounds of guided matching from that start, each around the last fit.
+    fallback_search_side : int
+        If that finds too little, a similarity is searched by brute force on copies this
+        many px long (phase correlation at each rotation and zoom) ...
+    fallback_max_rotation_deg, fallback_rotation_step : float
+        ... over +-this rotation, in these steps (degrees) ...
+    fallback_max_zoom : float
+        ... and this zoom range (+-share); guided matching starts from the best.
+    min_inliers : int
+        Fewest consistent matches accepted.
+    min_inlier_ratio : float
+        Smallest share of the tentative matches that must be consistent.
+    max_rmse_px : float
+        Largest inlier RMS residual accepted, working px.
+    min_overlap : float
+        Smallest share of the baseline frame the session photo must cover.
+    min_scale, max_scale : float
+        Plausible zoom between the photos.
+    max_perspective : float
+        Largest ratio of the zoom at any two corners.
+    ncc_blur_px : float
+        Blur before the correlation check, working px.
+    min_ncc_closeup, min_ncc_global : float
+        Smallest normalised cross-correlation of the fine texture of the prepared images
+        on the overlap (hair left out). Unrelated pairs give ~0.0; registered close-ups
+        0.5-0.95; global photos, where hair covers most of the head, can give as little
+        as ~0.15.
+    tile_grid : int
+        The overlap is checked in tile_grid x tile_grid tiles ...
+    tile_ncc : float
+        ... a tile correlates when its NCC reaches this ...
+    min_tile_share : float
+        ... and at least this share of the tiles must.
+    min_spread : float
+        Smallest convex-hull area of the inliers, share of the overlap.
+    max_corner_instability_closeup, max_corner_instability_global : float
+        Largest mean corner movement, working px, between fits to random halves of the
+        inliers (a fit that would extrapolate badly to the corners is refused). Global
+        photos find their matches in fewer places (clothes, ears, outline), so their
+        fits move more while staying right.
+    shift_min_valid : float
+        Tiles with at least this share of comparable (in frame, not hair) pixels ...
+    shift_search_px : int
+        ... have the shift left between the warped photos measured, by searching this
+        far (working px) for the best correlation of the fine texture ...
+    shift_min_response : float
+        ... a best correlation this high counts as a measurement ...
+    max_local_shift_px : float
+        ... and a measured shift over this (working px), whose correlation beats the
+        one at zero shift by ``shift_min_gain``, marks the tile as off ...
+    shift_min_gain : float
+        (see above) ...
+    max_off_share : float
+        ... of which at most this share of the measured tiles is tolerated (hair and
+        flat areas give the odd spurious peak) ...
+    min_measured_tiles : int
+        ... among at least this many measured tiles.
+    """
+
+    max_work_pixels: int = 1_000_000
+    suppress_hair: bool = True
+    hair_kernel_closeup: float = 0.05
+    hair_kernel_global: float = 0.012
+    hair_min_contrast: float = 0.12
+    hair_min_elongation: float = 4.0
+    hair_min_length: float = 0.01
+    hair_use_colour: bool = True
+    hair_colour_contrast: float = 0.3
+    flatten_sigma: float = 0.05
+    clahe_clip: float = 2.0
+    max_features: int = 4000
+    contrast_threshold: float = 0.01
+    coarse_pixels: int = 120_000
+    ratio: float = 0.8
+    cross_check: bool = True
+    model: str = "auto"
+    ransac_threshold_px: float = 2.5
+    max_iters: int = 5000
+    confidence: float = 0.9999
+    model_f_threshold: float = 10.0
+    model_min_gain_px: float = 0.02
+    refine: bool = True
+    guided_radius_px: float = 6.0
+    guided_ratio: float = 0.9
+    guided_max_dist: float = 0.9
+    fallback_ratio: float = 0.92
+    fallback_threshold_px: float = 12.0
+    fallback_iters: int = 20000
+    fallback_min_inliers: int = 8
+    fallback_rounds: int = 4
+    fallback_search_side: int = 160
+    fallback_max_rotation_deg: float = 30.0
+    fallback_rotation_step: float = 2.5
+    fallback_max_zoom: float = 0.15
+    min_inliers: int = 25
+    min_inlier_ratio: float = 0.15
+    max_rmse_px: float = 2.0
+    min_overlap: float = 0.3
+    min_scale: float = 0.5
+    max_scale: float = 2.0
+    max_perspective: float = 1.5
+    ncc_blur_px: float = 1.5
+    min_ncc_closeup: float = 0.3
+    min_ncc_global: float = 0.08
+    tile_grid: int = 6
+    tile_ncc: float = 0.2
+    min_tile_share: float = 0.2
+    min_spread: float = 0.15
+    max_corner_instability_closeup: float = 1.5
+    max_corner_instability_global: float = 2.5
+    shift_min_valid: float = 0.05
+    shift_search_px: int = 16
+    shift_min_response: float = 0.25
+    shift_min_gain: float = 0.15
+    max_local_shift_px: float = 2.5
+    max_off_share: float = 0.2
+    min_measured_tiles: int = 3
+
+
+@dataclass(frozen=True)
+class CloseupParams:
+    """Parameters of close-up photos: :func:`hairtrack.segment.segment_closeup`,
+    :func:`hairtrack.count.count_hairs` and :mod:`hairtrack.overlays`.
+
+    Sizes given "in widths" are multiples of the typical shaft width, which is measured
+    on each photo, so one set of values fits every magnification. Use
+    :meth:`segment_kwargs`, :meth:`count_kwargs`, :meth:`overlay_kwargs` and
+    :meth:`scale_bar_kwargs` to pass each function its share.
+
+    Attributes
+    ----------
+    mask_overlays : bool
+        Leave burned-in capture overlays (text, circles, scale bars, bands) out of the
+        analysed region.
+    channel : str
+        Grey image hair is found in: ``'luma'`` or ``'extreme'`` (max of R, G, B for dark
+        hair, min for light hair).
+    probe_side : int
+        Longer side of the small copy on which polarity and shaft width are measured, px.
+    probe_diameter_frac : float
+        Hairness disk on that copy, as a share of its longer side (at least 15 px).
+    probe_width_percentile : float
+        Typical shaft width = this percentile of the medial-axis widths of the strong
+        shafts on that copy.
+    target_width_px : float
+        Shaft width wanted at the working scale, px (photos are never enlarged).
+    closing_widths : float
+        Hairness (black-hat / top-hat) disk diameter, in shaft widths.
+    flatten_widths : float
+        Scale of the illumination flattening, in shaft widths.
+    hysteresis_low, hysteresis_high : float
+        Hysteresis thresholds as multiples of Otsu's threshold of the hairness.
+    min_contrast : float
+        Weakest relative contrast ever called hair (hairness of the flattened image).
+    edge_frac : float
+        Share of each shaft's own peak hairness at which its edge is drawn.
+    min_length_widths : float
+        Mask components shorter than this many widths are dropped (pores, debris).
+    min_elongation : float
+        Components rounder than this (major / minor axis) are dropped unless at least
+        ``max_blob_widths`` long.
+    max_blob_widths : float
+        Round components shorter than this many widths are dropped (pores, follicle
+        openings, debris); larger ones are tufts of short stubs and kept.
+    rel_peak : float
+        Components whose peak contrast is below this share of the strong shafts' are
+        dropped (faint sheaths, scale); 0 keeps all.
+    thin_detect : bool
+        Also look for thin (vellus) shafts with a ridge filter at about their own width.
+    thin_sigma_widths : float
+        Scale of that ridge filter, in typical shaft widths.
+    thin_snr : float
+        A thin shaft's ridge strength must reach this multiple of the bare skin's
+        (99th percentile) ...
+    thin_min_contrast : float
+        ... and at least this.
+    thin_min_length_widths : float
+        Thin components shorter than this many widths are dropped.
+    thin_min_elongation : float
+        Thin components less elongated (major / minor axis) than this are dropped.
+    thin_pad_widths : float
+        Ridges within this many widths of a shaft already found are left out.
+    count_min_length_widths : float
+        Strokes shorter than this many widths are not counted.
+    count_spur_widths : float
+        Free side branches shorter than this many widths are edge noise.
+    count_merge_angle_deg : float
+        Segments leaving a junction in opposite directions within this angle of a
+        straight line are one hair (a crossing).
+    count_fork_angle_deg : float
+        Two arms leaving a junction (no third arm) within this angle of each other are
+        two hairs from one opening (a V), not one bent hair; 0 joins them always.
+    count_fork_arm_widths : float
+        Both arms of such a fork must be at least this many widths long.
+    count_branch_widths : float
+        A free-ended arm branching off a stroke counts from this many widths on (at or
+        above ``count_min_length_widths``: like any other stroke).
+    count_split_wide : bool
+        Count a stroke much wider than one shaft as side-by-side hairs.
+    count_split_ratio : float
+        Width ratio (stroke / shaft) from which a stroke counts as two hairs.
+    count_split_measure : str
+        Stroke width for that ratio: ``'median'`` along the medial axis, or
+        ``'territory'`` (mean: nearest mask area over length).
+    count_max_per_stroke : int
+        Most hairs one stroke may count for.
+    count_single_quantile : float
+        A single shaft's width (for splitting wide strokes) is this length-weighted
+        quantile of the counted strokes' widths.
+    count_tuft_area : float
+        A mask component of at least this many squared widths counts at least one hair
+        (a short, wide tuft whose medial axis breaks into pieces too short to count).
+    count_area_split : bool
+        Raise each component's count to its area over a lone single hair's area
+        (clipped stubs: fused tufts and fans).
+    count_area_quantile : float
+        That single-hair area is this quantile of the lone single hairs' areas (high:
+        only clearly oversized components are split; see
+        :func:`hairtrack.count.count_hairs`).
+    count_border : str
+        Hairs cut off by the frame: ``'half'`` (each counts 1/2, unbiased density),
+        ``'exclude'`` or ``'include'``.
+    overlay_flat_std : float
+        Local standard deviation (grey levels, 5x5) at or below which a pixel is drawn.
+    overlay_min_chroma : float
+        Chroma distance from the local skin tone above which a pixel is annotation ink.
+    overlay_line_contrast : float
+        Contrast of a thin straight drawn line (scale bar), grey levels.
+    overlay_line_min_frac : float
+        Shortest drawn straight line masked, as a share of the longer image side.
+    overlay_pad_px : int
+        Margin grown around each overlay, px (at the overlay search size).
+    overlay_strip_depth : float
+        Deepest header / footer strip looked for, as a share of the image height.
+    overlay_strip_min_frac : float
+        Shortest straight border of such a strip, as a share of the image width.
+    overlay_max_side : int
+        Overlays are searched at a reduced size with this longer side, px.
+    scale_bar_mm : float
+        Length the burned-in scale bar stands for, mm.
+    scale_bar_min_frac : float
+        Shortest scale bar arm read, as a share of the longer image side.
+    """
+
+    mask_overlays: bool = True
+    channel: str = "luma"
+    probe_side: int = 512
+    probe_diameter_frac: float = 0.06
+    probe_width_percentile: float = 55.0
+    target_width_px: float = 5.0
+    closing_widths: float = 4.0
+    flatten_widths: float = 15.0
+    hysteresis_low: float = 1.0
+    hysteresis_high: float = 1.4
+    min_contrast: float = 0.1
+    edge_frac: float = 0.6
+    min_length_widths: float = 2.0
+    min_elongation: float = 1.6
+    max_blob_widths: float = 4.0
+    rel_peak: float = 0.5
+    thin_detect: bool = True
+    thin_sigma_widths: float = 0.2
+    thin_snr: float = 3.0
+    thin_min_contrast: float = 0.02
+    thin_min_length_widths: float = 3.0
+    thin_min_elongation: float = 4.0
+    thin_pad_widths: float = 0.25
+    count_min_length_widths: float = 2.5
+    count_spur_widths: float = 1.5
+    count_merge_angle_deg: float = 35.0
+    count_fork_angle_deg: float = 60.0
+    count_fork_arm_widths: float = 2.5
+    count_branch_widths: float = 2.5
+    count_split_wide: bool = True
+    count_split_ratio: float = 2.2
+    count_split_measure: str = "median"
+    count_max_per_stroke: int = 4
+    count_single_quantile: float = 0.5
+    count_tuft_area: float = 6.0
+    count_area_split: bool = True
+    count_area_quantile: float = 0.9
+    count_border: str = "half"
+    overlay_flat_std: float = 0.3
+    overlay_min_chroma: float = 60.0
+    overlay_line_contrast: float = 20.0
+    overlay_line_min_frac: float = 0.06
+    overlay_pad_px: int = 2
+    overlay_strip_depth: float = 0.08
+    overlay_strip_min_frac: float = 0.2
+    overlay_max_side: int = 1400
+    scale_bar_mm: float = 1.0
+    scale_bar_min_frac: float = 0.05
+
+    def _pick(self, keep) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if keep(f.name)}
+
+    def overlay_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`hairtrack.overlays.capture_overlay_mask`."""
+        return self._pick(lambda n: n.startswith("overlay_"))
+
+    def segment_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`hairtrack.segment.segment_closeup` (overlays too)."""
+        return self._pick(lambda n: not n.startswith(("count_", "scale_bar_")))
+
+    def count_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`hairtrack.count.count_hairs`."""
+        return self._pick(lambda n: n.startswith("count_"))
+
+    def scale_bar_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`hairtrack.overlays.read_scale_bar`."""
+        return {
+            "scale_bar_mm": self.scale_bar_mm,
+            "scale_bar_min_frac": self.scale_bar_min_frac,
+            "overlay_line_contrast": self.overlay_line_contrast,
+            "overlay_max_side": self.overlay_max_side,
+        }
+
+
+@dataclass(frozen=True)
+class CompareParams:
+    """Parameters of :mod:`hairtrack.compare`.
+
+    The minimal detectable changes and re-shoot spreads are calibrated on phantom
+    re-shoots of the same scalp (new angle, light, white balance, blur, noise, JPEG and
+    re-combed hair) by ``benchmarks/pairs.py --calibrate``, which prints the values to
+    put here.
+
+    Attributes
+    ----------
+    mdc_pct_closeup, mdc_pct_global : float
+        Minimal detectable change of coverage, % of the baseline coverage: the 95th
+        percentile of |change| over re-shoots of an unchanged scalp.
+    reshoot_sd_pct_closeup, reshoot_sd_pct_global : float
+        Standard deviation of the change over re-shoots of an unchanged scalp, %: added
+        (in quadrature) to the block-bootstrap error so that the interval covers what
+        re-photographing does, not only the scalp's patchiness.
+    unpaired_sd_pct : float
+        Extra spread, %, of a comparison of photos that could not be registered (different
+        patches of scalp).
+    blocks : int
+        About how many spatial blocks the common region is cut into for the bootstrap.
+    bootstrap : int
+        Bootstrap resamples.
+    min_common_share : float
+        A paired figure needs at least this share of the baseline region in common.
+    seed : int
+        Seed of the bootstrap, so that the same pair gives the same interval.
+    match_photometry : bool
+        Relight AFTER to BEFORE (exposure, white balance, gamma, lighting gradient) on the
+        skin both show, once registered, before reading its hair
+        (:func:`hairtrack.compare.match_photometry`).
+    photometry_side : int
+        Longer side of the copies the relighting is fitted on, px.
+    photometry_trim : float
+        Share of worst-fitting pixels (moved hair, highlights) left out of the refit.
+    """
+
+    mdc_pct_closeup: float = 6.0
+    mdc_pct_global: float = 4.0
+    reshoot_sd_pct_closeup: float = 3.0
+    reshoot_sd_pct_global: float = 2.0
+    unpaired_sd_pct: float = 15.0
+    blocks: int = 64
+    bootstrap: int = 1000
+    min_common_share: float = 0.2
+    seed: int = 0
+    match_photometry: bool = True
+    photometry_side: int = 256
+    photometry_trim: float = 0.25
+
+
+@dataclass(frozen=True)
 class Params:
     """All of hairtrack's parameters, grouped by stage.
 
@@ -55,6 +697,11 @@ class Params:
     """
 
     load: LoadParams = field(default_factory=LoadParams)
+    align: AlignParams = field(default_factory=AlignParams)
+    measure: MeasureParams = field(default_factory=MeasureParams)
+    compare: CompareParams = field(default_factory=CompareParams)
+    global_view: GlobalParams = field(default_factory=GlobalParams)
+    closeup: CloseupParams = field(default_factory=CloseupParams)
 
     def replace(self, **stages: dict[str, Any]) -> Params:
         """Return a copy with some values of some stages changed.

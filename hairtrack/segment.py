@@ -5,7 +5,958 @@ Pure functions on arrays: an RGB image (and a region mask) in, a boolean hair ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass as _dataclass
+
 # ---- close-up photos (trichoscope / dermoscope) -------------------------------------
+# Dark hair on light skin is the usual case, light (grey, blond, white) hair on dark skin
+# the other: every step works on a "hairness" image in which hair is bright, whichever
+# polarity the photo has. Sizes are relative to the typical shaft width, which is measured
+# on a small probe copy first; the photo is then analysed at a working scale where shafts
+# are about ``target_width_px`` wide (fast, and the same parameters fit every device).
+import cv2 as _cv2
+import numpy as _np
+
+from hairtrack.normalise import flatten_illumination as _flatten
+from hairtrack.normalise import luminance as _luminance
+from hairtrack.overlays import capture_overlay_mask as _capture_overlay_mask
+
+
+@_dataclass(frozen=True)
+class CloseupSegmentation:
+    """Hair mask of a close-up photo and what was learnt on the way.
+
+    Attributes
+    ----------
+    mask : (M, N) bool ndarray
+        Hair pixels at the input's size, inside ``region`` only.
+    polarity : {'dark', 'light'}
+        Hair darker ('dark') or lighter ('light') than the skin.
+    region : (M, N) bool ndarray
+        Pixels analysed: the given region minus burned-in capture overlays.
+    shaft_width_px : float
+        Typical (median) shaft width in input pixels, over the shafts of the main
+        detector (thin shafts found by the ridge filter left out); NaN when no hair was
+        found.
+    work_scale : float
+        Size of the working copy over the input size (<= 1).
+    work_mask : (m, n) bool ndarray
+        Hair mask at the working scale (what :func:`hairtrack.count.count_hairs` takes).
+        Overlays are painted over (inpainted) before segmenting, so a shaft crossing a
+        drawn circle or scale bar stays whole here; ``mask`` leaves overlays out.
+    work_region : (m, n) bool ndarray
+        ``region`` at the working scale.
+    """
+
+    mask: _np.ndarray
+    polarity: str
+    region: _np.ndarray
+    shaft_width_px: float
+    work_scale: float
+    work_mask: _np.ndarray
+    work_region: _np.ndarray
+
+
+def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
+    """Return ``image`` as a C-contiguous (M, N) or (M, N, 3) uint8 array, or raise."""
+    image = _np.asarray(image)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ValueError(f"expected an (M, N, 3) RGB or (M, N) grey image, got {image.shape}")
+    if image.dtype != _np.uint8:
+        raise ValueError(f"expected uint8 pixels, got {image.dtype}; use skimage.util.img_as_ubyte")
+    if min(image.shape[:2]) < 32:
+        raise ValueError(
+            f"image is {image.shape[1]}x{image.shape[0]} px; close-up segmentation needs "
+            "at least 32x32 px"
+        )
+    return _np.ascontiguousarray(image)
+
+
+def _resize(image: _np.ndarray, factor: float, interpolation: int = _cv2.INTER_AREA) -> _np.ndarray:
+    """Resize by ``factor`` (no-op at 1.0)."""
+    if factor == 1.0:
+        return image
+    inv = 1.0 / factor
+    if abs(inv - round(inv)) < 1e-9:  # integer step: OpenCV's fast path
+        return _cv2.resize(image, None, fx=factor, fy=factor, interpolation=interpolation)
+    h, w = image.shape[:2]
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return _cv2.resize(image, size, interpolation=interpolation)
+
+
+def _resize_mask(mask: _np.ndarray, shape: tuple[int, int]) -> _np.ndarray:
+    """Resize a bool mask to ``shape`` (rows, cols) with linear interpolation at 0.5."""
+    if mask.shape == tuple(shape):
+        return mask
+    m = _cv2.resize(mask.astype(_np.uint8) * 255, shape[::-1], interpolation=_cv2.INTER_LINEAR)
+    return m >= 128
+
+
+def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarray:
+    """Grey image in which hair stands out, as float32 (0-255).
+
+    Parameters
+    ----------
+    image : (M, N, 3) or (M, N) uint8 ndarray
+    polarity : {'dark', 'light'}
+    channel : {'extreme', 'luma'}
+        'extreme': max over R, G, B for dark hair, min for light hair (only hair is
+        dark, or light, in every channel); 'luma': ITU-R 601 luma.
+
+    Returns
+    -------
+    (M, N) float32 ndarray
+    """
+    if image.ndim == 2:
+        return image.astype(_np.float32)
+    if channel == "luma":
+        return _luminance(image)
+    if channel != "extreme":
+        raise ValueError(f"channel must be 'extreme' or 'luma', got {channel!r}")
+    ext = image.max(axis=2) if polarity == "dark" else image.min(axis=2)
+    return ext.astype(_np.float32)
+
+
+def _hairness(flat: _np.ndarray, polarity: str, diameter: int) -> _np.ndarray:
+    """Local contrast of thin structures of the given polarity (hair bright, skin ~0).
+
+    Black-hat (closing minus image) for dark hair, top-hat (image minus opening) for
+    light hair, with a disk a few shaft widths across.
+
+    Parameters
+    ----------
+    flat : (M, N) float32 ndarray
+        Illumination-flattened grey image (skin ~1).
+    polarity : {'dark', 'light'}
+    diameter : int
+        Disk diameter, px (larger than the widest shaft).
+
+    Returns
+    -------
+    (M, N) float32 ndarray, >= 0
+    """
+    d = max(3, int(diameter) | 1)
+    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (d, d))
+    op = _cv2.MORPH_BLACKHAT if polarity == "dark" else _cv2.MORPH_TOPHAT
+    local = _cv2.morphologyEx(flat, op, se)
+    # and against the smooth skin level (1.0): dark gaps between bright flakes are
+    # locally dark but not darker than the skin, so they drop out
+    broad = (1.0 - flat) if polarity == "dark" else (flat - 1.0)
+    return _np.maximum(_np.minimum(local, broad), 0.0)
+
+
+def _otsu(values: _np.ndarray) -> float:
+    """Otsu threshold of a 1-D float sample (256 bins between 0 and its 99.9th percentile)."""
+    if values.size == 0:
+        return float("inf")
+    top = float(_np.percentile(values, 99.9))
+    if top <= 0:
+        return float("inf")
+    v8 = _np.clip(values * (255.0 / top), 0, 255).astype(_np.uint8).reshape(-1, 1)
+    t, _ = _cv2.threshold(v8, 0, 255, _cv2.THRESH_BINARY + _cv2.THRESH_OTSU)
+    return float(t) * top / 255.0
+
+
+def _hysteresis(image: _np.ndarray, low: float, high: float) -> _np.ndarray:
+    """Pixels >= ``low`` that are 8-connected to a pixel >= ``high``."""
+    weak = (image >= low).astype(_np.uint8)
+    n, lab = _cv2.connectedComponents(weak, connectivity=8)
+    keep = _np.zeros(n, bool)
+    keep[lab[image >= high]] = True
+    keep[0] = False
+    return keep[lab]
+
+
+def _refine_edges(h: _np.ndarray, seeds: _np.ndarray, *, frac: float, radius: int) -> _np.ndarray:
+    """Trace shaft edges at a share ``frac`` of the local peak hairness (half-maximum).
+
+    A fixed threshold makes strong hairs fat and faint hairs thin; cutting each shaft at
+    a share of its own ridge height gives the edge a hand tracer would draw.
+
+    Parameters
+    ----------
+    h : (M, N) float32 ndarray
+        Hairness.
+    seeds : (M, N) bool ndarray
+        Detected hair.
+    frac : float
+        Share of the local peak at which the edge is drawn (0-1).
+    radius : int
+        How far from the detection the edge may move, px (about one shaft width).
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    r = max(1, int(radius))
+    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    peak = _cv2.dilate(_np.where(seeds, h, 0).astype(_np.float32), se)
+    grow = _cv2.dilate(seeds.astype(_np.uint8), se) > 0
+    return grow & (h >= frac * peak) & (peak > 0)
+
+
+def _component_shapes(mask: _np.ndarray) -> tuple[_np.ndarray, _np.ndarray, _np.ndarray]:
+    """Label 8-connected components and measure their major/minor axis lengths.
+
+    Returns
+    -------
+    labels : (M, N) int32 ndarray
+    major, minor : (K + 1,) float64 ndarray
+        Ellipse axis lengths (4 sqrt of the second-moment eigenvalues) per label
+        (index 0 is the background).
+    """
+    n, lab = _cv2.connectedComponents(mask.astype(_np.uint8), connectivity=8)
+    rr, cc = _np.nonzero(lab)
+    ll = lab[rr, cc]
+    cnt = _np.maximum(_np.bincount(ll, minlength=n), 1).astype(float)
+    mr = _np.bincount(ll, rr, n) / cnt
+    mc = _np.bincount(ll, cc, n) / cnt
+    dr, dc = rr - mr[ll], cc - mc[ll]
+    srr = _np.bincount(ll, dr * dr, n) / cnt + 1 / 12
+    scc = _np.bincount(ll, dc * dc, n) / cnt + 1 / 12
+    src = _np.bincount(ll, dr * dc, n) / cnt
+    tr, det = srr + scc, srr * scc - src * src
+    disc = _np.sqrt(_np.maximum(tr * tr / 4 - det, 0))
+    major = 4 * _np.sqrt(_np.maximum(tr / 2 + disc, 0))
+    minor = 4 * _np.sqrt(_np.maximum(tr / 2 - disc, 0))
+    return lab, major, minor
+
+
+def _drop_blobs(
+    mask: _np.ndarray, *, min_length: float, min_elongation: float, max_blob: float
+) -> _np.ndarray:
+    """Remove components too short, or round and small (pores, dandruff, debris).
+
+    Parameters
+    ----------
+    mask : (M, N) bool ndarray
+    min_length : float
+        Shortest component kept (major axis), px.
+    min_elongation : float
+        Components with major/minor below this are kept only when at least ``max_blob``
+        long (a tuft of short stubs side by side is round too, but larger than a pore).
+    max_blob : float
+        Longest round component dropped, px.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    lab, major, minor = _component_shapes(mask)
+    elong = major / _np.maximum(minor, 1.0)
+    keep = (major >= min_length) & ((elong >= min_elongation) | (major >= max_blob))
+    keep[0] = False
+    return keep[lab]
+
+
+def _drop_faint(mask: _np.ndarray, h: _np.ndarray, *, rel_peak: float) -> _np.ndarray:
+    """Remove components whose peak hairness is below ``rel_peak`` x that of the strong ones.
+
+    The reference is the 90th percentile of the component peaks: faint, fuzzy companions
+    (the bluish sheath at a follicle opening, scale, shadows) are much weaker than the
+    shafts of the same photo.
+
+    Parameters
+    ----------
+    mask : (M, N) bool ndarray
+    h : (M, N) float32 ndarray
+        Hairness.
+    rel_peak : float
+        Share of the reference peak a component must reach (0 keeps all).
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    if rel_peak <= 0 or not mask.any():
+        return mask
+    n, lab = _cv2.connectedComponents(mask.astype(_np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    ll = lab[mask]
+    order = _np.argsort(ll, kind="stable")
+    starts = _np.searchsorted(ll[order], _np.arange(1, n))
+    peaks = _np.maximum.reduceat(h[mask][order].astype(float), starts)
+    ref = float(_np.percentile(peaks, 90))
+    keep = _np.concatenate([[False], peaks >= rel_peak * ref])
+    return keep[lab]
+
+
+def _detect(
+    h: _np.ndarray,
+    region: _np.ndarray | None,
+    *,
+    width: float,
+    hysteresis_low: float,
+    hysteresis_high: float,
+    min_contrast: float,
+    edge_frac: float,
+    min_length_widths: float,
+    min_elongation: float,
+    max_blob_widths: float,
+    rel_peak: float,
+) -> _np.ndarray:
+    """Hairness -> hair mask: hysteresis on Otsu's threshold, edge tracing, blob removal.
+
+    Parameters
+    ----------
+    h : (M, N) float32 ndarray
+        Hairness.
+    region : (M, N) bool ndarray or None
+        Pixels analysed.
+    width : float
+        Typical shaft width at this scale, px.
+    hysteresis_low, hysteresis_high, min_contrast, edge_frac, min_length_widths,
+    min_elongation, max_blob_widths, rel_peak
+        As in :func:`segment_closeup`.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    vals = h[region] if region is not None else h.ravel()
+    t = max(_otsu(vals), min_contrast)
+    seeds = _hysteresis(h, hysteresis_low * t, hysteresis_high * t)
+    if region is not None:
+        seeds &= region
+    mask = _refine_edges(h, seeds, frac=edge_frac, radius=max(1, round(width)))
+    mask &= h >= 0.5 * hysteresis_low * t
+    if region is not None:
+        mask &= region
+    mask = _drop_blobs(
+        mask,
+        min_length=min_length_widths * width,
+        min_elongation=min_elongation,
+        max_blob=max_blob_widths * width,
+    )
+    return _drop_faint(mask, h, rel_peak=rel_peak)
+
+
+def _median_width(mask: _np.ndarray, q: float = 50.0) -> float:
+    """Shaft width (2 x distance to the edge on the medial axis), px; NaN if empty.
+
+    ``q`` is the percentile over medial-axis pixels (50: the median).
+    """
+    if not mask.any():
+        return float("nan")
+    from skimage.morphology import skeletonize
+
+    dt = _cv2.distanceTransform(mask.astype(_np.uint8), _cv2.DIST_L2, 5)
+    sk = skeletonize(mask)
+    vals = dt[sk]
+    return float(2.0 * _np.percentile(vals, q)) if vals.size else float("nan")
+
+
+def decide_polarity(
+    flat: _np.ndarray,
+    *,
+    region: _np.ndarray | None = None,
+    diameter: int = 15,
+    min_contrast: float = 0.1,
+) -> str:
+    """Decide whether hair is darker or lighter than the skin.
+
+    Both polarities are segmented coarsely; the one whose elongated (line-like)
+    structures carry more contrast wins (sum of the cubed hairness over line-like
+    components, i.e. large extent for little area: the cube favours a few strong shafts
+    over much faint skin texture). Round bright flakes and round dark pores add nothing.
+
+    Parameters
+    ----------
+    flat : (M, N) float32 ndarray
+        Illumination-flattened grey image (skin ~1), e.g. from
+        :func:`hairtrack.normalise.flatten_illumination`.
+    region : (M, N) bool ndarray, optional
+        Pixels to look at.
+    diameter : int
+        Disk diameter of the hairness filter, px (a few shaft widths).
+    min_contrast : float
+        Weakest relative contrast counted.
+
+    Returns
+    -------
+    {'dark', 'light'}
+    """
+    flat = _np.asarray(flat, _np.float32)
+    if flat.ndim != 2:
+        raise ValueError(f"expected an (M, N) grey image, got shape {flat.shape}")
+    scores = {}
+    for pol in ("dark", "light"):
+        h = _hairness(flat, pol, diameter)
+        vals = h[region] if region is not None else h.ravel()
+        t = max(_otsu(vals), min_contrast)
+        seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
+        if region is not None:
+            seeds &= region
+        # line-like: large extent for little area (a line, a cross, a fan of shafts)
+        _, lab, stats, _ = _cv2.connectedComponentsWithStats(
+            seeds.astype(_np.uint8), connectivity=8
+        )
+        extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
+        good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
+        good[0] = False
+        hv = h[good[lab]].astype(_np.float64)
+        scores[pol] = float((hv * hv * hv).sum())
+    return "light" if scores["light"] > scores["dark"] else "dark"
+
+
+def _line_strength(flat: _np.ndarray, polarity: str, sigma: float) -> _np.ndarray:
+    """Scale-normalised contrast of thin lines of the given polarity (Hessian ridges).
+
+    Across a thin dark line the second derivative is strongly positive and along it
+    about zero; a round pore or flake curves both ways and scores ~0. The value is
+    ``sigma**2 * (lambda_across - |lambda_along|)``, clipped at 0.
+
+    Parameters
+    ----------
+    flat : (M, N) float32 ndarray
+        Illumination-flattened grey image (skin ~1).
+    polarity : {'dark', 'light'}
+    sigma : float
+        Gaussian scale, px (about a thin shaft's width).
+
+    Returns
+    -------
+    (M, N) float32 ndarray, >= 0
+    """
+    g = _cv2.GaussianBlur(flat.astype(_np.float32), (0, 0), sigma)
+    kxx = _np.array([[1.0, -2.0, 1.0]], _np.float32)
+    kxy = _np.array([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]], _np.float32) / 4
+    dxx = _cv2.filter2D(g, -1, kxx, borderType=_cv2.BORDER_REFLECT)
+    dyy = _cv2.filter2D(g, -1, kxx.T, borderType=_cv2.BORDER_REFLECT)
+    dxy = _cv2.filter2D(g, -1, kxy, borderType=_cv2.BORDER_REFLECT)
+    root = _np.sqrt((dxx - dyy) ** 2 + 4 * dxy * dxy)
+    big, small = 0.5 * (dxx + dyy + root), 0.5 * (dxx + dyy - root)
+    r = big - _np.abs(small) if polarity == "dark" else -small - _np.abs(big)
+    return (_np.maximum(r, 0) * (sigma * sigma)).astype(_np.float32)
+
+
+def _thin_shafts(
+    flat: _np.ndarray,
+    polarity: str,
+    coarse: _np.ndarray,
+    region: _np.ndarray | None,
+    *,
+    width: float,
+    sigma_widths: float,
+    snr: float,
+    min_contrast: float,
+    min_length_widths: float,
+    min_elongation: float,
+    pad_widths: float,
+) -> _np.ndarray:
+    """Thin (vellus) shafts the coarse detector misses: long, thin Hessian ridges.
+
+    The black-hat / top-hat of :func:`_hairness` is tuned to terminal shafts; a shaft of
+    a quarter of their width is lost in its threshold. Here thin lines are found with a
+    ridge filter at about their own width, thresholded against the ridge response of the
+    bare skin (its 99th percentile, away from the coarse mask); only long, straight-ish,
+    thin components are kept, so pores, flakes and skin texture stay out. Pixels next to
+    the coarse mask are left out (a thick shaft's edge is a ridge too).
+
+    Parameters
+    ----------
+    flat : (M, N) float32 ndarray
+        Illumination-flattened grey image (skin ~1), working scale.
+    polarity : {'dark', 'light'}
+    coarse : (M, N) bool ndarray
+        Mask found by the coarse detector.
+    region : (M, N) bool ndarray or None
+        Pixels analysed.
+    width : float
+        Typical (terminal) shaft width, px.
+    sigma_widths, snr, min_contrast, min_length_widths, min_elongation, pad_widths
+        As ``thin_*`` in :func:`segment_closeup`.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+        Thin-shaft pixels (not touching ``coarse``).
+    """
+    sigma = max(0.7, sigma_widths * width)
+    r = _line_strength(flat, polarity, sigma)
+    pad = max(1, round(pad_widths * width))
+    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    near = _cv2.dilate(coarse.astype(_np.uint8), se) > 0
+    free = ~near if region is None else (region & ~near)
+    if free.sum() < 100:
+        return _np.zeros_like(coarse)
+    noise = float(_np.percentile(r[free], 99.0))
+    high = max(snr * noise, min_contrast)
+    cand = _hysteresis(_np.where(free, r, 0), 0.5 * high, high)
+    # the line's own width: half its local peak
+    cand = _refine_edges(_np.where(free, r, 0), cand, frac=0.5, radius=1)
+    if not cand.any():
+        return cand
+    lab, major, minor = _component_shapes(cand)
+    area = _np.bincount(lab.ravel(), minlength=len(major)).astype(float)
+    mean_w = area / _np.maximum(major, 1.0)
+    keep = (
+        (major >= min_length_widths * width)
+        & (major >= min_elongation * _np.maximum(minor, 1.0))
+        & (mean_w <= 0.6 * width)
+    )
+    keep[0] = False
+    return keep[lab]
+
+
+def segment_closeup(
+    image: _np.ndarray,
+    *,
+    region: _np.ndarray | None = None,
+    polarity: str = "auto",
+    mask_overlays: bool = True,
+    channel: str = "luma",
+    probe_side: int = 512,
+    probe_diameter_frac: float = 0.06,
+    probe_width_percentile: float = 55.0,
+    target_width_px: float = 5.0,
+    closing_widths: float = 4.0,
+    flatten_widths: float = 15.0,
+    hysteresis_low: float = 1.0,
+    hysteresis_high: float = 1.4,
+    min_contrast: float = 0.1,
+    edge_frac: float = 0.6,
+    min_length_widths: float = 2.0,
+    min_elongation: float = 1.6,
+    max_blob_widths: float = 4.0,
+    rel_peak: float = 0.5,
+    thin_detect: bool = True,
+    thin_sigma_widths: float = 0.2,
+    thin_snr: float = 3.0,
+    thin_min_contrast: float = 0.02,
+    thin_min_length_widths: float = 3.0,
+    thin_min_elongation: float = 4.0,
+    thin_pad_widths: float = 0.25,
+    overlay_flat_std: float = 0.3,
+    overlay_min_chroma: float = 60.0,
+    overlay_line_contrast: float = 20.0,
+    overlay_line_min_frac: float = 0.06,
+    overlay_pad_px: int = 2,
+    overlay_strip_depth: float = 0.08,
+    overlay_strip_min_frac: float = 0.2,
+    overlay_max_side: int = 1400,
+) -> CloseupSegmentation:
+    """Segment hair shafts in a close-up (trichoscope / dermoscope / macro) photo.
+
+    Parameters
+    ----------
+    image : (M, N, 3) uint8 ndarray or (M, N) uint8 ndarray
+        RGB photo (or a grey one; burned-in overlays are then not looked for).
+    region : (M, N) bool ndarray, optional
+        Pixels to analyse; the whole frame by default. Capture overlays are removed
+        from it when ``mask_overlays``.
+    polarity : {'auto', 'dark', 'light'}
+        Hair darker or lighter than skin; 'auto' decides from the image.
+    mask_overlays : bool
+        Leave out burned-in text, circles, scale bars and bands
+        (:func:`hairtrack.overlays.capture_overlay_mask`).
+    channel : {'luma', 'extreme'}
+        Grey image the hair is found in: 'luma', or 'extreme' (the brightest of R, G, B
+        for dark hair, the darkest for light hair; keeps tinted skin bright, but is
+        noisier: on the real trichoscopy set luma counts better).
+    probe_side : int
+        Longer side of the small copy on which polarity and shaft width are measured, px.
+    probe_diameter_frac : float
+        Hairness disk on the probe, as a share of its longer side (at least 15 px).
+    probe_width_percentile : float
+        The typical shaft width is this percentile of the widths along the medial axis
+        of the strong shafts on the probe.
+    target_width_px : float
+        Shaft width wanted at the working scale, px (the photo is never enlarged).
+    closing_widths : float
+        Hairness disk diameter, in shaft widths.
+    flatten_widths : float
+        Scale of the illumination flattening, in shaft widths (also the largest hair
+        cluster suppressed when estimating the background).
+    hysteresis_low, hysteresis_high : float
+        Hysteresis thresholds, as multiples of Otsu's threshold of the hairness.
+    min_contrast : float
+        Weakest relative contrast (hairness) ever called hair.
+    edge_frac : float
+        Share of each shaft's own peak hairness at which its edge is drawn.
+    min_length_widths : float
+        Components shorter than this many shaft widths are dropped (pores, debris).
+    min_elongation : float
+        Components rounder than this (major/minor axis) are dropped unless at least
+        ``max_blob_widths`` long.
+    max_blob_widths : float
+        Round components shorter than this many shaft widths are dropped (pores,
+        follicle openings, debris); larger ones are tufts of short stubs and kept.
+    rel_peak : float
+        Components whose peak contrast is below this share of the strong shafts' peak
+        are dropped (faint sheaths, scale, shadows); 0 keeps all.
+    thin_detect : bool
+        Look for thin (vellus) shafts too, with a ridge filter at about their own width
+        (the black-hat above misses shafts of a quarter of the typical width).
+    thin_sigma_widths : float
+        Scale of that ridge filter, in typical shaft widths (at least 0.7 px).
+    thin_snr : float
+        A thin shaft's ridge strength must reach this multiple of the bare skin's
+        (99th percentile away from the shafts found) ...
+    thin_min_contrast : float
+        ... and at least this (relative contrast, about that of the flattened image).
+    thin_min_length_widths : float
+        Thin components shorter than this many typical widths are dropped (pores,
+        texture).
+    thin_min_elongation : float
+        Thin components less elongated (major / minor axis) than this are dropped.
+    thin_pad_widths : float
+        Ridges within this many typical widths of a shaft already found are left out
+        (a thick shaft's edge is a ridge too).
+    overlay_flat_std, overlay_min_chroma, overlay_line_contrast, overlay_line_min_frac,
+    overlay_pad_px, overlay_strip_depth, overlay_strip_min_frac, overlay_max_side
+        Passed to :func:`hairtrack.overlays.capture_overlay_mask`.
+
+    Returns
+    -------
+    CloseupSegmentation
+
+    Examples
+    --------
+    >>> import cv2, numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> img = rng.normal(200, 4, (160, 200, 3)).clip(0, 255).astype(np.uint8)
+    >>> _ = cv2.line(img, (20, 30), (180, 130), (40, 30, 30), 5)
+    >>> seg = segment_closeup(img)
+    >>> seg.polarity, bool(seg.mask[80, 100]), bool(seg.mask[20, 150])
+    ('dark', True, False)
+    """
+    image = _check_closeup_image(image)
+    if polarity not in ("auto", "dark", "light"):
+        raise ValueError(f"polarity must be 'auto', 'dark' or 'light', got {polarity!r}")
+    if target_width_px <= 0 or closing_widths <= 1:
+        raise ValueError("target_width_px must be > 0 and closing_widths > 1")
+    full_shape = image.shape[:2]
+    user_region = None
+    if region is not None:
+        user_region = _np.asarray(region, bool)
+        if user_region.shape != full_shape:
+            raise ValueError(f"region is {user_region.shape}, image is {full_shape}")
+    overlay_params = {
+        "overlay_flat_std": overlay_flat_std,
+        "overlay_min_chroma": overlay_min_chroma,
+        "overlay_line_contrast": overlay_line_contrast,
+        "overlay_line_min_frac": overlay_line_min_frac,
+        "overlay_pad_px": overlay_pad_px,
+        "overlay_strip_depth": overlay_strip_depth,
+        "overlay_strip_min_frac": overlay_strip_min_frac,
+        "overlay_max_side": overlay_max_side,
+    }
+
+    # one shared reduced copy (speed on 12 MP photos); overlays are found on it
+    base_factor = 1.0 / _np.ceil(max(full_shape) / 1400.0)  # integer steps: fast area resize
+    base = _resize(image, base_factor)
+    overlay_base = None
+    if mask_overlays and image.ndim == 3:
+        overlay_base = _capture_overlay_mask(base, **overlay_params)
+        if not overlay_base.any():
+            overlay_base = None
+    user_base = None if user_region is None else _resize_mask(user_region, base.shape[:2])
+    region_base = _np.ones(base.shape[:2], bool) if user_base is None else user_base.copy()
+    if overlay_base is not None:
+        region_base &= ~overlay_base
+
+    # probe: polarity and shaft width on a small copy
+    pf = min(1.0, probe_side / max(base.shape[:2]))
+    small = _resize(base, pf)
+    region_p = _resize_mask(region_base, small.shape[:2])
+    d_p = max(15, round(probe_diameter_frac * max(small.shape[:2])))
+    if polarity == "auto":
+        flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
+        pol = decide_polarity(flat_luma, region=region_p, diameter=d_p)
+    else:
+        pol = polarity
+    flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
+    h_p = _hairness(flat_p, pol, d_p)
+    probe_mask = _detect(
+        h_p,
+        region_p,
+        width=d_p / closing_widths,
+        hysteresis_low=hysteresis_low,
+        hysteresis_high=hysteresis_high,
+        min_contrast=min_contrast,
+        edge_frac=edge_frac,
+        min_length_widths=min_length_widths,
+        min_elongation=min_elongation,
+        max_blob_widths=max_blob_widths,
+        rel_peak=rel_peak,
+    )
+    # shaft width from the strong shafts only; an upper percentile, as tapering tips
+    # and frayed edges add thin medial-axis pixels
+    strong = _drop_faint(probe_mask, h_p, rel_peak=max(rel_peak, 0.7))
+    width_p = _median_width(strong, probe_width_percentile)
+    width_full = width_p / (pf * base_factor) if _np.isfinite(width_p) else float("nan")
+
+    # working copy: shafts ~target_width_px wide
+    if _np.isfinite(width_full) and width_full > 0:
+        scale = min(1.0, target_width_px / width_full)
+    else:
+        scale = pf * base_factor
+    if scale > base_factor:
+        gray_w = _hair_channel(_resize(image, scale), pol, channel)
+    else:
+        gray_w = _hair_channel(_resize(base, scale / base_factor), pol, channel)
+    region_w = _resize_mask(region_base, gray_w.shape)
+    width_w = width_full * scale if _np.isfinite(width_full) else target_width_px
+    width_w = float(min(max(width_w, 1.5), 4 * target_width_px))
+    if overlay_base is not None:
+        # paint over the overlays, so a drawn circle or bar does not cut a shaft in two
+        ov_w = _resize_mask(overlay_base, gray_w.shape)
+        gray_w = _cv2.inpaint(
+            _np.clip(gray_w, 0, 255).astype(_np.uint8),
+            ov_w.astype(_np.uint8),
+            max(2.0, width_w),
+            _cv2.INPAINT_TELEA,
+        ).astype(_np.float32)
+    # hair, and clusters of hair with their shadow, are suppressed up to the same scale
+    flat_w = _flatten(gray_w, sigma=flatten_widths * width_w, hair_size=flatten_widths * width_w)
+    h_w = _hairness(flat_w, pol, round(closing_widths * width_w))
+    work_mask = _detect(
+        h_w,
+        None if user_base is None else _resize_mask(user_base, gray_w.shape),
+        width=width_w,
+        hysteresis_low=hysteresis_low,
+        hysteresis_high=hysteresis_high,
+        min_contrast=min_contrast,
+        edge_frac=edge_frac,
+        min_length_widths=min_length_widths,
+        min_elongation=min_elongation,
+        max_blob_widths=max_blob_widths,
+        rel_peak=rel_peak,
+    )
+    # typical width from the terminal shafts the coarse detector found
+    width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
+    if thin_detect:
+        work_mask |= _thin_shafts(
+            flat_w,
+            pol,
+            work_mask,
+            None if user_base is None else _resize_mask(user_base, gray_w.shape),
+            width=width_w,
+            sigma_widths=thin_sigma_widths,
+            snr=thin_snr,
+            min_contrast=thin_min_contrast,
+            min_length_widths=thin_min_length_widths,
+            min_elongation=thin_min_elongation,
+            pad_widths=thin_pad_widths,
+        )
+    # back to the input's size: hair mask (linear), region (nearest, cheap)
+    if overlay_base is None:
+        region_full = _np.ones(full_shape, bool) if user_region is None else user_region
+    else:
+        ov_full = _cv2.resize(
+            overlay_base.view(_np.uint8), full_shape[::-1], interpolation=_cv2.INTER_NEAREST
+        ).view(bool)
+        region_full = ~ov_full if user_region is None else user_region & ~ov_full
+    mask = _resize_mask(work_mask, full_shape)
+    mask &= region_full
+    return CloseupSegmentation(
+        mask=mask,
+        polarity=pol,
+        region=region_full,
+        shaft_width_px=width_out,
+        work_scale=float(gray_w.shape[0] / full_shape[0]),
+        work_mask=work_mask,
+        work_region=region_w,
+    )
 
 
 # ---- global photos (crown, vertex, part, hairline) -----------------------------------
+
+# Global photos: each pixel's hair share (0-1) comes from linear unmixing of the skin and
+# hair colours (:func:`hairtrack.region.hair_share`), on a copy where strands of 1-2 px are
+# resolved; coverage is the mean share over the region, the hair mask is share >= 0.5.
+# Where strands are not resolved (small or soft photos) unmixing cannot tell which colour
+# is hair, and a zone-level score is used instead: how hair-textured a neighbourhood is and
+# how much darker than the skin, in a colour hair can have. The region (with the face rule
+# and the fringe trim) comes from :mod:`hairtrack.region`; both share one working copy and
+# one parameters object. Skin and hair of nearly the same colour (Delta E < ~10) cannot be
+# told apart by any photo method: nothing special is done, the caller may warn.
+
+
+@_dataclass(frozen=True)
+class GlobalSegmentation:
+    """Hair mask and coverage of a global (crown / vertex / part / hairline) photo.
+
+    Attributes
+    ----------
+    mask : (H, W) bool ndarray
+        Hair pixels at the input's size, inside ``region`` only.
+    region : (H, W) bool ndarray
+        Scalp region the coverage refers to.
+    coverage : float
+        Share of the region that is hair, 0-1 (NaN when the region is empty): the mean
+        of ``hair_score`` over the region. It grows smoothly with hair density, where
+        the mask's share of the region (``mask[region].mean()``) jumps.
+    working_mask, working_region : (h, w) bool ndarray
+        The same at the working size (long side ``working_side``).
+    hair_score : (h, w) float32 ndarray
+        Hair share of each pixel, 0-1, at the working size (0 outside the region): the
+        unmixed share where strands are resolved, else the zone-level score; the mask is
+        ``hair_score >= 0.5``.
+    working_scale : float
+        Working size / input size.
+    skin_lightness : float
+        Median L* of the skin in the region.
+    face_removed : float
+        Share of the head left out as face (0 when a region was given).
+    unmixed : bool
+        True when strands were resolved and ``hair_score`` is the unmixed per-pixel hair
+        share; False when it is the zone-level score.
+    """
+
+    mask: _np.ndarray
+    region: _np.ndarray
+    coverage: float
+    working_mask: _np.ndarray
+    working_region: _np.ndarray
+    hair_score: _np.ndarray
+    working_scale: float
+    skin_lightness: float
+    face_removed: float
+    unmixed: bool = False
+
+
+def _global_params(params: dict) -> dict:
+    """Check keyword parameters against :class:`hairtrack.config.GlobalParams`."""
+    from dataclasses import asdict as _asdict
+
+    from hairtrack.config import GlobalParams
+
+    defaults = _asdict(GlobalParams())
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {sorted(unknown)} for global photos; known: {sorted(defaults)}"
+        )
+    defaults.update(params)
+    return defaults
+
+
+def segment_global(
+    rgb: _np.ndarray, *, region: _np.ndarray | None = None, **params: float
+) -> GlobalSegmentation:
+    """Segment hair in a global photo and measure its coverage of the scalp.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+        The photo, RGB order, at least 32x32 px.
+    region : (H, W) bool ndarray, optional
+        Scalp region to measure in (e.g. the common region of a baseline photo); found
+        with :func:`hairtrack.region.scalp_region` when not given.
+    **params
+        Any :class:`hairtrack.config.GlobalParams` value, by name.
+
+    Returns
+    -------
+    GlobalSegmentation
+
+    Raises
+    ------
+    ValueError
+        On a malformed image or region, or an unknown parameter.
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> rng = np.random.default_rng(0)
+    >>> img = np.full((360, 480, 3), (90, 120, 200), np.uint8)
+    >>> _ = cv2.ellipse(img, (240, 190), (150, 160), 0, 0, 360, (225, 180, 160), -1)
+    >>> seg = segment_global(img)
+    >>> round(seg.coverage, 2), seg.mask.shape
+    (0.0, (360, 480))
+    """
+    from hairtrack import region as _region
+
+    p = _global_params(params)
+    rgb = _region._check_rgb(rgb)
+    _region._warn_if_blank(rgb)
+    if int(p["working_side"]) < 64:
+        raise ValueError(f"working_side={p['working_side']} is too small; use at least 64 px")
+    full_shape = rgb.shape[:2]
+    f = _region._features(
+        rgb,
+        working_side=int(p.pop("working_side")),
+        texture_radius=int(p.pop("texture_radius")),
+        texture_sigma=float(p.pop("texture_sigma")),
+    )
+    shape_w = f.lightness.shape
+    share_p = {k: p.pop(k) for k in _region.SHARE_PARAMS}
+    fringe_p = {k: p.pop(k) for k in _region.FRINGE_PARAMS}
+    if region is None:
+        out = _region._region_working(f, **p)
+        region_w = _region.trim_fringe(
+            rgb,
+            out["region"],
+            out["skin"],
+            out["background_colours"],
+            share_side=share_p["share_side"],
+            background_distance=p["background_distance"],
+            background_skin_distance=p["background_skin_distance"],
+            **fringe_p,
+        )
+        skin_l = out["skin_lightness"]
+        zone_w = out["hair_score"]
+        face = out["face_share"]
+        region_full = _region._upsample(region_w, full_shape)
+    else:
+        region_full = _np.asarray(region)
+        if region_full.shape != full_shape:
+            raise ValueError(
+                f"region is {region_full.shape[1]}x{region_full.shape[0]} px but the image is "
+                f"{full_shape[1]}x{full_shape[0]} px; give a mask of the image's size"
+            )
+        region_full = region_full.astype(bool)
+        small = _cv2.resize(
+            region_full.astype(_np.float32), shape_w[::-1], interpolation=_cv2.INTER_AREA
+        )
+        region_w = small >= 0.5
+        skin, _, _ = _region._skin_model(
+            f,
+            skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
+            skin_prior_chroma=p["skin_prior_chroma"],
+            skin_prior_texture=p["skin_prior_texture"],
+            skin_mahalanobis=p["skin_mahalanobis"],
+            skin_min_chroma=p["skin_min_chroma"],
+        )
+        skin_in = skin & region_w
+        skin_l = _region._skin_lightness(f, skin_in, p["skin_lightness_quantile"])
+        colour_ok = _region._hair_colour_ok(
+            f,
+            hair_grey_chroma=p["hair_grey_chroma"],
+            hair_hue_range=(p["hair_hue_min"], p["hair_hue_max"]),
+            hair_max_chroma=p["hair_max_chroma"],
+        )
+        zone_w = _region._hair_score(
+            f,
+            colour_ok,
+            skin_l,
+            texture_threshold=p["texture_threshold"],
+            dark_ratio=p["dark_ratio"],
+            soft_width=p["soft_width"],
+        )
+        zone_w = _np.where(region_w, zone_w, 0.0).astype(_np.float32)
+        face = 0.0
+    share = _region.hair_share(rgb, region_w, **share_p)
+    if share.resolved:
+        score_w = share.share
+    else:
+        # strands not resolved: zone-level score (texture or darkness in a hair colour)
+        score_w = zone_w
+    hair_w = score_w >= 0.5
+    n_region = int(region_w.sum())
+    coverage = float(score_w[region_w].mean()) if n_region else float("nan")
+    mask = _region._upsample(hair_w, full_shape) & region_full
+    return GlobalSegmentation(
+        mask=mask,
+        region=region_full,
+        coverage=coverage,
+        working_mask=hair_w,
+        working_region=region_w,
+        hair_score=score_w,
+        working_scale=f.scale,
+        skin_lightness=skin_l,
+        face_removed=face,
+        unmixed=share.resolved,
+    )

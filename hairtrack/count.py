@@ -1,0 +1,596 @@
+"""Count hair shafts in a close-up hair mask, and measure their widths and lengths.
+
+Pure functions on arrays. The mask's medial axis (skeleton) is split at its junctions
+into segments; segments that continue each other straight through a junction (two
+hairs crossing) are joined again; short side branches (spurs of a ragged edge) and
+short isolated pieces (pores, dandruff, debris) are dropped. Each remaining stroke is
+one hair, or more when it is much wider than a single shaft (hairs of one follicular
+unit lying side by side, fused in the mask). Width is twice the distance to the mask
+edge along the stroke's medial axis, less one pixel (the distance is measured to the
+centre of the first background pixel).
+
+Examples
+--------
+>>> import cv2, numpy as np
+>>> mask = np.zeros((120, 160), np.uint8)
+>>> _ = cv2.line(mask, (10, 10), (150, 110), 1, 5)
+>>> _ = cv2.line(mask, (10, 110), (150, 10), 1, 5)
+>>> hc = count_hairs(mask.astype(bool))
+>>> hc.count
+2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["HairCount", "count_hairs"]
+
+_NB8 = np.ones((3, 3), np.float32)
+
+
+@dataclass(frozen=True)
+class HairCount:
+    """Hairs found in a mask.
+
+    Attributes
+    ----------
+    count : int
+        Number of hairs (a stroke judged to be k side-by-side hairs counts k; with
+        ``count_border='half'`` a hair cut off by the frame counts 1/2, rounded total).
+    widths_px : (H,) float64 ndarray
+        Shaft width of each hair kept, px (a fused stroke's width divided among its
+        hairs). H = ``count`` except under ``'half'``, where cut-off hairs are listed.
+    lengths_px : (H,) float64 ndarray
+        Length of each hair kept, px (ends included).
+    labels : (M, N) int32 ndarray
+        Medial-axis pixels labelled by stroke (1..K, 0 elsewhere); several hairs of one
+        fused stroke share its label.
+    centroids : (H, 2) float64 ndarray
+        (row, col) of each counted hair's stroke, for numbering on an overlay.
+    total_length_px : float
+        Summed length of all counted strokes, px.
+    multiplicity : (K,) int ndarray
+        Hairs counted for each stroke label 1..K (0 for strokes not counted).
+    n_edge : int
+        Strokes long enough to count that reach the frame or the region's edge (cut-off
+        hairs), whatever ``count_border`` did with them.
+    """
+
+    count: int
+    widths_px: np.ndarray
+    lengths_px: np.ndarray
+    labels: np.ndarray
+    centroids: np.ndarray
+    total_length_px: float
+    multiplicity: np.ndarray
+    n_edge: int = 0
+
+
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Medial axis, 8-connected, one pixel thick (scikit-image's thinning)."""
+    from skimage.morphology import skeletonize
+
+    return skeletonize(mask)
+
+
+def _segments(skel: np.ndarray, junction_radius: float):
+    """Split a skeleton at its junctions.
+
+    Parameters
+    ----------
+    skel : (M, N) bool ndarray
+    junction_radius : float
+        Skeleton pixels within this distance of a branch point belong to the junction
+        (thick crossings make a small cluster of branch points), px.
+
+    Returns
+    -------
+    seg_lab : (M, N) int32 ndarray
+        Segment labels 1..S (0 elsewhere).
+    n_seg : int
+    zone_lab : (M, N) int32 ndarray
+        Junction-zone labels 1..Z on skeleton pixels.
+    n_zone : int
+    """
+    sk8 = skel.astype(np.uint8)
+    nb = cv2.filter2D(sk8, cv2.CV_16S, _NB8, borderType=cv2.BORDER_CONSTANT) - sk8
+    branch = skel & (nb >= 3)
+    r = max(1, int(round(junction_radius)))
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    zone = (cv2.dilate(branch.astype(np.uint8), se) > 0) & skel
+    n_zone, zone_lab = cv2.connectedComponents(zone.astype(np.uint8), connectivity=8)
+    n_seg, seg_lab = cv2.connectedComponents((skel & ~zone).astype(np.uint8), connectivity=8)
+    return seg_lab, n_seg - 1, zone_lab, n_zone - 1
+
+
+def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
+    """Length (px, diagonal steps counted as sqrt 2), centroid and end points per segment.
+
+    Returns
+    -------
+    length : (S + 1,) float64 ndarray
+    centroid : (S + 1, 2) float64 ndarray
+    ends : (S + 1, 2, 2) float64 ndarray
+        The two extreme pixels of each segment along its principal axis, (row, col).
+    """
+    rr, cc = np.nonzero(seg_lab)
+    ll = seg_lab[rr, cc]
+    n = n_seg + 1
+    cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
+    mr = np.bincount(ll, rr, n) / cnt
+    mc = np.bincount(ll, cc, n) / cnt
+    dr, dc = rr - mr[ll], cc - mc[ll]
+    srr = np.bincount(ll, dr * dr, n) / cnt
+    scc = np.bincount(ll, dc * dc, n) / cnt
+    src = np.bincount(ll, dr * dc, n) / cnt
+    theta = 0.5 * np.arctan2(2 * src, srr - scc)  # principal axis angle in (row, col)
+    ur, uc = np.cos(theta), np.sin(theta)
+    proj = dr * ur[ll] + dc * uc[ll]
+    order = np.lexsort((proj, ll))
+    first = np.searchsorted(ll[order], np.arange(n), side="left")
+    last = np.searchsorted(ll[order], np.arange(n), side="right") - 1
+    ends = np.zeros((n, 2, 2))
+    valid = last >= first
+    idx_lo = order[np.clip(first, 0, len(order) - 1)] if len(order) else np.zeros(n, int)
+    idx_hi = order[np.clip(last, 0, len(order) - 1)] if len(order) else np.zeros(n, int)
+    if len(order):
+        ends[valid, 0] = np.stack([rr[idx_lo], cc[idx_lo]], 1)[valid]
+        ends[valid, 1] = np.stack([rr[idx_hi], cc[idx_hi]], 1)[valid]
+    # length: 8-neighbour steps inside each segment (diagonals sqrt 2)
+    lab = seg_lab
+    hv = (lab[:, 1:] == lab[:, :-1]) & (lab[:, 1:] > 0)
+    vv = (lab[1:, :] == lab[:-1, :]) & (lab[1:, :] > 0)
+    d1 = (lab[1:, 1:] == lab[:-1, :-1]) & (lab[1:, 1:] > 0)
+    d2 = (lab[1:, :-1] == lab[:-1, 1:]) & (lab[1:, :-1] > 0)
+    # a diagonal step only counts where no 4-neighbour path joins the two pixels
+    d1 &= ~((lab[:-1, 1:] == lab[1:, 1:]) | (lab[1:, :-1] == lab[1:, 1:]))
+    d2 &= ~((lab[:-1, :-1] == lab[1:, :-1]) | (lab[1:, 1:] == lab[1:, :-1]))
+    length = (
+        np.bincount(lab[:, 1:][hv], minlength=n)
+        + np.bincount(lab[1:, :][vv], minlength=n)
+        + np.sqrt(2) * np.bincount(lab[1:, 1:][d1], minlength=n)
+        + np.sqrt(2) * np.bincount(lab[1:, :-1][d2], minlength=n)
+    ).astype(float) + 1.0
+    length[0] = 0.0
+    centroid = np.stack([mr, mc], 1)
+    return length, centroid, ends
+
+
+def _touching(seg_lab: np.ndarray, zone_lab: np.ndarray) -> np.ndarray:
+    """(segment, zone) pairs that touch (8-neighbours), as an (P, 2) int array."""
+    pairs = []
+    h, w = seg_lab.shape
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == 0 and dc == 0:
+                continue
+            a = seg_lab[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)]
+            b = zone_lab[max(-dr, 0) : h + min(-dr, 0), max(-dc, 0) : w + min(-dc, 0)]
+            sel = (a > 0) & (b > 0)
+            if sel.any():
+                pairs.append(np.stack([a[sel], b[sel]], 1))
+    if not pairs:
+        return np.zeros((0, 2), int)
+    return np.unique(np.concatenate(pairs), axis=0)
+
+
+def _near_edge(shape: tuple[int, int], region: np.ndarray | None) -> np.ndarray:
+    """Distance of every pixel to the frame or to the outside of ``region``, px (float32).
+
+    A medial-axis pixel whose inscribed disk (radius = distance to the mask edge)
+    reaches that distance belongs to a hair cut off by the frame.
+    """
+    inside = np.zeros(shape, np.uint8)
+    inside[1:-1, 1:-1] = 1
+    if region is not None:
+        inside &= region.astype(np.uint8)
+    return cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+
+
+def _rescue_blobs(
+    mask: np.ndarray,
+    labels: np.ndarray,
+    stroke_len: np.ndarray,
+    counted: np.ndarray,
+    *,
+    min_area: float,
+) -> np.ndarray:
+    """Strokes to count so that every large mask component counts at least once.
+
+    A short, wide tuft (stubs fused side by side) has a medial axis broken into pieces
+    each shorter than a hair; its longest stroke is counted.
+
+    Returns
+    -------
+    (K + 1,) bool ndarray
+        True for the longest stroke of each component of at least ``min_area`` px that
+        has no counted stroke yet.
+    """
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    extra = np.zeros_like(counted)
+    if n <= 1:
+        return extra
+    sel = labels > 0
+    comp_of = comp[sel]
+    stroke = labels[sel]
+    has = np.zeros(n, bool)
+    has[comp_of[counted[stroke]]] = True
+    big = stats[:, cv2.CC_STAT_AREA] >= min_area
+    big[0] = False
+    need = big & ~has
+    if not need.any():
+        return extra
+    # longest stroke per needy component
+    best = {}
+    pairs = np.unique(np.stack([comp_of, stroke], 1)[need[comp_of]], axis=0)
+    for c, k in pairs:
+        if c not in best or stroke_len[k] > stroke_len[best[c]]:
+            best[c] = k
+    extra[list(best.values())] = True
+    return extra
+
+
+def _area_split(
+    mask: np.ndarray,
+    labels: np.ndarray,
+    mult: np.ndarray,
+    at_edge: np.ndarray,
+    max_per_stroke: int,
+    ref_quantile: float = 0.5,
+) -> np.ndarray:
+    """Raise each mask component's count to its area over a single hair's area.
+
+    Clipped stubs of one photo have similar lengths, so a component (a tuft of stubs
+    fused side by side, a fan from one opening) holds about ``area / single area``
+    hairs. The single area is the ``ref_quantile`` quantile over components holding
+    exactly one counted stroke that does not reach the frame (a high quantile: only
+    components clearly larger than a long single hair are split). Counts only ever go
+    up.
+
+    Returns
+    -------
+    (K + 1,) int ndarray
+        New multiplicity per stroke label.
+    """
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    sel = labels > 0
+    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    if len(pairs) == 0:
+        return mult
+    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
+    strokes_in = np.bincount(pairs[:, 0], minlength=n)
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    single = (strokes_in == 1) & (per_comp == 1) & ~edge_comp
+    if single.sum() < 3:
+        return mult
+    area = stats[:, cv2.CC_STAT_AREA].astype(float)
+    ref = float(np.quantile(area[single], ref_quantile))
+    est = np.floor(area / ref + 0.5).astype(int)
+    out = mult.copy()
+    for c in np.flatnonzero((est > per_comp) & (per_comp > 0)):
+        ks = pairs[pairs[:, 0] == c, 1]
+        k = ks[np.argmax(mult[ks])]
+        out[k] = min(out[k] + int(est[c] - per_comp[c]), max_per_stroke * len(ks))
+    return out
+
+
+def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarray) -> np.ndarray:
+    """Mean width of each stroke: the mask area nearest to its medial axis over its length.
+
+    Returns
+    -------
+    (K + 1,) float64 ndarray
+    """
+    n = len(stroke_len)
+    if not (labels > 0).any():
+        return np.zeros(n)
+    _, near = cv2.distanceTransformWithLabels(
+        (labels == 0).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rr, cc = np.nonzero(labels)
+    of_pix = np.zeros(int(near.max()) + 1, np.int64)
+    of_pix[near[rr, cc]] = labels[rr, cc]
+    area = np.bincount(of_pix[near[mask]], minlength=n).astype(float)
+    return area / np.maximum(stroke_len, 1.0)
+
+
+class _UnionFind:
+    """Minimal union-find over 0..n-1."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        self.parent[self.find(i)] = self.find(j)
+
+
+def count_hairs(
+    mask: np.ndarray,
+    *,
+    shaft_width_px: float | None = None,
+    count_min_length_widths: float = 2.5,
+    count_spur_widths: float = 1.5,
+    count_merge_angle_deg: float = 35.0,
+    count_fork_angle_deg: float = 60.0,
+    count_fork_arm_widths: float = 2.5,
+    count_branch_widths: float = 2.5,
+    count_split_wide: bool = True,
+    count_split_ratio: float = 2.2,
+    count_split_measure: str = "median",
+    count_max_per_stroke: int = 4,
+    count_single_quantile: float = 0.5,
+    count_tuft_area: float = 6.0,
+    count_area_split: bool = True,
+    count_area_quantile: float = 0.9,
+    count_border: str = "half",
+    region: np.ndarray | None = None,
+    pixel_size: float = 1.0,
+) -> HairCount:
+    """Count hair shafts in a binary hair mask.
+
+    Parameters
+    ----------
+    mask : (M, N) bool ndarray
+        Hair pixels (e.g. :attr:`CloseupSegmentation.work_mask`).
+    shaft_width_px : float, optional
+        Typical shaft width, px (e.g. ``seg.shaft_width_px * seg.work_scale``); sets the
+        junction size and the length thresholds. By default the median width over the
+        mask.
+    count_min_length_widths : float
+        Strokes shorter than this many shaft widths are not hairs (pores, debris).
+    count_spur_widths : float
+        Side branches ending free and shorter than this many widths are edge noise.
+    count_merge_angle_deg : float
+        Two segments leaving a junction in opposite directions, within this angle of a
+        straight line, are one hair passing through (a crossing).
+    count_fork_angle_deg : float
+        Two arms that leave a junction (with no third arm) within this angle of each
+        other are two hairs from one follicle opening (a V), not one bent hair; 0 joins
+        every such pair.
+    count_fork_arm_widths : float
+        Both arms of such a fork must be at least this many shaft widths long (shorter
+        ones are a frayed or split tip).
+    count_branch_widths : float
+        A free-ended arm branching off a stroke counts from this many shaft widths on
+        (the tip of a hair whose base is fused with its neighbour's); at or above
+        ``count_min_length_widths`` arms are treated like any other stroke.
+    count_split_wide : bool
+        Count a stroke much wider than one shaft as several side-by-side hairs.
+    count_split_measure : {'median', 'territory'}
+        Width of a stroke for ``count_split_wide``: the median along its medial axis, or
+        its mean (the mask area nearest to its medial axis over its length; on the real
+        trichoscopy set it counts fused fans a little better but ranks photos a little
+        worse).
+    count_split_ratio : float
+        Width ratio (stroke / single shaft) from which a stroke counts as two hairs;
+        each further whole unit of ratio adds one (2.2 -> 2, 3.2 -> 3, ...).
+    count_max_per_stroke : int
+        Most hairs one stroke may count for.
+    count_single_quantile : float
+        A single shaft's width, for ``count_split_wide``, is this length-weighted
+        quantile of the widths of the counted strokes.
+    count_tuft_area : float
+        A mask component of at least this many squared shaft widths counts at least
+        one hair, even when its medial axis breaks into pieces each too short to count
+        (a short, wide tuft of fused stubs).
+    count_area_split : bool
+        Raise each mask component's count to its area over the area of a lone single
+        hair (for clipped stubs of similar length: tufts and fans fused near their
+        opening).
+    count_area_quantile : float
+        That single-hair area is this quantile of the areas of lone single hairs. At
+        0.9 only clearly oversized components are split: on the real trichoscopy set the
+        rank correlation with hand counts rises (0.77 -> 0.78); at 0.5 (the median)
+        phantom counts rise most (~0.64 -> ~0.96 of the truth) but the real rank
+        correlation falls to ~0.60.
+    count_border : {'exclude', 'include', 'half'}
+        What to do with hairs cut off by the frame or the region's edge: leave them out
+        (hairs wholly inside the field only; the hand annotators of the real
+        trichoscopy set mostly do this), count them, or count each as half (the
+        default: an unbiased density estimate, a field being one of many).
+    region : (M, N) bool ndarray, optional
+        Analysed region; a stroke reaching its edge counts as cut off. Overlays masked
+        out of the region should not be passed here (a hair crossing a drawn circle is
+        not cut off).
+    pixel_size : float
+        Multiplies the returned widths and lengths (e.g. ``1 / work_scale`` to report
+        input-image pixels, or mm per px).
+
+    Returns
+    -------
+    HairCount
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D (M, N), got shape {mask.shape}")
+    mask = mask.astype(bool)
+    if pixel_size <= 0:
+        raise ValueError(f"pixel_size must be > 0, got {pixel_size}")
+    if count_split_measure not in ("median", "territory"):
+        raise ValueError(
+            f"count_split_measure must be 'median' or 'territory', got {count_split_measure!r}"
+        )
+    if count_border not in ("exclude", "include", "half"):
+        raise ValueError(
+            f"count_border must be 'exclude', 'include' or 'half', got {count_border!r}"
+        )
+    if region is not None:
+        region = np.asarray(region, bool)
+        if region.shape != mask.shape:
+            raise ValueError(f"region is {region.shape}, mask is {mask.shape}")
+    empty = HairCount(
+        0,
+        np.zeros(0),
+        np.zeros(0),
+        np.zeros(mask.shape, np.int32),
+        np.zeros((0, 2)),
+        0.0,
+        np.zeros(0, int),
+    )
+    if not mask.any():
+        return empty
+    skel = _skeleton(mask)
+    dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    if shaft_width_px is None:
+        vals = dt[skel]
+        shaft_width_px = float(2 * np.median(vals) - 1) if vals.size else 1.0
+    w = max(float(shaft_width_px), 1.0)
+
+    seg_lab, n_seg, zone_lab, n_zone = _segments(skel, junction_radius=0.5 * w)
+    if n_seg == 0:
+        return empty
+    length, centroid, ends = _segment_geometry(seg_lab, n_seg)
+    pairs = _touching(seg_lab, zone_lab)
+    zones_of = [[] for _ in range(n_seg + 1)]
+    segs_of = [[] for _ in range(n_zone + 1)]
+    for s, z in pairs:
+        zones_of[s].append(z)
+        segs_of[z].append(s)
+
+    # junction centres
+    zr, zc = np.nonzero(zone_lab)
+    zl = zone_lab[zr, zc]
+    zcnt = np.maximum(np.bincount(zl, minlength=n_zone + 1), 1)
+    zcen = np.stack(
+        [np.bincount(zl, zr, n_zone + 1) / zcnt, np.bincount(zl, zc, n_zone + 1) / zcnt], 1
+    )
+
+    # spurs: short, one end free
+    alive = np.ones(n_seg + 1, bool)
+    alive[0] = False
+    for s in range(1, n_seg + 1):
+        if len(zones_of[s]) == 1 and length[s] < count_spur_widths * w:
+            alive[s] = False
+
+    # join segments through junctions
+    uf = _UnionFind(n_seg + 1)
+    cos_lim = -np.cos(np.deg2rad(count_merge_angle_deg))
+    cos_fork = np.cos(np.deg2rad(count_fork_angle_deg)) if count_fork_angle_deg > 0 else 2.0
+    for z in range(1, n_zone + 1):
+        segs = [s for s in segs_of[z] if alive[s]]
+        if len(segs) < 2:
+            continue
+        # outgoing direction: from the junction to the far end of each segment
+        dirs = {}
+        for s in segs:
+            e0, e1 = ends[s]
+            far = e0 if np.hypot(*(e0 - zcen[z])) > np.hypot(*(e1 - zcen[z])) else e1
+            v = far - zcen[z]
+            dirs[s] = v / max(np.hypot(*v), 1e-9)
+        if len(segs) == 2:  # a bend, a crossing whose other arms were spurs, or a fork
+            a, b = segs
+            # two arms leaving the junction side by side: two hairs from one opening
+            fork = float(dirs[a] @ dirs[b]) > cos_fork
+            fork &= min(length[a], length[b]) >= count_fork_arm_widths * w
+            if not fork:
+                uf.union(a, b)
+            continue
+        cand = []
+        for i, a in enumerate(segs):
+            for b in segs[i + 1 :]:
+                c = float(dirs[a] @ dirs[b])
+                if c <= cos_lim:
+                    cand.append((c, a, b))
+        used = set()
+        for _c, a, b in sorted(cand):
+            if a not in used and b not in used:
+                uf.union(a, b)
+                used.update((a, b))
+
+    roots = np.array([uf.find(s) for s in range(n_seg + 1)])
+    roots[~alive] = 0
+    uniq, stroke_of = np.unique(roots, return_inverse=True)
+    if uniq[0] != 0:  # make label 0 the background
+        uniq = np.concatenate([[0], uniq])
+        stroke_of = stroke_of + 1
+    n_stroke = len(uniq) - 1
+    stroke_of[~alive] = 0
+    stroke_len = np.bincount(stroke_of, length, n_stroke + 1)
+    # junctions passed add their span; free ends add the half-width hidden by thinning
+    free_ends = np.bincount(
+        stroke_of, [max(0, 2 - len(zones_of[s])) for s in range(n_seg + 1)], n_stroke + 1
+    )
+    stroke_len = stroke_len + free_ends * 0.5 * w
+    labels = stroke_of[seg_lab].astype(np.int32)
+
+    lr, lc = np.nonzero(labels)
+    ll = labels[lr, lc]
+    width = np.zeros(n_stroke + 1)
+    cen = np.zeros((n_stroke + 1, 2))
+    if ll.size:
+        order = np.argsort(ll, kind="stable")
+        wv = np.maximum(2.0 * dt[lr, lc][order] - 1.0, 1.0)
+        bounds = np.searchsorted(ll[order], np.arange(n_stroke + 2))
+        for k in range(1, n_stroke + 1):
+            seg_w = wv[bounds[k] : bounds[k + 1]]
+            width[k] = float(np.median(seg_w)) if seg_w.size else 0.0
+        cnt = np.maximum(np.bincount(ll, minlength=n_stroke + 1), 1)
+        cen = np.stack(
+            [np.bincount(ll, lr, n_stroke + 1) / cnt, np.bincount(ll, lc, n_stroke + 1) / cnt],
+            1,
+        )
+    counted = stroke_len >= count_min_length_widths * w
+    if count_branch_widths < count_min_length_widths:
+        # an arm that leaves a junction free-ended: the tip of a hair whose base is fused
+        # in the stem it branches from (hairs of one follicle opening)
+        n_junc = np.bincount(stroke_of, [len(zones_of[s]) for s in range(n_seg + 1)], n_stroke + 1)
+        n_parts = np.bincount(stroke_of, minlength=n_stroke + 1)
+        arm = (n_parts == 1) & (n_junc == 1)
+        counted |= arm & (stroke_len >= count_branch_widths * w)
+    counted[0] = False
+    counted |= _rescue_blobs(mask, labels, stroke_len, counted, min_area=count_tuft_area * w * w)
+    # strokes reaching the frame (or the edge of the analysed region): cut-off hairs
+    near = _near_edge(mask.shape, region) <= dt + 1.0
+    at_edge = np.zeros(n_stroke + 1, bool)
+    at_edge[np.unique(labels[near & (labels > 0)])] = True
+    at_edge[0] = False
+    n_edge_strokes = int((counted & at_edge).sum())
+    if count_border == "exclude":
+        counted &= ~at_edge
+    mult = counted.astype(int)
+    if count_split_wide and counted.sum() >= 3:
+        # a single shaft's width: a low quantile of the counted strokes' widths
+        # (length-weighted), as fused pairs and triples only ever widen a stroke
+        if count_split_measure == "median":
+            wk = width
+        else:
+            wk = _territory_width(mask, labels, stroke_len)
+        ws, ls = wk[counted], stroke_len[counted]
+        order = np.argsort(ws)
+        cum = np.cumsum(ls[order]) / ls.sum()
+        single = float(ws[order][np.searchsorted(cum, count_single_quantile)])
+        ratio = wk / max(single, 1.0)
+        extra = np.floor(ratio - count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
+        mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, count_max_per_stroke), 0)
+    if count_area_split:
+        mult = _area_split(
+            mask, labels, mult, at_edge, count_max_per_stroke, ref_quantile=count_area_quantile
+        )
+    ks = np.repeat(np.arange(n_stroke + 1), mult)
+    total = float(mult.sum())
+    if count_border == "half":
+        total -= 0.5 * float(mult[at_edge].sum())
+    hair_w = (width / np.maximum(mult, 1))[ks] * pixel_size
+    hair_len = stroke_len[ks] * pixel_size
+    return HairCount(
+        count=int(round(total)),
+        widths_px=hair_w,
+        lengths_px=hair_len,
+        labels=labels,
+        centroids=cen[ks],
+        total_length_px=float(stroke_len[counted].sum() * pixel_size),
+        multiplicity=mult[1:],
+        n_edge=n_edge_strokes,
+    )

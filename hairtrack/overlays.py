@@ -1,0 +1,444 @@
+"""Find what capture software burns into a close-up photo: text, circles, scale bars.
+
+Dermoscope and trichoscope software stamps its own graphics onto the saved photo: a
+header of text boxes (subject, date, magnification), measurement circles in a pure
+colour with a label box, an L-shaped scale bar with its ``1.0 mm`` label, flat grey bands
+along an edge. None of it is hair, so the analysed region must leave it out.
+
+The detectors are generic, not tuned to one device's pixel positions: burned-in graphics
+are *flat* (no sensor noise, no texture), *pure in colour* (far from the local skin tone),
+or *perfectly straight and axis-aligned* (a 1-2 px line hundreds of px long). A photograph
+of skin is none of these.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> rgb = rng.integers(150, 200, (256, 320, 3)).astype(np.uint8)
+>>> rgb[:20, :120] = 60  # a flat header box
+>>> mask = capture_overlay_mask(rgb)
+>>> bool(mask[10, 60]), bool(mask[200, 200])
+(True, False)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["capture_overlay_mask", "read_scale_bar"]
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Return ``rgb`` as a C-contiguous (M, N, 3) uint8 array, or raise a ValueError."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an (M, N, 3) RGB image, got shape {rgb.shape}")
+    if rgb.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {rgb.dtype}; convert with skimage.util")
+    if min(rgb.shape[:2]) < 16:
+        raise ValueError(f"image is {rgb.shape[1]}x{rgb.shape[0]} px; need at least 16x16 px")
+    return np.ascontiguousarray(rgb)
+
+
+def _downscale(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Shrink ``rgb`` (area average) so its longer side is at most ``max_side``.
+
+    Returns
+    -------
+    small : (m, n, 3) uint8 ndarray
+    factor : float
+        ``small`` size over the input size (1.0 when not shrunk).
+    """
+    h, w = rgb.shape[:2]
+    factor = min(1.0, max_side / float(max(h, w)))
+    if factor >= 1.0:
+        return rgb, 1.0
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
+
+
+def _flat_mask(rgb: np.ndarray, *, max_std: float, window: int) -> np.ndarray:
+    """Pixels whose neighbourhood has (almost) no variation (in luminance).
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    max_std : float
+        Largest local standard deviation (grey levels) still called flat.
+    window : int
+        Side of the square window, px.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    f = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mean = cv2.blur(f, (window, window))
+    var = cv2.blur(f * f, (window, window)) - mean * mean
+    return var <= max_std * max_std
+
+
+def _flat_boxes(flat: np.ndarray, *, min_area: int, min_fill: float, pad: int) -> np.ndarray:
+    """Rectangular flat areas (text boxes, bands), glyph gaps included.
+
+    Parameters
+    ----------
+    flat : (M, N) bool ndarray
+        Output of :func:`_flat_mask`.
+    min_area : int
+        Smallest box area, px.
+    min_fill : float
+        Smallest share of its bounding box a component must fill to be called a box.
+    pad : int
+        Margin added around each box, px.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    closed = cv2.morphologyEx(
+        flat.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    )
+    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    out = np.zeros(flat.shape, bool)
+    h, w = flat.shape
+    for x, y, bw, bh, area in stats[1:]:
+        if area < min_area or min(bw, bh) < 6:
+            continue
+        if area / float(bw * bh) < min_fill:
+            continue
+        out[max(y - pad, 0) : min(y + bh + pad, h), max(x - pad, 0) : min(x + bw + pad, w)] = True
+    return out
+
+
+def _pure_colour(rgb: np.ndarray, *, min_chroma: float, window: int) -> np.ndarray:
+    """Pixels whose colour is far from the local skin tone (annotation ink).
+
+    Chroma is measured as (R - G, B - G); the local tone is a box mean over ``window`` px
+    (thin ink barely moves it). The pixel must also be saturated itself (max - min of
+    R, G, B at least ``min_chroma``), so white or black drawing is left to the other
+    detectors.
+    Hair (near neutral) and skin (slightly red) stay below ``min_chroma``; pure red, blue,
+    cyan or green drawing colours do not.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    min_chroma : float
+        Smallest chroma distance from the local median still called ink, grey levels.
+    window : int
+        Window of the local tone, px.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    out = np.zeros(rgb.shape[:2], bool)
+    for c in (r - g, b - g):
+        out |= np.abs(c - cv2.blur(c, (window, window))) >= min_chroma
+    # ink is saturated itself: white or black lines on tinted skin are not
+    r8, g8, b8 = cv2.split(rgb)
+    sat = cv2.subtract(cv2.max(cv2.max(r8, g8), b8), cv2.min(cv2.min(r8, g8), b8))
+    out &= sat >= min_chroma
+    return out
+
+
+def _straight_lines(
+    rgb: np.ndarray, *, min_length: int, contrast: float, size: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Thin (< ``size`` px) axis-aligned lines at least ``min_length`` px long, dark or light.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    min_length : int
+        Shortest line kept, px.
+    contrast : float
+        Smallest contrast of the line against its ``size`` px neighbourhood, grey levels.
+    size : int
+        Side of the square the line must be thinner than, px.
+
+    Returns
+    -------
+    horizontal, vertical : (M, N) bool ndarray
+    """
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    se = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    thin = np.maximum(
+        cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, se), cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, se)
+    )
+    thin = (thin >= contrast).astype(np.uint8)
+    hor = cv2.morphologyEx(thin, cv2.MORPH_OPEN, np.ones((1, min_length), np.uint8)) > 0
+    ver = cv2.morphologyEx(thin, cv2.MORPH_OPEN, np.ones((min_length, 1), np.uint8)) > 0
+    return hor, ver
+
+
+def _edge_bands(flat: np.ndarray, *, min_share: float) -> np.ndarray:
+    """Uniform bands along the top or bottom edge (rows almost entirely flat).
+
+    Parameters
+    ----------
+    flat : (M, N) bool ndarray
+    min_share : float
+        Smallest share of flat pixels in a row for the row to belong to a band.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    out = np.zeros(flat.shape, bool)
+    for axis in (1, 0):
+        share = flat.mean(axis=axis)
+        band = share >= min_share
+        n = band.size
+        first = int(np.argmin(band)) if not band.all() else n
+        last = int(np.argmin(band[::-1])) if not band.all() else n
+        if axis == 1:
+            out[:first] = True
+            out[n - last :] = True
+        else:
+            out[:, :first] = True
+            out[:, n - last :] = True
+    return out
+
+
+def _edge_strips(gray: np.ndarray, *, contrast: float, min_length: int, depth: float) -> np.ndarray:
+    """Header or footer strips: a perfectly straight horizontal edge near the top or bottom.
+
+    Text bars of capture software are often semi-transparent (the photo shows through),
+    but their lower (or upper) border is a straight, axis-aligned step that a photo of
+    skin does not have. Everything between that border and the frame edge is masked.
+
+    Parameters
+    ----------
+    gray : (M, N) uint8 ndarray
+    contrast : float
+        Smallest step across the border, grey levels.
+    min_length : int
+        Shortest straight run of the border, px.
+    depth : float
+        Largest strip height, as a share of the image height.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    h = gray.shape[0]
+    gy = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)) / 4.0
+    step = (gy >= contrast).astype(np.uint8)
+    step = cv2.morphologyEx(step, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
+    step = cv2.morphologyEx(step, cv2.MORPH_OPEN, np.ones((1, min_length), np.uint8))
+    rows = np.flatnonzero(step.any(axis=1))
+    out = np.zeros(gray.shape, bool)
+    lim = max(2, int(depth * h))
+    top = rows[rows < lim]
+    bottom = rows[rows >= h - lim]
+    if top.size:
+        out[: top.max() + 2] = True
+    if bottom.size:
+        out[max(bottom.min() - 1, 0) :] = True
+    return out
+
+
+def capture_overlay_mask(
+    rgb: np.ndarray,
+    *,
+    overlay_flat_std: float = 0.3,
+    overlay_min_chroma: float = 60.0,
+    overlay_line_contrast: float = 20.0,
+    overlay_line_min_frac: float = 0.06,
+    overlay_pad_px: int = 2,
+    overlay_strip_depth: float = 0.08,
+    overlay_strip_min_frac: float = 0.2,
+    overlay_max_side: int = 1400,
+) -> np.ndarray:
+    """Mask of graphics burned into a close-up photo by the capture software.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+        The photo, RGB order.
+    overlay_flat_std : float
+        Local standard deviation (grey levels, 5x5 window) at or below which a pixel is
+        flat, i.e. drawn rather than photographed.
+    overlay_min_chroma : float
+        Chroma distance from the local skin tone (grey levels) above which a pixel is
+        annotation ink (red circles, blue or cyan text).
+    overlay_line_contrast : float
+        Contrast (grey levels) of a thin straight line (scale bar) against its surround.
+    overlay_line_min_frac : float
+        Shortest straight line treated as drawn, as a share of the image's longer side.
+    overlay_pad_px : int
+        Margin grown around every detected overlay, px.
+    overlay_strip_depth : float
+        Deepest header or footer strip looked for, as a share of the image height.
+    overlay_strip_min_frac : float
+        Shortest straight border of such a strip, as a share of the image width.
+    overlay_max_side : int
+        Larger photos are searched at a reduced size with this longer side, px (speed);
+        pixel sizes above are at that size.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+        True where the pixel belongs to an overlay (not to be analysed).
+    """
+    rgb = _check_rgb(rgb)
+    full_shape = rgb.shape[:2]
+    rgb, _ = _downscale(rgb, overlay_max_side)
+    h, w = rgb.shape[:2]
+    flat = _flat_mask(rgb, max_std=overlay_flat_std, window=5)
+    min_area = max(64, int(2e-4 * h * w))
+    mask = _flat_boxes(flat, min_area=min_area, min_fill=0.7, pad=overlay_pad_px)
+    mask |= _edge_bands(flat, min_share=0.9)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    mask |= _edge_strips(
+        gray,
+        contrast=overlay_line_contrast,
+        min_length=max(24, int(overlay_strip_min_frac * w)),
+        depth=overlay_strip_depth,
+    )
+
+    ink = _pure_colour(rgb, min_chroma=overlay_min_chroma, window=21)
+    if ink.any():
+        # text clusters -> their bounding box (a label box is often semi-transparent)
+        ink8 = ink.astype(np.uint8)
+        grown = cv2.dilate(ink8, np.ones((15, 15), np.uint8))
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        diag = np.hypot(h, w)
+        curves = np.zeros(n, bool)
+        for i, (x, y, bw, bh, _area) in enumerate(stats[1:], start=1):
+            n_ink = int(ink[y : y + bh, x : x + bw].sum())
+            if n_ink < 40:  # a few odd pixels: skin, not ink
+                continue
+            if np.hypot(bw, bh) < 0.3 * diag:
+                p = overlay_pad_px
+                mask[max(y - p, 0) : y + bh + p, max(x - p, 0) : x + bw + p] = True
+            else:  # long curves (circles, pointer lines): the ink itself, grown
+                curves[i] = True
+        if curves.any():
+            mask |= curves[lab] & (cv2.dilate(ink8, np.ones((3, 3), np.uint8)) > 0)
+
+    min_len = max(24, int(overlay_line_min_frac * max(h, w)))
+    hor, ver = _straight_lines(rgb, min_length=min_len, contrast=overlay_line_contrast)
+    mask |= hor | ver
+    k = 2 * overlay_pad_px + 1
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8))
+    if mask.shape != full_shape:
+        mask = cv2.resize(mask, full_shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return mask > 0
+
+
+def _thin_runs(line: np.ndarray, axis: int) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x, y, w, h) of line components at most 6 px thick.
+
+    ``axis`` 1: horizontal lines (thickness = height); 0: vertical (thickness = width).
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(line.astype(np.uint8), connectivity=8)
+    out = []
+    for x, y, bw, bh in stats[1:, :4]:
+        if (bh if axis == 1 else bw) <= 6:
+            out.append((int(x), int(y), int(bw), int(bh)))
+    return out
+
+
+def _join_collinear(
+    boxes: list[tuple[int, int, int, int]], *, gap: int, short_len: int
+) -> list[tuple[int, int, int, int]]:
+    """Join runs on the same line separated by at most ``gap`` px; keep the long ones.
+
+    Boxes are horizontal when wider than tall, vertical otherwise; runs join when their
+    centre lines are within 2 px and the gap along the line is at most ``gap``.
+    """
+    boxes = sorted(boxes, key=lambda b: (b[0], b[1]))
+    merged: list[list[int]] = []
+    for x, y, bw, bh in boxes:
+        horizontal = bw >= bh
+        for m in merged:
+            mx, my, mw, mh = m
+            if horizontal and mw >= mh:
+                same = abs((y + bh / 2) - (my + mh / 2)) <= 2
+                near = x - (mx + mw) <= gap and mx - (x + bw) <= gap
+            elif not horizontal and mw < mh:
+                same = abs((x + bw / 2) - (mx + mw / 2)) <= 2
+                near = y - (my + mh) <= gap and my - (y + bh) <= gap
+            else:
+                continue
+            if same and near:
+                nx, ny = min(mx, x), min(my, y)
+                m[:] = [nx, ny, max(mx + mw, x + bw) - nx, max(my + mh, y + bh) - ny]
+                break
+        else:
+            merged.append([x, y, bw, bh])
+    return [tuple(m) for m in merged if max(m[2], m[3]) >= short_len]
+
+
+def read_scale_bar(
+    rgb: np.ndarray,
+    *,
+    scale_bar_mm: float = 1.0,
+    overlay_line_contrast: float = 20.0,
+    scale_bar_min_frac: float = 0.05,
+    overlay_max_side: int = 1400,
+) -> float | None:
+    """Read the burned-in scale bar into pixels per millimetre.
+
+    The bar is an L of two thin, perfectly axis-aligned lines meeting at a corner; the
+    longer arm is taken (a hair crossing one arm does not shorten the reading). A lone
+    straight line is not trusted: a wrong scale is worse than none. The label cannot be
+    read without OCR, so the bar's length in mm is a parameter.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    scale_bar_mm : float
+        Length the bar stands for, mm (``1.0 mm`` on common trichoscopes).
+    scale_bar_min_frac : float
+        Shortest arm read, as a share of the image's longer side.
+    overlay_line_contrast, overlay_max_side
+        As in :func:`capture_overlay_mask`.
+
+    Returns
+    -------
+    float or None
+        Pixels per millimetre, or None when no bar is found.
+    """
+    rgb = _check_rgb(rgb)
+    if scale_bar_mm <= 0:
+        raise ValueError(f"scale_bar_mm must be > 0, got {scale_bar_mm}")
+    rgb, factor = _downscale(rgb, overlay_max_side)
+    h, w = rgb.shape[:2]
+    min_len = max(24, int(scale_bar_min_frac * max(h, w)))
+    short_len = max(12, min_len // 3)  # the other arm of an L may be short
+    hor, ver = _straight_lines(rgb, min_length=short_len, contrast=overlay_line_contrast, size=7)
+    ink = _pure_colour(rgb, min_chroma=60.0, window=21)
+    # not the borders of text boxes and header strips
+    flat = _flat_mask(rgb, max_std=0.3, window=5)
+    ink |= _flat_boxes(flat, min_area=max(64, int(2e-4 * h * w)), min_fill=0.7, pad=3)
+    ink |= _edge_strips(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY),
+        contrast=overlay_line_contrast,
+        min_length=max(24, int(0.2 * w)),
+        depth=0.08,
+    )
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    gap = max(9, int(0.03 * max(h, w)))  # bridge where the bar crosses a dark hair
+    hor_arms = _join_collinear(_thin_runs(hor & ~ink, axis=1), gap=gap, short_len=short_len)
+    ver_arms = _join_collinear(_thin_runs(ver & ~ink, axis=0), gap=gap, short_len=short_len)
+    arms = [
+        [(x, y, bw, bh, max(bw, bh) - min(bw, bh) + 1) for x, y, bw, bh in group]
+        for group in (hor_arms, ver_arms)
+    ]
+    hor_arms, ver_arms = arms
+    best = 0
+    for hx, hy, hw, hh, hlen in hor_arms:  # an L: a vertical arm ends where a horizontal does
+        for vx, vy, vw, vh, vlen in ver_arms:
+            near_x = min(abs(vx - hx), abs(vx + vw - hx - hw)) <= 6
+            near_y = min(abs(vy - hy), abs(vy + vh - hy - hh)) <= 6
+            if near_x and near_y and max(hlen, vlen) >= min_len:
+                best = max(best, hlen, vlen)
+    if best == 0:  # no L: a lone straight line is too often something else
+        return None
+    return float(best) / factor / scale_bar_mm
