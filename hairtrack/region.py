@@ -1,0 +1,1128 @@
+"""Find the scalp region of a global photo: the ``region`` stage.
+
+A global photo (crown, vertex, part line or hairline, taken with a phone or a camera)
+shows a head on a background, often with clothes, ears and part of a face. The scalp
+region is the hair plus the bare scalp skin of the head; everything else is left out.
+
+Method, all at a fixed working size (long side ``working_side`` px), then upsampled:
+
+1. Features: CIE Lab, chroma and hue of (a*, b*), and a hair-texture energy (black-hat
+   of L* at the scale of a few strands, smoothed), which is high on hair (dark strands,
+   or the dark gaps between light ones) and low on skin, walls and most clothes.
+2. Skin model: a Gaussian in (a*, b*) learned from the image itself, seeded by a broad
+   skin prior (warm hue, some chroma, smooth) in the central part of the frame.
+3. Background: colours of the side bands and top corners (k-means), where smooth and
+   connected to the border. The middle of the top edge is left out of the model because
+   frontal photos often crop the hair there.
+4. Head blob: the largest blob of what is not background, opened (cuts thin bridges to
+   clutter) and with holes filled.
+5. Clothes: smooth, non-skin blobs that touch the bottom edge and start in the lower part
+   of the frame.
+6. Face: skin below the convex hull of the hair is face (forehead, eyes), not scalp,
+   unless the hull's lowest left and right points are not level (no hairline: hair on
+   one side, or clutter) or the cut would remove more than ``max_face_fraction`` of the
+   head (a bald head has no hairline to go by).
+7. What is neither skin nor a hair colour (blue, green, purple, saturated red: clothes,
+   pillows, leftover background) is left out, and the largest remaining blob is the
+   region.
+8. Fringe: strands sticking out past the head's outline are left out where, at a size
+   that resolves strands, the background shows between them (:func:`trim_fringe`).
+
+:func:`hair_share` gives each region pixel its hair share by linear unmixing of the
+skin and hair colours (used by :func:`hairtrack.segment.segment_global`).
+
+Functions here are pure: arrays in, a frozen dataclass out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["ScalpRegion", "scalp_region"]
+
+
+@dataclass(frozen=True)
+class ScalpRegion:
+    """The scalp region of one global photo.
+
+    Attributes
+    ----------
+    mask : (H, W) bool ndarray
+        Scalp region at the input's full resolution.
+    working_mask : (h, w) bool ndarray
+        The same at the working size.
+    head_mask : (h, w) bool ndarray
+        Head blob at the working size before the face rule (scalp plus face skin).
+    working_scale : float
+        Working size / input size (< 1 for large photos).
+    skin_mean : (2,) float ndarray
+        Mean (a*, b*) of the image's skin.
+    skin_cov : (2, 2) float ndarray
+        Covariance of (a*, b*) of the image's skin.
+    skin_lightness : float
+        Median L* (0-100) of skin pixels in the head.
+    face_removed : float
+        Share of the head blob left out as face (0 when the face rule did not apply).
+    """
+
+    mask: np.ndarray
+    working_mask: np.ndarray
+    head_mask: np.ndarray
+    working_scale: float
+    skin_mean: np.ndarray
+    skin_cov: np.ndarray
+    skin_lightness: float
+    face_removed: float
+
+    @property
+    def area_fraction(self) -> float:
+        """Share of the frame that is scalp region."""
+        return float(self.working_mask.mean())
+
+
+# ---- small helpers ---------------------------------------------------------------------
+
+
+def _disk(radius: int) -> np.ndarray:
+    """Elliptic structuring element of the given radius (px)."""
+    r = max(int(radius), 0)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill the holes of a boolean mask (pixels not reachable from the border)."""
+    m = mask.astype(np.uint8)
+    outside = np.pad(1 - m, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return mask | (outside[1:-1, 1:-1] == 1)
+
+
+def _largest_blob(mask: np.ndarray) -> np.ndarray:
+    """Largest 8-connected component of a boolean mask (all False when empty)."""
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros(mask.shape, bool)
+    return lbl == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Validate an RGB image at the door; return it as a C-contiguous uint8 array."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(
+            f"expected an RGB image of shape (H, W, 3), got shape {rgb.shape}; "
+            "convert grayscale or RGBA photos to RGB first"
+        )
+    if rgb.dtype != np.uint8:
+        raise ValueError(
+            f"expected a uint8 image, got {rgb.dtype}; scale to 0-255 and cast to uint8"
+        )
+    if min(rgb.shape[:2]) < 32:
+        raise ValueError(
+            f"image is {rgb.shape[1]}x{rgb.shape[0]} px; a global photo needs at least 32x32 px"
+        )
+    return np.ascontiguousarray(rgb)
+
+
+def _warn_if_blank(rgb: np.ndarray, *, stacklevel: int = 3) -> None:
+    """Warn when the photo is (nearly) one flat colour: nothing to measure."""
+    step = max(1, max(rgb.shape[:2]) // 256)
+    if float(rgb[::step, ::step].std()) < 1.0:
+        warnings.warn(
+            "the image is one flat colour; its scalp region and coverage mean nothing",
+            stacklevel=stacklevel,
+        )
+
+
+# ---- features --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Features:
+    """Per-pixel features at the working size (all (h, w) float32 unless noted)."""
+
+    rgb: np.ndarray  # (h, w, 3) float32, 0-1
+    lightness: np.ndarray  # L*, 0-100
+    a: np.ndarray
+    b: np.ndarray
+    chroma: np.ndarray
+    hue: np.ndarray  # degrees, -180..180
+    texture: np.ndarray  # smoothed black-hat energy of L*
+    texture_fine: np.ndarray  # the same, smoothed only a little (sharp edges)
+    scale: float
+
+
+def _features(
+    rgb: np.ndarray, *, working_side: int, texture_radius: int, texture_sigma: float
+) -> _Features:
+    """Resize to the working size and compute colour and texture features.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+    working_side : int
+        Long side of the working image, px.
+    texture_radius : int
+        Radius (px, working size) of the black-hat element: a bit wider than a strand.
+    texture_sigma : float
+        Gaussian smoothing (px) of the black-hat response into a texture energy.
+
+    Returns
+    -------
+    _Features
+    """
+    h, w = rgb.shape[:2]
+    scale = working_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(rgb, size, interpolation=interp).astype(np.float32) / 255.0
+    lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), (0, 0), 0.8)
+    lightness, a, b = cv2.split(lab)
+    blackhat = cv2.morphologyEx(lightness, cv2.MORPH_BLACKHAT, _disk(texture_radius))
+    texture = cv2.GaussianBlur(blackhat, (0, 0), texture_sigma)
+    texture_fine = cv2.GaussianBlur(blackhat, (0, 0), 1.0)
+    return _Features(
+        rgb=small,
+        lightness=lightness,
+        a=a,
+        b=b,
+        chroma=np.hypot(a, b),
+        hue=np.degrees(np.arctan2(b, a)).astype(np.float32),
+        texture=texture,
+        texture_fine=texture_fine,
+        scale=float(scale),
+    )
+
+
+def _skin_model(
+    f: _Features,
+    *,
+    skin_hue_range: tuple[float, float],
+    skin_prior_chroma: float,
+    skin_prior_texture: float,
+    skin_mahalanobis: float,
+    skin_min_chroma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Learn the image's skin colour in (a*, b*) and return a skin mask.
+
+    The prior (warm hue, some chroma, smooth, not black or blown out) is taken from the
+    central two thirds of the frame when enough of it is there, else from the whole frame;
+    its mean and covariance define a Gaussian, and skin is within ``skin_mahalanobis``
+    standard deviations of it.
+
+    Returns
+    -------
+    skin : (h, w) bool ndarray
+    mean : (2,) float ndarray
+    cov : (2, 2) float ndarray
+    """
+    h, w = f.lightness.shape
+    prior = (
+        (f.hue > skin_hue_range[0])
+        & (f.hue < skin_hue_range[1])
+        & (f.chroma > skin_prior_chroma)
+        & (f.lightness > 20)
+        & (f.lightness < 97)
+        & (f.texture < skin_prior_texture)
+    )
+    centre = np.zeros_like(prior)
+    centre[h // 6 : h - h // 6, w // 6 : w - w // 6] = True
+    if (prior & centre).sum() > 200:
+        prior &= centre
+    ab = np.dstack([f.a, f.b])
+    if prior.sum() > 200:
+        mean = ab[prior].mean(axis=0).astype(np.float64)
+        cov = np.cov(ab[prior].T).astype(np.float64) + np.eye(2) * 4.0
+    else:
+        mean = np.array([14.0, 18.0])
+        cov = np.array([[40.0, 20.0], [20.0, 60.0]])
+    d = ab - mean.astype(np.float32)
+    icov = np.linalg.inv(cov).astype(np.float32)
+    md2 = np.einsum("...i,ij,...j->...", d, icov, d)
+    skin = (md2 < skin_mahalanobis**2) & (f.lightness > 15) & (f.chroma > skin_min_chroma)
+    return skin, mean, cov
+
+
+def _background(
+    f: _Features,
+    skin: np.ndarray,
+    *,
+    background_band: float,
+    background_corner: float,
+    background_side_height: float,
+    background_clusters: int,
+    background_distance: float,
+    background_skin_distance: float,
+    background_texture: float,
+) -> np.ndarray:
+    """Background: smooth pixels close to a border colour, connected to the border.
+
+    Skin-coloured backgrounds (beige and pink walls) are background too when they match
+    the border; the sampled border leaves out the middle of the top edge and the lower
+    part of the sides, where hair and faces touch the frame.
+
+    Returns
+    -------
+    mask : (h, w) bool ndarray
+    colours : (k, 3) float32 ndarray
+        The background colours (Lab).
+    """
+    h, w = f.lightness.shape
+    band = max(3, int(round(background_band * h)))
+    corner = max(band, int(round(background_corner * w)))
+    side = max(band, int(round(background_side_height * h)))
+    sample = np.zeros((h, w), bool)
+    sample[:band, :corner] = True
+    sample[:band, w - corner :] = True
+    sample[:side, :band] = True
+    sample[:side, w - band :] = True
+    lab = np.dstack([f.lightness, f.a, f.b]).astype(np.float32)
+    px = lab[sample]
+    k = int(min(background_clusters, len(px)))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    _, _, centres = cv2.kmeans(px, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    dist = np.full((h, w), np.inf, np.float32)
+    for c in centres:
+        dist = np.minimum(dist, np.linalg.norm(lab - c[None, None, :], axis=-1))
+    limit = np.where(skin, background_skin_distance, background_distance)
+    like = (dist < limit) & (f.texture_fine < background_texture)
+    n, lbl = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
+    touching = np.unique(np.concatenate([lbl[0], lbl[:, 0], lbl[:, -1]]))
+    touching = touching[touching > 0]
+    return np.isin(lbl, touching), centres
+
+
+def _hair_colour_ok(
+    f: _Features,
+    *,
+    hair_grey_chroma: float,
+    hair_hue_range: tuple[float, float],
+    hair_max_chroma: float,
+) -> np.ndarray:
+    """Pixels whose colour can be hair: grey-ish, or warm hue with moderate chroma.
+
+    Blue, green, purple and strongly saturated pixels (clothes, backgrounds) cannot.
+    The decision is smoothed over a few pixels so that strand edges do not flicker.
+    """
+    ok = (f.chroma < hair_grey_chroma) | (
+        (f.hue > hair_hue_range[0]) & (f.hue < hair_hue_range[1]) & (f.chroma < hair_max_chroma)
+    )
+    return cv2.GaussianBlur(ok.astype(np.float32), (0, 0), 3) > 0.5
+
+
+def _hair_score(
+    f: _Features,
+    colour_ok: np.ndarray,
+    skin_lightness: float,
+    *,
+    texture_threshold: float,
+    dark_ratio: float,
+    soft_width: float,
+) -> np.ndarray:
+    """Soft hair score (0-1) at zone level: texture or darkness, in a hair colour.
+
+    Two ramps, the larger one wins: texture energy over ``texture_threshold``, and
+    darkness (skin L* minus the pixel's smoothed L*) over ``(1 - dark_ratio)`` of the
+    skin's L*. Each ramp goes from 0 at ``1 - soft_width / 2`` to 1 at
+    ``1 + soft_width / 2`` times its threshold, so a score of 0.5 is exactly the hard rule
+    "texture above ``texture_threshold`` or L* below ``dark_ratio`` of the skin's", and
+    the mean score grows smoothly with hair density instead of jumping.
+
+    Returns
+    -------
+    (h, w) float32 ndarray in [0, 1]
+    """
+    width = min(max(float(soft_width), 1e-3), 2.0)
+    lo = 1.0 - width / 2.0
+    r_tex = f.texture / texture_threshold
+    smooth_l = cv2.GaussianBlur(f.lightness, (0, 0), 2)
+    r_dark = (skin_lightness - smooth_l) / ((1.0 - dark_ratio) * skin_lightness)
+    score = np.clip((np.maximum(r_tex, r_dark) - lo) / width, 0.0, 1.0)
+    return (score * colour_ok).astype(np.float32)
+
+
+def _skin_lightness(f: _Features, skin: np.ndarray, quantile: float) -> float:
+    """L* of the skin: a quantile of L* over skin-coloured pixels (60 when there are few).
+
+    Brown hair has the chroma of skin, so where it dominates the median of skin-coloured
+    pixels is the hair's lightness; a higher quantile guards against that but also calls
+    shading on bald scalps hair (on the real photos: 0.5 -> Spearman -0.76, bald mean
+    coverage 0.17; 0.75 -> -0.81 but bald mean 0.25).
+    """
+    if skin.sum() <= 100:
+        return 60.0
+    return float(np.quantile(f.lightness[skin], quantile))
+
+
+def _clothes(
+    f: _Features,
+    head: np.ndarray,
+    skin: np.ndarray,
+    *,
+    texture_threshold: float,
+    clothes_min_area: float,
+    clothes_top: float,
+) -> np.ndarray:
+    """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down."""
+    h, w = head.shape
+    cand = head & ~skin & (f.texture < texture_threshold)
+    cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    out = np.zeros((h, w), bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area >= clothes_min_area * h * w and y + bh >= h - 1 and y >= clothes_top * h:
+            out |= lbl == i
+    return cv2.dilate(out.astype(np.uint8), _disk(2)).astype(bool)
+
+
+def _below_hairline(
+    hair: np.ndarray,
+    head: np.ndarray,
+    *,
+    min_hair_component: float,
+    max_hairline_slope: float,
+) -> np.ndarray:
+    """Pixels of ``head`` below the convex hull of the hair (per column), i.e. the face.
+
+    Only hair blobs of at least ``min_hair_component`` of the head's area count. Columns
+    the hull does not reach keep everything. Photos are taken upright, so a hairline runs
+    across the frame: when the lowest hair points of the hull's left and right halves
+    differ in height by more than ``max_hairline_slope`` times their distance, the hull is
+    not a hairline (hair on one side only, or clutter) and nothing is removed.
+    """
+    h, w = head.shape
+    none = np.zeros((h, w), bool)
+    clean = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, _disk(2))
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(clean, connectivity=8)
+    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_hair_component * head.sum()]
+    if not big:
+        return none
+    pts = cv2.findNonZero(np.isin(lbl, big).astype(np.uint8))
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    hull = hull.astype(bool)
+    has = hull.any(axis=0)
+    bottom = np.where(has, h - 1 - np.argmax(hull[::-1], axis=0), -1)
+    cols = np.flatnonzero(has)
+    if cols.size < 2:
+        return none
+    mid = (cols[0] + cols[-1]) // 2
+    left, right = bottom[: mid + 1], bottom[mid + 1 :]
+    xl, xr = int(np.argmax(left)), mid + 1 + int(np.argmax(right))
+    slope = abs(int(bottom[xl]) - int(bottom[xr])) / max(xr - xl, 1)
+    if slope > max_hairline_slope:
+        return none
+    bottom = np.where(has, bottom, h)
+    return head & (np.arange(h)[:, None] > bottom[None, :])
+
+
+#: Names of the :class:`hairtrack.config.GlobalParams` values used by :func:`trim_fringe`.
+FRINGE_PARAMS = ("fringe_sigma", "fringe_background")
+
+
+def trim_fringe(
+    rgb: np.ndarray,
+    region: np.ndarray,
+    skin: np.ndarray,
+    background_colours: np.ndarray,
+    *,
+    share_side: int = 1024,
+    background_distance: float = 10.0,
+    background_skin_distance: float = 4.0,
+    fringe_sigma: float = 0.01,
+    fringe_background: float = 0.15,
+) -> np.ndarray:
+    """Leave out the fringe of strands that stick out past the head's outline.
+
+    Past the outline, between the strands, the background shows; inside it, skin or
+    hair. At a size where strands are resolved (long side ``share_side``), pixels of a
+    background colour are counted in a Gaussian window (``fringe_sigma`` of the long
+    side), and the region's pixels where they are more than ``fringe_background`` of
+    the window are left out.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+    region, skin : (h, w) bool ndarray
+        Region and skin-coloured pixels at the working size.
+    background_colours : (k, 3) ndarray
+        Background colours (Lab), as found by the region steps.
+
+    Returns
+    -------
+    (h, w) bool ndarray
+        The region without its fringe (unchanged when that would leave little).
+    """
+    if fringe_background >= 1.0 or len(background_colours) == 0 or not region.any():
+        return region
+    hw, ww = region.shape
+    h, w = rgb.shape[:2]
+    s = min(1.0, share_side / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    d2 = np.full(size[::-1], np.inf, np.float32)
+    for c in np.asarray(background_colours, np.float32):
+        diff = lab - c[None, None, :]
+        d2 = np.minimum(d2, np.einsum("ijk,ijk->ij", diff, diff))
+    skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    limit = np.where(skin_s, background_skin_distance, background_distance).astype(np.float32)
+    like = (d2 < limit * limit).astype(np.float32)
+    share = cv2.GaussianBlur(like, (0, 0), max(fringe_sigma * max(size), 0.5))
+    share_w = cv2.resize(share, (ww, hw), interpolation=cv2.INTER_AREA)
+    trimmed = region & (share_w <= fringe_background)
+    trimmed = _fill_holes(_largest_blob(trimmed))
+    if trimmed.sum() < 0.5 * region.sum():
+        return region
+    return trimmed
+
+
+# ---- per-pixel hair share (linear unmixing) --------------------------------------------
+
+#: Names of the :class:`hairtrack.config.GlobalParams` values used by :func:`hair_share`
+#: only (not by the region steps).
+#: Least L* of skin: a darker colour is hair (or shadow), never skin.
+MIN_SKIN_LIGHTNESS = 15.0
+#: Least chroma of skin (as ``skin_min_chroma``): a greyer colour is not skin.
+MIN_SKIN_CHROMA = 5.0
+#: Hue range (degrees) any skin falls in under any white balance: a broad warm range.
+SKIN_HUE_RANGE = (-10.0, 110.0)
+
+SHARE_PARAMS = (
+    "share_side",
+    "share_blur",
+    "share_axis_blur",
+    "share_end_quantile",
+    "share_thin_radius",
+    "share_thin_contrast",
+    "share_min_evidence",
+    "share_vote_ratio",
+    "share_vote_sigma",
+    "share_skin_refine",
+    "share_field_passes",
+    "share_field_sigma",
+    "share_zone_sigma",
+    "share_pure",
+    "share_smooth",
+)
+
+
+@dataclass(frozen=True)
+class HairShare:
+    """Per-pixel hair share of a global photo, from linear unmixing.
+
+    Attributes
+    ----------
+    share : (h, w) float32 ndarray
+        Hair share 0-1 of each pixel at the working size, 0 outside the region.
+    skin_rgb, hair_rgb : (3,) float ndarray
+        Skin and hair colours (sRGB 0-255) the unmixing started from.
+    contrast : float
+        CIE Lab distance between them (Delta E 1976); below ~10 no photo can tell hair
+        from skin and the share means little.
+    evidence : float
+        Share of the region's pixels that are strand-like (thin and of at least
+        ``share_thin_contrast`` of the skin-hair contrast); ~0 when strands are not
+        resolved (small photos, distant heads) or there is no hair.
+    resolved : bool
+        Strands are resolved (``evidence >= share_min_evidence``) and ``share`` holds
+        the unmixed hair share; when False ``share`` is all 0 and the caller should fall
+        back to a zone-level score.
+    """
+
+    share: np.ndarray
+    skin_rgb: np.ndarray
+    hair_rgb: np.ndarray
+    contrast: float
+    evidence: float
+    resolved: bool
+
+
+def _field(
+    img: np.ndarray, weight: np.ndarray, sigma: float, fallback: np.ndarray, *, side: int = 128
+) -> np.ndarray:
+    """Smooth local mean colour of the weighted pixels (normalised convolution).
+
+    Computed on a copy with long side ``side``; ``sigma`` is a share of that long side.
+    Where few pixels are weighted the field falls back to ``fallback`` (a colour).
+    """
+    h, w = weight.shape
+    s = side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    wt = weight.astype(np.float32)
+    ws = cv2.resize(wt, size, interpolation=cv2.INTER_AREA)
+    iw = cv2.resize(img * wt[..., None], size, interpolation=cv2.INTER_AREA)
+    sg = max(sigma * side, 0.5)
+    gw = cv2.GaussianBlur(ws, (0, 0), sg)
+    gi = cv2.GaussianBlur(iw, (0, 0), sg)
+    k = np.float32(0.02)
+    field = (gi + k * fallback.astype(np.float32)[None, None, :]) / (gw + k)[..., None]
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _unmix(img: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection)."""
+    d = hair - skin
+    n2 = np.maximum((d * d).sum(-1), 1e-6)
+    return (((img - skin) * d).sum(-1) / n2).astype(np.float32)
+
+
+def _delta_e(c1: np.ndarray, c2: np.ndarray) -> float:
+    """CIE Lab distance of two sRGB colours given as 0-1 floats."""
+    px = np.stack([c1, c2]).astype(np.float32)[None]
+    lab = cv2.cvtColor(np.clip(px, 0, 1), cv2.COLOR_RGB2Lab)[0]
+    return float(np.linalg.norm(lab[0] - lab[1]))
+
+
+def _lab(c: np.ndarray) -> np.ndarray:
+    """CIE Lab of one sRGB colour given as 0-1 floats."""
+    px = np.clip(np.asarray(c, np.float32), 0, 1).reshape(1, 1, 3)
+    return cv2.cvtColor(px, cv2.COLOR_RGB2Lab)[0, 0].astype(np.float64)
+
+
+def _skin_plausible(colour: np.ndarray) -> bool:
+    """Could this sRGB colour (0-1 floats) be skin: not near-black, grey, blue or green?"""
+    lab = _lab(colour)
+    hue = float(np.degrees(np.arctan2(lab[2], lab[1])))
+    return bool(
+        lab[0] >= MIN_SKIN_LIGHTNESS
+        and np.hypot(lab[1], lab[2]) >= MIN_SKIN_CHROMA
+        and SKIN_HUE_RANGE[0] <= hue <= SKIN_HUE_RANGE[1]
+    )
+
+
+def _side_colour(img: np.ndarray, t: np.ndarray, sel: np.ndarray, span: float) -> np.ndarray:
+    """Colour at the mode of the projection ``t`` over ``sel`` (median of pixels near it).
+
+    The mode, not an extreme quantile: texture, noise and shine would bias an extreme.
+    """
+    v = t[sel]
+    if v.size == 0:
+        return np.median(img.reshape(-1, 3), axis=0)
+    hist, edges = np.histogram(v, 128)
+    hist = np.convolve(hist, np.ones(5) / 5, mode="same")
+    mode = 0.5 * (edges[:-1] + edges[1:])[int(np.argmax(hist))]
+    near = sel & (np.abs(t - mode) < 0.05 * max(span, 1e-6))
+    return np.median(img[near] if near.any() else img[sel], axis=0).astype(np.float64)
+
+
+def hair_share(
+    rgb: np.ndarray,
+    region: np.ndarray,
+    *,
+    share_side: int = 1024,
+    share_blur: float = 0.7,
+    share_axis_blur: float = 3.0,
+    share_end_quantile: float = 0.02,
+    share_thin_radius: int = 2,
+    share_thin_contrast: float = 0.4,
+    share_min_evidence: float = 2e-3,
+    share_vote_ratio: float = 1.5,
+    share_vote_sigma: float = 8.0,
+    share_skin_refine: float = 0.1,
+    share_field_passes: int = 0,
+    share_field_sigma: float = 0.08,
+    share_zone_sigma: float = 2.0,
+    share_pure: float = 0.2,
+    share_smooth: float = 1.0,
+) -> HairShare:
+    """Hair share of each pixel of the region: linear unmixing of skin and hair colour.
+
+    Each pixel is modelled as ``I = a * H + (1 - a) * S`` with ``S`` the local skin colour
+    and ``H`` the local hair colour, and ``a`` (the share of the pixel that is hair) is
+    the projection of ``I - S`` on ``H - S``. Unmixing is linear, so blurring (optics,
+    resizing) does not bias the region's mean share; what matters is that ``S`` and ``H``
+    are right. Steps, on a copy with long side ``share_side`` (strands of 1-2 px stay
+    resolved):
+
+    1. Colour axis: the first principal axis of the region's colours after a blur of
+       ``share_axis_blur`` px, so that zone-scale differences (bare scalp against hair),
+       not strand texture, set it.
+    2. Which end is hair: the end that forms thin structures (strands, top-hat or
+       black-hat of radius ``share_thin_radius`` and at least ``share_thin_contrast`` of
+       the end-to-end contrast), each counted as a share of the zones it lies on (light
+       strands on dark zones, dark strands on light zones; zones smoothed by
+       ``share_vote_sigma`` px), so that strands on bare scalp outvote the few gaps in
+       dense hair. Without a clear vote (``share_vote_ratio``) the darker end is hair.
+       Skin is never near-black, grey, blue or green: if the skin end is and the hair
+       end is not, they swap. Skin is the colour of the ``share_end_quantile`` extreme
+       pixels (pure skin shows between strands); hair is the mode of the projection on
+       its side (not its extreme: hair texture and noise would bias it).
+    3. Skin, refined: the median colour of the pixels in zones whose share (smoothed by
+       ``share_zone_sigma`` px) is below ``share_skin_refine``, i.e. typical bare skin
+       rather than its extreme (which shading and skin texture push away from hair).
+       Lighting (``share_field_passes`` > 0 only): local skin and hair colours are
+       smooth means (normalised convolution, ``share_field_sigma`` of the long side) of
+       the pixels in pure zones (zone share, smoothed by ``share_zone_sigma`` px, below
+       ``share_pure`` or above ``1 - share_pure``), falling back to the global colours.
+       Off by default: with one colour each, a lighting gradient over- and
+       under-estimates on either side and averages out in the mean, while the choice of
+       pure zones biases local colours.
+    4. The unclipped share is averaged to the region's working size, smoothed by
+       ``share_smooth`` px and only then clipped to 0-1: clipping noisy pixels one by one
+       would bias the mean towards 0.5.
+
+    When fewer than ``share_min_evidence`` of the pixels are strands, strands are not
+    resolved (small or soft photos, or no hair): which colour is hair cannot be told and
+    ``resolved`` is False, with a share of 0; the caller falls back to a zone-level
+    score. Skin and hair of nearly the same colour (``contrast`` below ~10) cannot be
+    told apart at all.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+    region : (h, w) bool ndarray
+        Scalp region at the working size; the share is returned at this size.
+
+    Returns
+    -------
+    HairShare
+    """
+    hw, ww = region.shape
+    h, w = rgb.shape[:2]
+    s = min(1.0, share_side / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    img = img.astype(np.float32) / 255.0
+    if share_blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), share_blur)
+    reg = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    zero = np.zeros((hw, ww), np.float32)
+    grey = np.full(3, np.nan)
+    if reg.sum() < 100:
+        return HairShare(zero, grey, grey, 0.0, 0.0, False)
+    px_scale = max(size) / 1024.0
+    # 1. colour axis
+    big = cv2.GaussianBlur(img, (0, 0), max(share_axis_blur * px_scale, 0.5))
+    x = big[reg]
+    if len(x) > 200_000:
+        x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
+    mu = x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x - mu, full_matrices=False)
+    u = vt[0].astype(np.float32)
+    t = ((img - mu) @ u).astype(np.float32)
+    t = np.where(reg, t, np.float32(np.median(t[reg])))
+    lo, hi = (float(v) for v in np.quantile(t[reg], [share_end_quantile, 1 - share_end_quantile]))
+    # 2. which end is hair
+    k = _disk(share_thin_radius)
+    inner = cv2.erode(reg.astype(np.uint8), _disk(share_thin_radius + 2)).astype(bool)
+    if not inner.any():
+        inner = reg
+    need = share_thin_contrast * (hi - lo)
+    # thin structures are counted on the background they lie on: light ones in dark
+    # zones, dark ones in light zones, each as a share of its zones (strands are many on
+    # bare scalp; gaps between dense strands are few)
+    zone_t = cv2.GaussianBlur(t, (0, 0), max(share_vote_sigma * px_scale, 1.0))
+    low_z = inner & (zone_t < 0.5 * (lo + hi))
+    high_z = inner & ~low_z
+    top_hat = cv2.morphologyEx(t, cv2.MORPH_TOPHAT, k) > need
+    black_hat = cv2.morphologyEx(t, cv2.MORPH_BLACKHAT, k) > need
+    top = float(top_hat[low_z].mean()) if low_z.any() else 0.0
+    black = float(black_hat[high_z].mean()) if high_z.any() else 0.0
+    evidence = max(top, black)
+    if black > top:
+        t, lo, hi = -t, -hi, -lo  # hair-like thin structures at the high end
+    if max(top, black) < share_vote_ratio * min(top, black):
+        # no clear vote: the darker end is hair
+        end_lo = np.median(img[reg & (t <= lo)], axis=0)
+        end_hi = np.median(img[reg & (t >= hi)], axis=0)
+        if _lab(end_hi)[0] > _lab(end_lo)[0]:
+            t, lo, hi = -t, -hi, -lo
+    # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
+    # side, because hair texture and noise would bias its extreme
+    skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
+    if not _skin_plausible(skin0) and _skin_plausible(hair0):
+        # skin is never near-black, grey, blue or green; hair can be: the vote read
+        # highlights or gaps as strands
+        t, lo, hi = -t, -hi, -lo
+        skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
+    contrast = _delta_e(skin0, hair0)
+    if evidence < share_min_evidence:
+        # strands are not resolved: which colour is hair is not known
+        return HairShare(zero, skin0 * 255.0, hair0 * 255.0, contrast, evidence, False)
+    # 3. typical skin; local skin and hair colours (off by default)
+    a = _unmix(img, skin0, hair0)
+    skin_c, hair_c = skin0, hair0
+    zs = max(share_zone_sigma * px_scale, 0.5)
+    if share_skin_refine > 0:
+        az = cv2.GaussianBlur(a, (0, 0), zs)
+        # ... and near the first skin colour: not leftover background or clothes
+        diff = img - skin0.astype(np.float32)
+        near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
+        pure = reg & (az < share_skin_refine) & near
+        if pure.sum() >= 100:
+            skin0 = np.median(img[pure], axis=0).astype(np.float64)
+            skin_c = skin0
+            a = _unmix(img, skin0, hair0)
+    for _ in range(share_field_passes):
+        az = cv2.GaussianBlur(a, (0, 0), zs)
+        skin_c = _field(img, reg & (az < share_pure), share_field_sigma, skin0)
+        hair_c = _field(img, reg & (az > 1 - share_pure), share_field_sigma, hair0)
+        a = _unmix(img, skin_c, hair_c)
+    # 4. to the working size, then clip
+    am = cv2.resize(np.where(reg, a, 0).astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
+    rm = cv2.resize(reg.astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
+    am = am / np.maximum(rm, 1e-6)
+    if share_smooth > 0:
+        wt = region.astype(np.float32)
+        am = cv2.GaussianBlur(am * wt, (0, 0), share_smooth) / np.maximum(
+            cv2.GaussianBlur(wt, (0, 0), share_smooth), 1e-6
+        )
+    share = np.where(region, np.clip(am, 0.0, 1.0), 0.0).astype(np.float32)
+    return HairShare(share, skin0 * 255.0, hair0 * 255.0, contrast, evidence, True)
+
+
+def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour upsampling of a working-size mask to ``shape`` (H, W)."""
+    if mask.shape == shape:
+        return mask.copy()
+    up = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return up.astype(bool)
+
+
+# ---- public --------------------------------------------------------------------------------
+
+
+def _region_working(
+    f: _Features,
+    *,
+    skin_hue_min: float,
+    skin_hue_max: float,
+    skin_prior_chroma: float,
+    skin_prior_texture: float,
+    skin_mahalanobis: float,
+    skin_min_chroma: float,
+    background_band: float,
+    background_corner: float,
+    background_side_height: float,
+    background_clusters: int,
+    background_distance: float,
+    background_skin_distance: float,
+    background_texture: float,
+    head_opening: float,
+    texture_threshold: float,
+    dark_ratio: float,
+    soft_width: float,
+    skin_lightness_quantile: float,
+    hair_grey_chroma: float,
+    hair_hue_min: float,
+    hair_hue_max: float,
+    hair_max_chroma: float,
+    clothes_min_area: float,
+    clothes_top: float,
+    min_hair_component: float,
+    max_hairline_slope: float,
+    max_face_fraction: float,
+) -> dict:
+    """All region steps at the working size; returns the intermediate masks and models."""
+    h, w = f.lightness.shape
+    skin, skin_mean, skin_cov = _skin_model(
+        f,
+        skin_hue_range=(skin_hue_min, skin_hue_max),
+        skin_prior_chroma=skin_prior_chroma,
+        skin_prior_texture=skin_prior_texture,
+        skin_mahalanobis=skin_mahalanobis,
+        skin_min_chroma=skin_min_chroma,
+    )
+    bg, bg_centres = _background(
+        f,
+        skin,
+        background_band=background_band,
+        background_corner=background_corner,
+        background_side_height=background_side_height,
+        background_clusters=background_clusters,
+        background_distance=background_distance,
+        background_skin_distance=background_skin_distance,
+        background_texture=background_texture,
+    )
+    radius = max(2, int(round(head_opening * max(h, w))))
+    fg = cv2.morphologyEx((~bg).astype(np.uint8), cv2.MORPH_OPEN, _disk(radius))
+    head = _fill_holes(_largest_blob(fg))
+    if not head.any():
+        head = np.ones((h, w), bool)
+    clothes = _clothes(
+        f,
+        head,
+        skin,
+        texture_threshold=texture_threshold,
+        clothes_min_area=clothes_min_area,
+        clothes_top=clothes_top,
+    )
+    if clothes.any():
+        rest = cv2.morphologyEx((head & ~clothes).astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+        rest = _fill_holes(_largest_blob(rest))
+        if rest.any():
+            head = rest
+    skin_in = skin & head
+    skin_l = _skin_lightness(f, skin_in, skin_lightness_quantile)
+    colour_ok = _hair_colour_ok(
+        f,
+        hair_grey_chroma=hair_grey_chroma,
+        hair_hue_range=(hair_hue_min, hair_hue_max),
+        hair_max_chroma=hair_max_chroma,
+    )
+    score = _hair_score(
+        f,
+        colour_ok,
+        skin_l,
+        texture_threshold=texture_threshold,
+        dark_ratio=dark_ratio,
+        soft_width=soft_width,
+    )
+    hair = (score >= 0.5) & head
+    face = _below_hairline(
+        hair,
+        head,
+        min_hair_component=min_hair_component,
+        max_hairline_slope=max_hairline_slope,
+    )
+    face_share = float(face.sum()) / max(int(head.sum()), 1)
+    region = head
+    if 0 < face_share <= max_face_fraction:
+        region = head & ~face
+    else:
+        face_share = 0.0
+    # neither skin nor a hair colour (blue, green, purple, saturated red): clothes,
+    # pillows, background left in the blob
+    other = region & ~skin & ~colour_ok
+    other = cv2.morphologyEx(other.astype(np.uint8), cv2.MORPH_OPEN, _disk(2)).astype(bool)
+    if other.any() and (region & ~other).any():
+        region = region & ~other
+    # one head: drop pieces the cuts left behind (corners of clothes, stray bits)
+    main = _largest_blob(region)
+    if main.any():
+        region = main
+    return {
+        "skin": skin,
+        "skin_mean": skin_mean,
+        "skin_cov": skin_cov,
+        "skin_lightness": skin_l,
+        "background": bg,
+        "background_colours": bg_centres,
+        "clothes": clothes,
+        "head": head,
+        "hair": hair & region,
+        "hair_score": np.where(region, score, 0.0).astype(np.float32),
+        "colour_ok": colour_ok,
+        "region": region,
+        "face_share": face_share,
+    }
+
+
+def scalp_region(
+    rgb: np.ndarray,
+    *,
+    working_side: int = 512,
+    texture_radius: int = 4,
+    texture_sigma: float = 4.0,
+    skin_hue_min: float = 20.0,
+    skin_hue_max: float = 80.0,
+    skin_prior_chroma: float = 8.0,
+    skin_prior_texture: float = 3.0,
+    skin_mahalanobis: float = 3.0,
+    skin_min_chroma: float = 5.0,
+    background_band: float = 0.025,
+    background_corner: float = 0.15,
+    background_side_height: float = 0.6,
+    background_clusters: int = 4,
+    background_distance: float = 10.0,
+    background_skin_distance: float = 4.0,
+    background_texture: float = 1.0,
+    head_opening: float = 0.02,
+    texture_threshold: float = 2.5,
+    dark_ratio: float = 0.6,
+    soft_width: float = 1.0,
+    skin_lightness_quantile: float = 0.5,
+    hair_grey_chroma: float = 8.0,
+    hair_hue_min: float = 10.0,
+    hair_hue_max: float = 110.0,
+    hair_max_chroma: float = 40.0,
+    clothes_min_area: float = 0.01,
+    clothes_top: float = 0.4,
+    min_hair_component: float = 0.003,
+    max_hairline_slope: float = 0.3,
+    max_face_fraction: float = 0.5,
+    share_side: int = 1024,
+    share_blur: float = 0.7,
+    share_axis_blur: float = 3.0,
+    share_end_quantile: float = 0.02,
+    share_thin_radius: int = 2,
+    share_thin_contrast: float = 0.4,
+    share_min_evidence: float = 2e-3,
+    share_vote_ratio: float = 1.5,
+    share_vote_sigma: float = 8.0,
+    share_skin_refine: float = 0.1,
+    share_field_passes: int = 0,
+    share_field_sigma: float = 0.08,
+    share_zone_sigma: float = 2.0,
+    share_pure: float = 0.2,
+    share_smooth: float = 1.0,
+    fringe_sigma: float = 0.01,
+    fringe_background: float = 0.15,
+) -> ScalpRegion:
+    """Find the scalp region (hair plus bare scalp skin) of a global photo.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+        The photo, RGB order, at least 32x32 px.
+    working_side : int
+        Long side (px) of the working image all steps run on.
+    texture_radius : int
+        Radius (px, working size) of the black-hat element that picks up strands.
+    texture_sigma : float
+        Smoothing (px, working size) of the black-hat response into a texture energy.
+    skin_hue_min, skin_hue_max : float
+        Hue range (degrees of atan2(b*, a*)) of the skin prior.
+    skin_prior_chroma : float
+        Least chroma of the skin prior.
+    skin_prior_texture : float
+        Largest texture energy of the skin prior.
+    skin_mahalanobis : float
+        Skin is within this many standard deviations of the image's skin colour.
+    skin_min_chroma : float
+        Least chroma of any skin pixel (greys are never skin).
+    background_band : float
+        Width of the border bands sampled for the background, share of the height.
+    background_corner : float
+        Width of the top corners sampled, share of the width (the middle of the top edge
+        is not sampled: frontal photos crop the hair there).
+    background_side_height : float
+        Share of the height, from the top, of the side bands sampled.
+    background_clusters : int
+        Number of background colours (k-means).
+    background_distance : float
+        Largest Lab distance to a background colour.
+    background_skin_distance : float
+        The same for skin-coloured pixels (stricter: skin-coloured walls are background
+        only when they match the border closely).
+    background_texture : float
+        Largest texture energy of background.
+    head_opening : float
+        Radius of the opening that cuts the head from clutter, share of the long side.
+    texture_threshold : float
+        Texture energy above which a pixel is hair (zone level).
+    dark_ratio : float
+        Pixels darker than this share of the skin's L* are hair (in a hair colour).
+    soft_width : float
+        Width of the soft hair-score ramps around the thresholds, in multiples of them
+        (0-2; the score is 0.5 on the thresholds).
+    skin_lightness_quantile : float
+        The skin's L* is this quantile of L* over skin-coloured pixels of the head.
+    hair_grey_chroma : float
+        Chroma below which any colour can be hair (black, grey, white).
+    hair_hue_min, hair_hue_max : float
+        Hue range of coloured hair (brown, blond, red).
+    hair_max_chroma : float
+        Most chroma of coloured hair.
+    clothes_min_area : float
+        Least area of a clothes blob, share of the frame.
+    clothes_top : float
+        Clothes blobs start below this share of the height.
+    min_hair_component : float
+        Least area of a hair blob that defines the hairline, share of the head.
+    max_hairline_slope : float
+        Steepest hairline (height difference over distance of its two lowest points)
+        the face rule accepts; photos are taken upright.
+    max_face_fraction : float
+        The face rule is not applied when it would remove more than this share of the
+        head (a bald head seen from above has no hairline to go by).
+    share_side, fringe_sigma, fringe_background : float
+        Fringe trim (see :func:`trim_fringe` and :class:`hairtrack.config.GlobalParams`).
+    share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
+share_thin_contrast, share_min_evidence, share_vote_ratio, share_vote_sigma, \
+share_skin_refine, share_field_passes, share_field_sigma, share_zone_sigma, share_pure, \
+share_smooth
+        Used by :func:`hair_share` only (accepted here so that one parameters object
+        serves both).
+
+    Returns
+    -------
+    ScalpRegion
+
+    Raises
+    ------
+    ValueError
+        If ``rgb`` is not an (H, W, 3) uint8 array of at least 32x32 px.
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> img = np.full((300, 400, 3), (90, 120, 200), np.uint8)
+    >>> _ = cv2.ellipse(img, (200, 160), (110, 130), 0, 0, 360, (225, 180, 160), -1)
+    >>> r = scalp_region(img)
+    >>> r.mask.shape, r.mask.dtype
+    ((300, 400), dtype('bool'))
+    """
+    rgb = _check_rgb(rgb)
+    _warn_if_blank(rgb)
+    if working_side < 64:
+        raise ValueError(f"working_side={working_side} is too small; use at least 64 px")
+    f = _features(
+        rgb, working_side=working_side, texture_radius=texture_radius, texture_sigma=texture_sigma
+    )
+    out = _region_working(
+        f,
+        skin_hue_min=skin_hue_min,
+        skin_hue_max=skin_hue_max,
+        skin_prior_chroma=skin_prior_chroma,
+        skin_prior_texture=skin_prior_texture,
+        skin_mahalanobis=skin_mahalanobis,
+        skin_min_chroma=skin_min_chroma,
+        background_band=background_band,
+        background_corner=background_corner,
+        background_side_height=background_side_height,
+        background_clusters=background_clusters,
+        background_distance=background_distance,
+        background_skin_distance=background_skin_distance,
+        background_texture=background_texture,
+        head_opening=head_opening,
+        texture_threshold=texture_threshold,
+        dark_ratio=dark_ratio,
+        soft_width=soft_width,
+        skin_lightness_quantile=skin_lightness_quantile,
+        hair_grey_chroma=hair_grey_chroma,
+        hair_hue_min=hair_hue_min,
+        hair_hue_max=hair_hue_max,
+        hair_max_chroma=hair_max_chroma,
+        clothes_min_area=clothes_min_area,
+        clothes_top=clothes_top,
+        min_hair_component=min_hair_component,
+        max_hairline_slope=max_hairline_slope,
+        max_face_fraction=max_face_fraction,
+    )
+    region = trim_fringe(
+        rgb,
+        out["region"],
+        out["skin"],
+        out["background_colours"],
+        share_side=share_side,
+        background_distance=background_distance,
+        background_skin_distance=background_skin_distance,
+        fringe_sigma=fringe_sigma,
+        fringe_background=fringe_background,
+    )
+    if region.mean() < 0.02:
+        warnings.warn(
+            f"scalp region covers only {100 * region.mean():.1f}% of the frame; "
+            "is there a head in the photo?",
+            stacklevel=2,
+        )
+    return ScalpRegion(
+        mask=_upsample(region, rgb.shape[:2]),
+        working_mask=region,
+        head_mask=out["head"],
+        working_scale=f.scale,
+        skin_mean=out["skin_mean"],
+        skin_cov=out["skin_cov"],
+        skin_lightness=out["skin_lightness"],
+        face_removed=out["face_share"],
+    )
