@@ -1,0 +1,296 @@
+"""Accuracy, honesty and speed of :func:`hairtrack.align.align`.
+
+Sets (each pair has a known true homography, or is known to be unregistrable):
+
+* ``phantom closeup`` / ``phantom global``: phantoms re-photographed with
+  ``synth.random_camera`` (rotation +-25 deg, scale +-12 %, mild perspective, new light,
+  white balance, gamma, blur, noise, JPEG at the camera's quality), hair re-combed, with
+  and without a true hair change of 10-40 %, over all skin tones and hair colours.
+* ``real closeup warp`` / ``real global warp``: real photos from ``../shared/realdata``
+  warped by a known random homography (same ranges) and relit (gain gradient, gamma,
+  white balance), JPEG.
+* ``unrelated ...``: pairs that must be refused (different real close-ups, trichoscopy
+  series fields of different visits, phantoms of two different patients).
+* timing of a ~1 MP and a 12 MP close-up pair (single OpenCV thread), with the time to
+  decode both JPEGs for comparison.
+
+Columns: ``n`` pairs, ``ok`` share reported ok, ``med``/``p90``/``max`` corner error (mean
+distance of the four image corners mapped by the estimated vs the true homography, in
+reference px) over the pairs reported ok, ``bad ok`` pairs reported ok with a corner error
+over 10 px (must be 0), ``t med`` median seconds per pair.
+
+Run ``python benchmarks/align_accuracy.py`` (``--quick`` for a small run, ``--csv FILE``
+for one row per pair).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hairtrack import synth
+from hairtrack.align import align, corner_error
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+CHANGES = (0.0, 0.0, -0.1, -0.2, -0.3, -0.4, 0.1, 0.2, 0.3, 0.4)
+
+
+def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """Encode to JPEG and decode again, as a real photo would arrive."""
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
+    assert ok
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Read a photo as RGB uint8 (alpha composited on white)."""
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4:
+        a = img[..., 3:4].astype(np.float32) / 255.0
+        img = (img[..., :3] * a + 255 * (1 - a)).astype(np.uint8)
+    return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+
+
+def phantom_pair(seed: int, view: str, *, size: tuple[int, int] | None = None, **subject_kw):
+    """A baseline and a re-shot visit of one phantom; returns (ref, mov, H_true, label)."""
+    rng = np.random.default_rng([seed, 7])
+    skins, hairs = list(synth.SKIN_TONES), list(synth.HAIR_COLOURS)
+    skin = skins[seed % len(skins)]
+    hair = hairs[(seed // len(skins)) % len(hairs)]
+    change = CHANGES[seed % len(CHANGES)]
+    if view == "closeup":
+        w, h = size or (1152, 864)
+        subject = synth.make_closeup_subject(
+            rng, width=w, height=h, skin=skin, hair=hair, clipped=bool(seed % 2), **subject_kw
+        )
+        render = synth.render_closeup
+    else:
+        w, h = size or (768, 1024)
+        subject = synth.make_global_subject(rng, width=w, height=h, skin=skin, hair=hair)
+        render = synth.render_global
+    before = render(subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng)
+    cam = synth.random_camera(rng)
+    state = synth.visit_state(
+        subject, hair_change=change, comb_deg=float(rng.uniform(0, 360)), rng=rng
+    )
+    after = render(subject, state, cam, rng=rng)
+    h_true = np.asarray(after.truth["homography_to_baseline"], np.float64)
+    label = f"{skin}/{hair}/{'clipped' if view == 'closeup' and seed % 2 else 'long'}/{change:+.1f}"
+    return jpeg(before.image, 92), jpeg(after.image, cam.jpeg_quality), h_true, label
+
+
+def relit_warp(ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Warp a real photo by a known random homography and relight it; returns (mov, H)."""
+    rng = np.random.default_rng([seed, 11])
+    cam = synth.random_camera(rng, photometric=False)
+    h, w = ref.shape[:2]
+    hom = cam.homography(w, h)
+    mov = cv2.warpPerspective(
+        ref,
+        hom,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    f = mov.astype(np.float32) / 255.0
+    a = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = 1.0 + rng.uniform(0.1, 0.35) * ((xs / w - 0.5) * np.cos(a) + (ys / h - 0.5) * np.sin(a))
+    wb = np.array([rng.uniform(0.88, 1.12), 1.0, rng.uniform(0.88, 1.12)], np.float32)
+    f = np.clip(f * ramp[..., None] * wb * rng.uniform(0.85, 1.15), 0, 1) ** rng.uniform(0.85, 1.18)
+    mov = np.clip(f * 255 + 0.5, 0, 255).astype(np.uint8)
+    return jpeg(mov, int(rng.integers(75, 93))), hom
+
+
+def run_pair(ref, mov, h_true, view):
+    t = time.perf_counter()
+    al = align(ref, mov, view=view)
+    dt = time.perf_counter() - t
+    err = np.nan
+    if al.homography is not None and h_true is not None:
+        err = corner_error(al.homography, h_true, mov.shape)
+    return al, err, dt
+
+
+def summarise(name: str, rows: list[dict], registrable: bool) -> str:
+    n = len(rows)
+    ok = np.array([r["ok"] for r in rows], bool)
+    err = np.array([r["err"] for r in rows], float)
+    t = np.array([r["t"] for r in rows], float)
+    eo = err[ok]
+    fmt = lambda v: f"{v:7.2f}" if np.isfinite(v) else "     - "  # noqa: E731
+    if registrable:
+        bad = int(np.sum(ok & (err > 10)))
+        med = np.median(eo) if len(eo) else np.nan
+        p90 = np.percentile(eo, 90) if len(eo) else np.nan
+        mx = eo.max() if len(eo) else np.nan
+    else:
+        bad, med, p90, mx = int(ok.sum()), np.nan, np.nan, np.nan
+    return (
+        f"{name:28s} {n:4d} {ok.mean() if n else 0:6.1%} {fmt(med)} {fmt(p90)} {fmt(mx)} "
+        f"{bad:6d} {np.median(t) if n else 0:6.2f}"
+    )
+
+
+def timing(reps: int) -> list[str]:
+    """Seconds per ~1 MP and 12 MP close-up pair, one OpenCV thread, vs JPEG decoding."""
+    lines = []
+    cv2.setNumThreads(1)
+    for label, size, ppm in (("1 MP", (1152, 864), 75.0), ("12 MP", (4000, 3000), 290.0)):
+        rng = np.random.default_rng(5)
+        subject = synth.make_closeup_subject(rng, width=size[0], height=size[1], px_per_mm=ppm)
+        before = synth.render_closeup(
+            subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+        )
+        cam = synth.random_camera(rng)
+        after = synth.render_closeup(
+            subject, synth.visit_state(subject, hair_change=-0.2, rng=rng), cam, rng=rng
+        )
+        bufs = [
+            cv2.imencode(".jpg", im.image, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+            for im in (before, after)
+        ]
+        t = time.perf_counter()
+        for _ in range(reps):
+            imgs = [
+                cv2.cvtColor(cv2.imdecode(b, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for b in bufs
+            ]
+        t_dec = (time.perf_counter() - t) / reps
+        times, errs, oks = [], [], []
+        for _ in range(reps):
+            t = time.perf_counter()
+            al = align(imgs[0], imgs[1])
+            times.append(time.perf_counter() - t)
+        h_true = np.asarray(after.truth["homography_to_baseline"])
+        errs.append(corner_error(al.homography, h_true, imgs[1].shape))
+        oks.append(al.ok)
+        lines.append(
+            f"{label:6s} {size[0]}x{size[1]}: align {np.median(times):.2f} s "
+            f"(decode both {t_dec:.2f} s, ratio {np.median(times) / t_dec:.1f}x), "
+            f"ok={oks[0]}, corner error {errs[0]:.2f} px"
+        )
+    cv2.setNumThreads(-1)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a small run (about a minute)")
+    ap.add_argument("--csv", help="write one row per pair to this file")
+    ap.add_argument("--no-timing", action="store_true")
+    args = ap.parse_args(argv)
+    n_cu, n_gl, n_real = (12, 6, 6) if args.quick else (96, 48, 40)
+    rows: dict[str, list[dict]] = {}
+    registrable: dict[str, bool] = {}
+
+    def add(set_name, reg, ref, mov, h_true, view, label):
+        al, err, dt = run_pair(ref, mov, h_true, view)
+        rows.setdefault(set_name, []).append(
+            {
+                "set": set_name,
+                "label": label,
+                "ok": al.ok,
+                "err": err,
+                "t": dt,
+                "inliers": al.inliers,
+                "ncc": al.ncc,
+                "reason": al.reason,
+                "model": al.model,
+            }
+        )
+        registrable[set_name] = reg
+        print(
+            f"  {set_name:24s} {label:40s} ok={al.ok!s:5s} err={err:8.2f} "
+            f"inl={al.inliers:5d} ncc={al.ncc if al.ncc is not None else float('nan'):5.2f} "
+            f"t={dt:5.2f} {al.reason}",
+            file=sys.stderr,
+        )
+
+    for s in range(n_cu):
+        ref, mov, h, label = phantom_pair(s, "closeup")
+        add("phantom closeup", True, ref, mov, h, "closeup", label)
+    for s in range(n_gl):
+        ref, mov, h, label = phantom_pair(s, "global")
+        add("phantom global", True, ref, mov, h, "global", label)
+    n_unrel = 4 if args.quick else 16
+    for s in range(n_unrel):
+        view = "closeup" if s % 2 == 0 else "global"
+        a, _, _, la = phantom_pair(1000 + s, view)
+        # patient B: same skin and hair colour, a different subject
+        b, _, _, lb = phantom_pair(1000 + s + len(synth.SKIN_TONES) * len(synth.HAIR_COLOURS), view)
+        if a.shape == b.shape:
+            add("unrelated phantoms", False, a, b, None, view, f"{la} vs {lb}")
+
+    tricho = sorted((REALDATA / "trichoscopy").glob("*.jpg"))
+    glob_ = sorted(p for p in (REALDATA / "global").glob("*") if p.suffix in (".jpg", ".png"))
+    series = sorted((REALDATA / "trichoscopy_series" / "A366").glob("*.jpg"))
+    if not tricho:
+        print(f"(no real data at {REALDATA}: real sets skipped)", file=sys.stderr)
+    for i, path in enumerate(tricho[:n_real]):
+        ref = read_rgb(path)
+        mov, h = relit_warp(ref, i)
+        add("real closeup warp", True, ref, mov, h, "closeup", path.name)
+    for i, path in enumerate(glob_[:n_real]):
+        ref = read_rgb(path)
+        mov, h = relit_warp(ref, 100 + i)
+        add("real global warp", True, ref, mov, h, "global", path.name)
+    step = 4 if args.quick else 1
+    for i in range(0, min(len(tricho), n_real), step):
+        a, b = tricho[i], tricho[(i + 1) % len(tricho)]
+        add(
+            "unrelated real closeups",
+            False,
+            read_rgb(a),
+            read_rgb(b),
+            None,
+            "closeup",
+            f"{a.stem} vs {b.stem}",
+        )
+    pairs = [(a, b) for a in series for b in series if a.name[:6] < b.name[:6]]
+    for a, b in pairs[:: step * 2 if args.quick else 1]:
+        add(
+            "unrelated series fields",
+            False,
+            read_rgb(a),
+            read_rgb(b),
+            None,
+            "closeup",
+            f"{a.stem} vs {b.stem}",
+        )
+
+    head = (
+        f"{'set':28s} {'n':>4s} {'ok':>6s} {'med':>7s} {'p90':>7s} {'max':>7s} "
+        f"{'bad ok':>6s} {'t med':>6s}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, rs in rows.items():
+        print(summarise(name, rs, registrable[name]))
+    print(
+        "(corner errors in reference px over pairs reported ok; for unrelated sets "
+        "'bad ok' counts every pair reported ok)"
+    )
+    if not args.no_timing:
+        for line in timing(2 if args.quick else 3):
+            print(line)
+    if args.csv:
+        with open(args.csv, "w", newline="") as fh:
+            wr = csv.DictWriter(fh, fieldnames=list(next(iter(rows.values()))[0]))
+            wr.writeheader()
+            for rs in rows.values():
+                wr.writerows(rs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1200 @@
+"""Register a session photo onto the baseline photo: the ``align`` stage.
+
+:func:`align` finds the homography that maps the pixels of a session photo (AFTER, the
+*moving* image) onto the baseline photo of the same view (BEFORE, the *reference*), and
+says honestly whether it can be trusted. :func:`warp_to_reference` then resamples a
+moving-frame image or mask into the reference frame.
+
+Hair moves between visits (combed, grown, shed, washed), so the registration looks at what
+stays: skin texture, follicle openings, pores and moles in close-ups; the head outline,
+ears and whatever else stays put in global photos. Each photo is reduced to a working
+scale (about 1 MP), turned to luminance, has its thin dark and light ridges (hair) found
+with black-hat / top-hat filters and filled in, its illumination flattened (divided by a
+large blur) and its contrast equalised (CLAHE), so that new lighting, white balance and
+gamma do not matter. SIFT features (at the working scale and on a ~0.1 MP copy) are
+matched with a ratio test and a cross-check; a similarity, an affine map and a homography
+are fitted robustly (RANSAC / MAGSAC), the simplest model is kept unless a richer one
+explains the matches clearly better, and a second, guided round of matching (each feature
+only against those near where the first fit sends it) refines the fit. When dense hair
+leaves too few distinctive matches, a rough similarity is found from loose matches or by
+a brute-force rotation x zoom search with phase correlation on small copies, and grown
+into a full fit by rounds of guided matching. The result is expressed in full-resolution
+coordinates.
+
+An :class:`Alignment` is ``ok`` only when every check passes: enough consistent matches,
+a high enough share of them, a small residual, enough overlap, a plausible geometry
+(scale 0.5-2, mild perspective, no mirror image), a fit that stays put at the corners
+when refitted to halves of its inliers, matches spread over the frame, the fine skin
+texture of the hair-suppressed images correlating after warping, and no tile of the
+overlap left with a measurable shift. Otherwise ``ok`` is False and ``reason`` says why;
+the homography is still reported when one was found, for inspection, but must not be
+used for a paired figure.
+
+Examples
+--------
+>>> import numpy as np
+>>> from hairtrack import synth
+>>> from hairtrack.align import align
+>>> rng = np.random.default_rng(0)
+>>> subject = synth.make_closeup_subject(rng, width=640, height=480)
+>>> before = synth.render_closeup(subject, synth.visit_state(subject, rng=rng),
+...                               synth.Camera(), rng=rng)
+>>> cam = synth.Camera(rotation_deg=8.0, scale=1.05)
+>>> after = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+>>> result = align(before.image, after.image)
+>>> result.ok
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from scipy.spatial import cKDTree
+
+from hairtrack.config import AlignParams
+
+__all__ = ["Alignment", "align", "corner_error", "warp_to_reference"]
+
+logger = logging.getLogger(__name__)
+
+#: Smallest photo side accepted, px.
+MIN_SIDE = 64
+
+_VIEWS = ("closeup", "global")
+_MODELS = ("auto", "homography", "affine", "similarity")
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The registration of a moving (session) photo onto the reference (baseline) photo.
+
+    Attributes
+    ----------
+    ok : bool
+        True only when every quality check passed and the pair is registered.
+    homography : (3, 3) float64 ndarray or None
+        Maps moving-photo pixels to reference-photo pixels, full-resolution coordinates
+        (``[x_ref, y_ref, 1] ~ H @ [x_mov, y_mov, 1]``, pixel centres at integers). Given
+        when a model was fitted, even if ``ok`` is False; None when none could be.
+    model : {'homography', 'similarity', 'affine', 'none'}
+        The model chosen.
+    inliers : int
+        Matches consistent with the model.
+    rmse_px : float or None
+        Root mean square reprojection residual of the inliers, reference full-res px.
+    overlap : float
+        Share of the reference frame covered by the warped moving frame, 0-1.
+    reason : str
+        Empty when ``ok``, else why the pair was refused.
+    ncc : float or None
+        Normalised cross-correlation of the hair-suppressed images on the overlap.
+    """
+
+    ok: bool
+    homography: np.ndarray | None
+    model: str
+    inliers: int
+    rmse_px: float | None
+    overlap: float
+    reason: str
+    ncc: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values.
+
+        Returns
+        -------
+        dict
+            Keys ``ok, homography`` (3x3 nested list or None), ``model, inliers, rmse_px,
+            overlap, reason, ncc``.
+        """
+        hom = None if self.homography is None else np.asarray(self.homography).tolist()
+        return {
+            "ok": bool(self.ok),
+            "homography": hom,
+            "model": self.model,
+            "inliers": int(self.inliers),
+            "rmse_px": None if self.rmse_px is None else round(float(self.rmse_px), 4),
+            "overlap": round(float(self.overlap), 4),
+            "reason": self.reason,
+            "ncc": None if self.ncc is None else round(float(self.ncc), 4),
+        }
+
+
+@dataclass
+class _Prepared:
+    """One photo at the working scale, ready for matching."""
+
+    image: np.ndarray  # (h, w) uint8, hair suppressed, flattened, CLAHE
+    mask: np.ndarray | None  # (h, w) uint8 255 = look here, or None
+    to_work: np.ndarray  # (3, 3) full-res px -> working px
+    full_shape: tuple[int, int]
+    hair: np.ndarray  # (h, w) bool, filled-in hair
+    detect_mask: np.ndarray | None  # (h, w) uint8 255 = detect features here
+
+
+# ---- input checks ------------------------------------------------------------------------
+
+
+def _check_image(image: np.ndarray, name: str) -> np.ndarray:
+    """Return ``image`` as a C-contiguous (M, N, 3) uint8 array, or raise a helpful error."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        raise ValueError(
+            f"{name} is a 2-D (grey) array; pass (M, N, 3) RGB, e.g. np.dstack([g, g, g])"
+        )
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"{name} must be an (M, N, 3) RGB array, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f"{name} must be uint8, got {image.dtype}; convert with skimage.util.img_as_ubyte"
+        )
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(f"{name} is {w}x{h} px; hairtrack needs at least {MIN_SIDE}x{MIN_SIDE} px")
+    return np.ascontiguousarray(image)
+
+
+def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...], name: str) -> np.ndarray | None:
+    """Return ``mask`` as (M, N) bool, or None; raise if its shape does not fit the image."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape[:2]):
+        raise ValueError(
+            f"{name} has shape {mask.shape}, but its image is {shape[1]}x{shape[0]} px; "
+            f"pass a ({shape[0]}, {shape[1]}) bool mask"
+        )
+    mask = mask.astype(bool)
+    if not mask.any():
+        raise ValueError(f"{name} is empty: it leaves nothing to register on")
+    return mask
+
+
+# ---- preprocessing -----------------------------------------------------------------------
+
+
+def _scale_matrix(sx: float, sy: float) -> np.ndarray:
+    """Homography of a resize by (sx, sy) with pixel centres at integers (as cv2.resize)."""
+    return np.array(
+        [[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]], np.float64
+    )
+
+
+def _odd(n: float) -> int:
+    """Nearest odd integer >= 3."""
+    return max(3, int(round(n)) | 1)
+
+
+def _suppress_hair(
+    gray: np.ndarray,
+    *,
+    kernel_px: int,
+    min_contrast: float = 0.12,
+    min_elongation: float = 4.0,
+    min_length_px: float = 0.0,
+    max_kernel_px: int = 15,
+    chroma: np.ndarray | None = None,
+    chroma_contrast: float = 0.3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find thin dark and light ridges (hair) and fill them with the surrounding skin.
+
+    Black-hat (closing minus image) finds dark structures narrower than ``kernel_px``,
+    top-hat (image minus opening) light ones. Their responses are thresholded at
+    ``k_sigma`` robust standard deviations above the median; connected pieces that are
+    elongated (a hair, not a pore, an opening or a freckle, which are kept) are replaced by
+    the closing (dark hair) or the opening (light hair), i.e. by the skin around them.
+
+    Parameters
+    ----------
+    gray : (M, N) float32 ndarray
+        Luminance, any scale.
+    kernel_px : int
+        Side of the elliptical structuring element, px; wider than the widest shaft.
+    min_contrast : float
+        A hair pixel is at least this much darker than the skin around it (relative to
+        the closing), or lighter (relative to itself, against the opening); a piece must
+        also reach twice that somewhere (hysteresis).
+    min_elongation : float
+        Smallest ``length**2 / area`` of a piece called hair (a disc has 2.5, a
+        shaft of length L and width W about L / W).
+    min_length_px : float
+        Shortest piece called hair (bounding-box diagonal), px.
+    chroma : (M, N) float ndarray, optional
+        A colourfulness image (e.g. ``R - B``) in which grey or white hair shows as a
+        dark ridge against the skin and blond hair as a light one; searched first.
+    chroma_contrast : float
+        ``min_contrast`` in ``chroma`` (colour is noisier than brightness).
+    max_kernel_px : int
+        The filters run on a copy reduced so that the structuring element is at most this
+        wide (for speed); the fill is made there too, the mask is brought back to full
+        size.
+
+    Returns
+    -------
+    suppressed : (M, N) float32 ndarray
+        ``gray`` with the hair filled in.
+    hair : (M, N) bool ndarray
+        The pixels filled.
+    """
+    out = np.asarray(gray, np.float32)
+    hair = np.zeros(out.shape, bool)
+    opts = dict(
+        kernel_px=kernel_px,
+        min_contrast=min_contrast,
+        min_elongation=min_elongation,
+        min_length_px=min_length_px,
+        max_kernel_px=max_kernel_px,
+    )
+    if chroma is not None:
+        # grey, white and blond hair can match the skin in brightness, not in colour:
+        # less colourful (grey, white) or more (blond)
+        chroma = np.asarray(chroma, np.float32)
+        for dark in (True, False):
+            found = _ridges(chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast})
+            if found.any():
+                out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
+                chroma = _fill(chroma, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
+                hair |= found
+    for dark in (True, False):  # dark hair first: the light pass then sees skin around
+        found = _ridges(out, dark=dark, **opts) & ~hair
+        if found.any():
+            out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
+            hair |= found
+    return out, hair
+
+
+def _reduced(gray: np.ndarray, kernel_px: float, max_kernel_px: int) -> tuple:
+    """A copy of ``gray`` reduced so that ``kernel_px`` becomes at most ``max_kernel_px``."""
+    h, w = gray.shape
+    f = min(1.0, max_kernel_px / float(kernel_px))
+    if f >= 1.0:
+        return gray, 1.0
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), f
+
+
+def _ridges(
+    gray: np.ndarray,
+    *,
+    dark: bool,
+    kernel_px: int,
+    min_contrast: float,
+    min_elongation: float,
+    min_length_px: float,
+    max_kernel_px: int,
+) -> np.ndarray:
+    """Elongated dark (black-hat) or light (top-hat) pieces narrower than ``kernel_px``.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+    """
+    h, w = gray.shape
+    small, f = _reduced(gray, kernel_px, max_kernel_px)
+    k = _odd(kernel_px * f)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    env = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, kernel)
+    if f < 1:  # the envelope is smooth: bring it back to full size
+        env = cv2.resize(env, (w, h), interpolation=cv2.INTER_LINEAR)
+    if dark:
+        response = (env - gray) / np.maximum(env, 1.0)
+    else:
+        response = (gray - env) / np.maximum(gray, 1.0)
+    weak = (response > min_contrast).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    if n <= 1:
+        return np.zeros(gray.shape, bool)
+    area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
+    diag2 = (
+        stats[1:, cv2.CC_STAT_WIDTH].astype(np.float64) ** 2
+        + stats[1:, cv2.CC_STAT_HEIGHT].astype(np.float64) ** 2
+    )
+    n_strong = np.bincount(labels[response > 2 * min_contrast], minlength=n)[1:]
+    keep = (
+        (diag2 / np.maximum(area, 1.0) >= min_elongation)
+        & (diag2 >= min_length_px**2)
+        & (n_strong > 0)
+    )
+    lut = np.concatenate([[0], keep]).astype(np.uint8)
+    return cv2.dilate(lut[labels], np.ones((5, 5), np.uint8)).astype(bool)
+
+
+def _fill(
+    gray: np.ndarray, holes: np.ndarray, *, sigma_px: float, max_kernel_px: int
+) -> np.ndarray:
+    """Fill ``holes`` with a Gaussian-weighted mean of the pixels around them.
+
+    Normalised convolution, made on a reduced copy (the fill is smooth anyway); where
+    the holes are wider than the blur, a four times wider blur is used.
+    """
+    h, w = gray.shape
+    small, f = _reduced(gray, 2 * sigma_px, max_kernel_px)
+    keep = 1.0 - holes.astype(np.float32)
+    if f < 1:
+        keep = cv2.resize(keep, small.shape[::-1], interpolation=cv2.INTER_AREA)
+    sigma = max(sigma_px * f, 1.0)
+    num = cv2.GaussianBlur(small * keep, (0, 0), sigma)
+    den = cv2.GaussianBlur(keep, (0, 0), sigma)
+    wide = cv2.GaussianBlur(small * keep, (0, 0), 4 * sigma)
+    wden = cv2.GaussianBlur(keep, (0, 0), 4 * sigma)
+    fill = np.where(den > 0.05, num / np.maximum(den, 1e-6), wide / np.maximum(wden, 1e-6))
+    if f < 1:
+        fill = cv2.resize(fill.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.where(holes, fill, gray).astype(np.float32)
+
+
+def _normalise(gray: np.ndarray, *, flatten_sigma_px: float, clahe_clip: float) -> np.ndarray:
+    """Divide by a large blur (illumination), then CLAHE; float in, uint8 out.
+
+    Parameters
+    ----------
+    gray : (M, N) float32 ndarray
+    flatten_sigma_px : float
+        Sigma of the illumination estimate, px.
+    clahe_clip : float
+        CLAHE clip limit (8 x 8 tiles).
+
+    Returns
+    -------
+    (M, N) uint8 ndarray
+    """
+    h, w = gray.shape
+    # the blur is computed at a small size: it is smooth anyway
+    f = min(1.0, 128.0 / max(h, w))
+    small = cv2.resize(gray, (max(8, round(w * f)), max(8, round(h * f))), cv2.INTER_AREA)
+    light = cv2.GaussianBlur(small, (0, 0), max(flatten_sigma_px * f, 1.0))
+    light = cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = gray / np.maximum(light, 1.0)
+    lo, hi = np.percentile(flat[::4, ::4], [0.5, 99.5])
+    u8 = np.clip((flat - lo) * (255.0 / max(hi - lo, 1e-6)), 0, 255).astype(np.uint8)
+    clahe = cv2.createCLAHE(clipLimit=clahe_clip, tileGridSize=(8, 8))
+    return clahe.apply(u8)
+
+
+def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams) -> _Prepared:
+    """Reduce a photo to the working scale and make it hair- and light-independent."""
+    h, w = rgb.shape[:2]
+    f = min(1.0, float(np.sqrt(p.max_work_pixels / float(h * w))))
+    wh, ww = max(MIN_SIDE, round(h * f)), max(MIN_SIDE, round(w * f))
+    small = cv2.resize(rgb, (ww, wh), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    long_side = max(wh, ww)
+    hair = np.zeros(gray.shape, bool)
+    if p.suppress_hair:
+        frac = p.hair_kernel_closeup if view == "closeup" else p.hair_kernel_global
+        rgbf = small.astype(np.float32)
+        chroma = np.maximum(rgbf[..., 0] - rgbf[..., 2], 0.0) if p.hair_use_colour else None
+        gray, hair = _suppress_hair(
+            gray,
+            chroma=chroma,
+            chroma_contrast=p.hair_colour_contrast,
+            kernel_px=_odd(frac * long_side),
+            min_contrast=p.hair_min_contrast,
+            min_elongation=p.hair_min_elongation,
+            min_length_px=p.hair_min_length * long_side,
+        )
+    image = _normalise(gray, flatten_sigma_px=p.flatten_sigma * long_side, clahe_clip=p.clahe_clip)
+    work_mask = None
+    if mask is not None:
+        m = cv2.resize(mask.astype(np.uint8) * 255, (ww, wh), interpolation=cv2.INTER_AREA)
+        work_mask = np.where(m >= 255, 255, 0).astype(np.uint8)
+    detect = work_mask
+    if hair.any():
+        # features on the edge of a filled hair are artefacts of the fill
+        near = cv2.dilate(hair.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        if (~near).mean() > 0.05:
+            detect = np.where(near, 0, 255 if work_mask is None else work_mask).astype(np.uint8)
+    return _Prepared(image, work_mask, _scale_matrix(ww / w, wh / h), (h, w), hair, detect)
+
+
+# ---- features and models -------------------------------------------------------------------
+
+
+def _detect(img: np.ndarray, mask: np.ndarray | None, p: AlignParams) -> tuple:
+    """SIFT keypoints (N, 2) float32 and RootSIFT descriptors (N, 128) float32."""
+    sift = cv2.SIFT_create(nfeatures=p.max_features, contrastThreshold=p.contrast_threshold)
+    kps, desc = sift.detectAndCompute(img, mask)
+    if desc is None or len(kps) == 0:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
+    desc = desc / (np.abs(desc).sum(1, keepdims=True) + 1e-7)
+    desc = np.sqrt(desc).astype(np.float32)
+    xy = np.array([k.pt for k in kps], np.float32)
+    return xy, desc
+
+
+def _ratio_matches(d1: np.ndarray, d2: np.ndarray, ratio: float) -> np.ndarray:
+    """Indices j into d2 for each row of d1 passing the ratio test, else -1."""
+    out = np.full(len(d1), -1, np.int64)
+    if len(d1) == 0 or len(d2) < 2:
+        return out
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    for m in matcher.knnMatch(d1, d2, k=2):
+        if len(m) == 2 and m[0].distance < ratio * m[1].distance:
+            out[m[0].queryIdx] = m[0].trainIdx
+    return out
+
+
+def _match(d_ref: np.ndarray, d_mov: np.ndarray, ratio: float, cross_check: bool) -> np.ndarray:
+    """Tentative matches (K, 2): [index into moving, index into reference].
+
+    Moving features are matched to the reference with Lowe's ratio test; with
+    ``cross_check`` a match is kept only when the reference feature's own best match
+    (also passing the ratio test) is the same moving feature.
+    """
+    fwd = _ratio_matches(d_mov, d_ref, ratio)
+    idx = np.flatnonzero(fwd >= 0)
+    if cross_check and len(idx):
+        # only the matched reference features need a reverse search
+        targets = np.unique(fwd[idx])
+        back_sub = _ratio_matches(d_ref[targets], d_mov, ratio)
+        back = np.full(len(d_ref), -1, np.int64)
+        back[targets] = back_sub
+        idx = idx[back[fwd[idx]] == idx]
+    return np.stack([idx, fwd[idx]], axis=1) if len(idx) else np.zeros((0, 2), np.int64)
+
+
+def _coarse_matches(ref: _Prepared, mov: _Prepared, p: AlignParams) -> tuple:
+    """Matches between reduced copies (about ``coarse_pixels``), in working px.
+
+    Large, stable structure (blotches of the skin, moles, the head outline) shows there
+    even where hair hides most of the fine texture.
+    """
+    out = []
+    for prep in (ref, mov):
+        h, w = prep.image.shape
+        f = min(1.0, float(np.sqrt(p.coarse_pixels / float(h * w))))
+        size = (max(16, round(w * f)), max(16, round(h * f)))
+        img = cv2.resize(prep.image, size, interpolation=cv2.INTER_AREA)
+        mask = None
+        if prep.detect_mask is not None:
+            small = cv2.resize(prep.detect_mask, size, interpolation=cv2.INTER_AREA)
+            mask = np.where(small >= 255, 255, 0)
+            mask = mask.astype(np.uint8)
+        xy, desc = _detect(img, mask, p)
+        back = np.linalg.inv(_scale_matrix(size[0] / w, size[1] / h))
+        out.append((_project(back, xy), desc))
+    pairs = _match(out[0][1], out[1][1], p.ratio, p.cross_check)
+    if len(pairs) == 0:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    return out[1][0][pairs[:, 0]], out[0][0][pairs[:, 1]]
+
+
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply a homography to (N, 2) points."""
+    if len(pts) == 0:
+        return np.zeros((0, 2), np.float64)
+    return cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), h).reshape(-1, 2)
+
+
+def _residuals(h: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(_project(h, src) - dst, axis=1)
+
+
+def _lsq(model: str, src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """Least-squares fit of ``model`` to inlier correspondences (Levenberg-Marquardt)."""
+    if model == "homography":
+        if len(src) < 4:
+            return None
+        h, _ = cv2.findHomography(src, dst, 0)
+        return None if h is None else h / h[2, 2]
+    fn = cv2.estimateAffinePartial2D if model == "similarity" else cv2.estimateAffine2D
+    if len(src) < 3:
+        return None
+    a, _ = (
+        fn(src, dst, method=cv2.LMEDS)
+        if len(src) < 6
+        else fn(src, dst, method=cv2.RANSAC, ransacReprojThreshold=1e9)
+    )
+    if a is None:
+        return None
+    return np.vstack([a, [0.0, 0.0, 1.0]])
+
+
+def _robust_fit(
+    model: str, src: np.ndarray, dst: np.ndarray, p: AlignParams
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Robust fit of ``model``; returns the homography and the inlier mask."""
+    none = (None, np.zeros(len(src), bool))
+    if model == "homography":
+        if len(src) < 4:
+            return none
+        h, inl = cv2.findHomography(
+            src,
+            dst,
+            cv2.USAC_MAGSAC,
+            p.ransac_threshold_px,
+            maxIters=p.max_iters,
+            confidence=p.confidence,
+        )
+        if h is None:
+            return none
+        return h / h[2, 2], inl.ravel().astype(bool)
+    if len(src) < 3:
+        return none
+    fn = cv2.estimateAffinePartial2D if model == "similarity" else cv2.estimateAffine2D
+    a, inl = fn(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=p.ransac_threshold_px,
+        maxIters=p.max_iters,
+        confidence=p.confidence,
+    )
+    if a is None:
+        return none
+    return np.vstack([a, [0.0, 0.0, 1.0]]), inl.ravel().astype(bool)
+
+
+def _fit_models(
+    src: np.ndarray, dst: np.ndarray, p: AlignParams
+) -> tuple[str, np.ndarray | None, np.ndarray]:
+    """Fit the candidate models and keep the simplest one the matches support.
+
+    The largest inlier set is the common ground: each model's residuals on it are
+    compared, and a richer model is taken only when it keeps clearly more inliers, or
+    when it lowers the sum of squared residuals significantly for its extra parameters
+    (an F statistic over ``model_f_threshold``) and the RMS residual by more than
+    ``model_min_gain_px``. With many matches a small but real perspective is kept; with
+    few, or on identical photos, the simpler model wins.
+    """
+    models = ("similarity", "affine", "homography") if p.model == "auto" else (p.model,)
+    fits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for m in models:
+        h, inl = _robust_fit(m, src, dst, p)
+        if h is not None and inl.sum() >= 4:
+            h2 = _lsq(m, src[inl], dst[inl])
+            if h2 is not None:
+                h = h2
+            fits[m] = (h, _residuals(h, src, dst) <= p.ransac_threshold_px)
+    if not fits:
+        return "none", None, np.zeros(len(src), bool)
+    if len(fits) == 1:
+        m = next(iter(fits))
+        return m, fits[m][0], fits[m][1]
+    # common inlier set: the largest one
+    base = max(fits.values(), key=lambda t: t[1].sum())[1]
+    rms, ss = {}, {}
+    n = int(base.sum())
+    for m, (h, _inl) in fits.items():
+        r = _residuals(h, src[base], dst[base])
+        ss[m] = float(np.sum(np.minimum(r, 3 * p.ransac_threshold_px) ** 2))
+        rms[m] = float(np.sqrt(ss[m] / max(n, 1)))
+    dof = {"similarity": 4, "affine": 6, "homography": 8}
+    chosen = None
+    for m in ("similarity", "affine", "homography"):
+        if m not in fits:
+            continue
+        if chosen is None:
+            chosen = m
+            continue
+        f_stat = ((ss[chosen] - ss[m]) / (dof[m] - dof[chosen])) / max(
+            ss[m] / max(2 * n - dof[m], 1), 1e-12
+        )
+        better = f_stat > p.model_f_threshold and rms[chosen] - rms[m] > p.model_min_gain_px
+        more = fits[m][1].sum() > 1.1 * fits[chosen][1].sum() + 5
+        if better or more:
+            chosen = m
+    h, inl = fits[chosen]
+    return chosen, h, inl
+
+
+def _guided_matches(
+    h: np.ndarray,
+    xy_mov: np.ndarray,
+    d_mov: np.ndarray,
+    xy_ref: np.ndarray,
+    d_ref: np.ndarray,
+    radius: float,
+    p: AlignParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match each moving feature only against the reference features within ``radius``
+    of where ``h`` sends it (best descriptor, ratio test among those candidates).
+
+    Returns
+    -------
+    src, dst : (K, 2) float64 ndarray
+        Moving and reference points, working px.
+    """
+    empty = (np.zeros((0, 2)), np.zeros((0, 2)))
+    if len(xy_mov) == 0 or len(xy_ref) < 2:
+        return empty
+    proj = _project(h, xy_mov)
+    tree = cKDTree(xy_ref)
+    k = min(8, len(xy_ref))
+    dist_xy, idx = tree.query(proj, k=k, distance_upper_bound=radius)
+    idx = np.atleast_2d(idx).reshape(len(proj), k)
+    near = np.isfinite(np.atleast_2d(dist_xy).reshape(len(proj), k))
+    safe = np.where(near, idx, 0)
+    dd = np.linalg.norm(d_ref[safe] - d_mov[:, None, :], axis=2)
+    dd = np.where(near, dd, np.inf)
+    order = np.argsort(dd, axis=1)
+    best = np.take_along_axis(dd, order[:, :1], 1)[:, 0]
+    second = np.take_along_axis(dd, order[:, 1:2], 1)[:, 0] if k > 1 else np.full(len(dd), np.inf)
+    ok = np.isfinite(best) & (best < p.guided_ratio * second) & (best < p.guided_max_dist)
+    if ok.sum() == 0:
+        return empty
+    j = np.take_along_axis(safe, order[:, :1], 1)[:, 0]
+    # one reference feature per match: keep the closest descriptor
+    cand = np.flatnonzero(ok)
+    cand = cand[np.argsort(best[cand])]
+    _, first = np.unique(j[cand], return_index=True)
+    cand = cand[first]
+    return xy_mov[cand].astype(np.float64), xy_ref[j[cand]].astype(np.float64)
+
+
+def _guided_refine(
+    h: np.ndarray,
+    xy_mov: np.ndarray,
+    d_mov: np.ndarray,
+    xy_ref: np.ndarray,
+    d_ref: np.ndarray,
+    radius: float,
+    p: AlignParams,
+) -> tuple[str, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Guided matching around ``h``, then the model fit again on those matches.
+
+    Returns
+    -------
+    model : str
+    h : (3, 3) ndarray or None
+    src, dst : (K, 2) ndarray
+        The inliers.
+    """
+    src, dst = _guided_matches(h, xy_mov, d_mov, xy_ref, d_ref, radius, p)
+    if len(src) < 8:
+        return "none", None, src[:0], dst[:0]
+    tight = dataclasses.replace(p, ransac_threshold_px=min(p.ransac_threshold_px, radius))
+    model, h2, inl = _fit_models(src, dst, tight)
+    if h2 is None:
+        return "none", None, src[:0], dst[:0]
+    return model, h2, src[inl], dst[inl]
+
+
+def _loose_candidates(
+    xy_ref: np.ndarray, d_ref: np.ndarray, xy_mov: np.ndarray, d_mov: np.ndarray, p: AlignParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matches passing a loose ratio test (``fallback_ratio``), no cross-check."""
+    fwd = _ratio_matches(d_mov, d_ref, p.fallback_ratio)
+    i = np.flatnonzero(fwd >= 0)
+    return xy_mov[i].astype(np.float64), xy_ref[fwd[i]].astype(np.float64)
+
+
+def _search_similarity(ref: _Prepared, mov: _Prepared, p: AlignParams) -> np.ndarray | None:
+    """A similarity found by brute force on small, blurred copies (working px).
+
+    Every rotation (``fallback_max_rotation_deg`` in steps of ``fallback_rotation_step``)
+    and zoom (+-``fallback_max_zoom``) is tried; the shift of each comes from phase
+    correlation, and the strongest peak wins. Then a finer search around it. This relies
+    on the large structure only (skin blotches, moles, the head outline), which dense
+    hair leaves visible once filled in.
+    """
+    side = float(p.fallback_search_side)
+
+    def small(prep: _Prepared) -> tuple[np.ndarray, float]:
+        h, w = prep.image.shape
+        f = side / max(h, w)
+        img = cv2.resize(
+            prep.image, (max(16, round(w * f)), max(16, round(h * f))), interpolation=cv2.INTER_AREA
+        ).astype(np.float32)
+        img = cv2.GaussianBlur(img, (0, 0), 1.0)
+        return img - img.mean(), f
+
+    a, fr = small(ref)
+    b, fm = small(mov)
+    hr, wr = a.shape
+    hm, wm = b.shape
+    win = cv2.createHanningWindow((wr, hr), cv2.CV_32F)
+
+    def score(rot: float, zoom: float) -> tuple[float, np.ndarray]:
+        m = cv2.getRotationMatrix2D(((wm - 1) / 2.0, (hm - 1) / 2.0), rot, zoom)
+        m[:, 2] += [(wr - wm) / 2.0, (hr - hm) / 2.0]
+        warped = cv2.warpAffine(
+            b, m, (wr, hr), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+        # (copies: phaseCorrelate may window its inputs in place)
+        (dx, dy), _ = cv2.phaseCorrelate(a.copy(), warped.copy(), win)
+        m[:, 2] -= [dx, dy]
+        # score by the correlation of the shifted copy, inside the frame only
+        warped = cv2.warpAffine(b, m, (wr, hr), flags=cv2.INTER_LINEAR, borderValue=np.nan)
+        ok = np.isfinite(warped)
+        if ok.mean() < 0.3:
+            return -1.0, m
+        x, y = a[ok] - a[ok].mean(), warped[ok] - warped[ok].mean()
+        den = float(np.sqrt((x * x).sum() * (y * y).sum()))
+        return (float((x * y).sum()) / den if den > 0 else -1.0), m
+
+    step, zmax = p.fallback_rotation_step, p.fallback_max_zoom
+    best = (-1.0, None, 0.0, 1.0)
+    for rot in np.arange(-p.fallback_max_rotation_deg, p.fallback_max_rotation_deg + 1e-9, step):
+        for zoom in np.exp(np.linspace(-np.log1p(zmax), np.log1p(zmax), 5)):
+            r, m = score(float(rot), float(zoom))
+            if r > best[0]:
+                best = (r, m, float(rot), float(zoom))
+    _, m, rot0, zoom0 = best
+    zstep = np.log1p(zmax) / 2.0
+    for rot in rot0 + np.linspace(-step / 2, step / 2, 5):
+        for zoom in zoom0 * np.exp(np.linspace(-zstep / 2, zstep / 2, 5)):
+            r, mm = score(float(rot), float(zoom))
+            if r > best[0]:
+                best = (r, mm, float(rot), float(zoom))
+    if best[1] is None:  # nothing correlates anywhere (a blank photo)
+        return None
+    m = np.vstack([best[1], [0.0, 0.0, 1.0]])
+    # small ref px <- small mov px, to working px
+    return np.linalg.inv(_scale_matrix(fr, fr)) @ m @ _scale_matrix(fm, fm)
+
+
+def _loose_similarity(src: np.ndarray, dst: np.ndarray, p: AlignParams) -> np.ndarray | None:
+    """A similarity from many, mostly wrong matches (2-point RANSAC, loose threshold)."""
+    if len(src) < 3:
+        return None
+    a, inl = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=p.fallback_threshold_px,
+        maxIters=p.fallback_iters,
+        confidence=0.999,
+        refineIters=10,
+    )
+    if a is None or inl.sum() < p.fallback_min_inliers:
+        return None
+    return np.vstack([a, [0.0, 0.0, 1.0]])
+
+
+# ---- quality checks -------------------------------------------------------------------------
+
+
+def _corners(shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
+
+
+def _geometry_problem(h: np.ndarray, mov_shape: tuple[int, int], p: AlignParams) -> str:
+    """Why ``h`` (moving -> reference, any consistent scale) is implausible, or ''."""
+    quad = _project(h, _corners(mov_shape))
+    x, y = _corners(mov_shape)[:, 0], _corners(mov_shape)[:, 1]
+    den = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    if np.any(den <= 1e-6):
+        return "degenerate transform (the horizon crosses the photo)"
+    # orientation: the mapped corners must keep their winding and stay convex
+    cross = []
+    for i in range(4):
+        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
+        cross.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
+    cross = np.asarray(cross)
+    if not (np.all(cross > 0) or np.all(cross < 0)):
+        return "degenerate transform (the photo folds over)"
+    if np.all(cross < 0) != np.all(_winding(_corners(mov_shape)) < 0):
+        return "mirrored transform (flipped orientation)"
+    sc = _local_scales(h, np.vstack([_corners(mov_shape), [[(x[1]) / 2, (y[2]) / 2]]]))
+    centre = float(sc[-1])
+    if not p.min_scale <= centre <= p.max_scale:
+        return f"implausible scale change ({centre:.2f}x)"
+    spread = float(sc.max() / max(sc.min(), 1e-9))
+    if spread > p.max_perspective:
+        return f"implausible perspective (zoom varies {spread:.2f}x across the photo)"
+    return ""
+
+
+def _winding(quad: np.ndarray) -> np.ndarray:
+    out = []
+    for i in range(4):
+        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
+        out.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
+    return np.asarray(out)
+
+
+def _local_scales(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Linear zoom of ``h`` at each point (sqrt of the Jacobian determinant)."""
+    x, y = pts[:, 0], pts[:, 1]
+    den = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / den
+    v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / den
+    j00 = (h[0, 0] - u * h[2, 0]) / den
+    j01 = (h[0, 1] - u * h[2, 1]) / den
+    j10 = (h[1, 0] - v * h[2, 0]) / den
+    j11 = (h[1, 1] - v * h[2, 1]) / den
+    return np.sqrt(np.abs(j00 * j11 - j01 * j10))
+
+
+def _overlap(h: np.ndarray, mov_shape: tuple[int, int], ref_shape: tuple[int, int]) -> float:
+    """Share of the reference frame covered by the moving frame mapped through ``h``."""
+    quad = _project(h, _corners(mov_shape)).astype(np.float32)
+    rh, rw = ref_shape
+    box = _corners(ref_shape).astype(np.float32)
+    area, _ = cv2.intersectConvexConvex(quad, box)
+    return float(np.clip(area / max((rw - 1) * (rh - 1), 1.0), 0.0, 1.0))
+
+
+def _correlation(
+    ref: _Prepared, mov: _Prepared, h_work: np.ndarray, p: AlignParams
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Check the registration on the pixels themselves, after warping.
+
+    Returns
+    -------
+    ncc : float
+        Normalised cross-correlation of the fine texture (hair left out) on the overlap.
+    share : float
+        Share of the tiles (``tile_grid`` x ``tile_grid``) whose own NCC reaches
+        ``tile_ncc``.
+    valid : (h, w) bool ndarray
+        The pixels compared (working reference frame).
+    shifts : (T, 4) float ndarray
+        Per tile with enough pixels: the residual shift (dx, dy, px) left between the
+        photos, found by searching +-``shift_search_px`` for the best correlation of the
+        fine texture, that best correlation, and the correlation at zero shift. A right
+        registration leaves ~0 everywhere; one that is off at a corner shows it there.
+    """
+    rh, rw = ref.image.shape
+    flags = cv2.INTER_LINEAR
+    warped = cv2.warpPerspective(mov.image, h_work, (rw, rh), flags=flags).astype(np.float32)
+    valid = np.full(mov.image.shape, 255, np.uint8) if mov.mask is None else mov.mask
+    valid = cv2.warpPerspective(valid, h_work, (rw, rh), flags=cv2.INTER_NEAREST) > 0
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if ref.mask is not None:
+        valid &= ref.mask > 0
+    # compare skin with skin: leave out the hair filled in either photo
+    hair = ref.hair | (
+        cv2.warpPerspective(mov.hair.astype(np.uint8), h_work, (rw, rh), flags=cv2.INTER_NEAREST)
+        > 0
+    )
+    if (valid & ~hair).sum() >= 0.1 * valid.sum():
+        valid &= ~hair
+    sig = p.ncc_blur_px
+    a = cv2.GaussianBlur(ref.image.astype(np.float32), (0, 0), sig)
+    b = cv2.GaussianBlur(warped, (0, 0), sig)
+    # keep only the fine texture (a band of sig..3 sig): it decorrelates after a shift
+    # of a few px, so a misregistration cannot pass on the strength of large blotches
+    a = a - cv2.GaussianBlur(a, (0, 0), 3 * sig)
+    b = b - cv2.GaussianBlur(b, (0, 0), 3 * sig)
+    if valid.sum() < 100:
+        return 0.0, 0.0, valid, np.zeros((0, 4))
+
+    def ncc(x: np.ndarray, y: np.ndarray) -> float:
+        x = x - x.mean()
+        y = y - y.mean()
+        d = float(np.sqrt((x * x).sum() * (y * y).sum()))
+        return float((x * y).sum() / d) if d > 0 else 0.0
+
+    total = ncc(a[valid], b[valid])
+    n = p.tile_grid
+    good = count = 0
+    shifts = []
+    am, bm = a * valid, b * valid
+    for i in range(n):
+        for j in range(n):
+            ys = slice(i * rh // n, (i + 1) * rh // n)
+            xs = slice(j * rw // n, (j + 1) * rw // n)
+            v = valid[ys, xs]
+            if v.sum() < max(200, 0.1 * v.size):
+                continue
+            count += 1
+            good += ncc(a[ys, xs][v], b[ys, xs][v]) >= p.tile_ncc
+            tb = np.ascontiguousarray(bm[ys, xs])
+            # search up to shift_search_px, less in the small tiles of a small photo
+            r = int(min(p.shift_search_px, (min(tb.shape) - 16) // 2))
+            if v.mean() >= p.shift_min_valid and r >= 2 * p.max_local_shift_px:
+                # the reference tile's centre, searched for in the warped photo's tile
+                ta = np.ascontiguousarray(am[ys, xs][r:-r, r:-r])
+                if float(ta.std()) <= 0 or float(tb.std()) <= 0:
+                    continue
+                score = cv2.matchTemplate(tb, ta, cv2.TM_CCOEFF_NORMED)
+                iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
+                shifts.append((ix - r, iy - r, score[iy, ix], score[r, r]))
+    return total, (good / count if count else 0.0), valid, np.asarray(shifts).reshape(-1, 4)
+
+
+def _corner_instability(
+    model: str, src: np.ndarray, dst: np.ndarray, h: np.ndarray, shape: tuple[int, int]
+) -> float:
+    """How far the photo's corners move when the model is refitted to halves of the inliers.
+
+    The inliers are split at random into two halves, three times; each half is fitted by
+    least squares, and the largest mean corner distance to ``h`` is returned (working px).
+    A fit supported by few or clustered inliers extrapolates badly to the corners, and
+    this shows it.
+    """
+    if len(src) < 16:
+        return np.inf
+    rng = np.random.default_rng(0)
+    corners = _corners(shape)
+    base = _project(h, corners)
+    worst = 0.0
+    for _ in range(3):
+        order = rng.permutation(len(src))
+        for half in (order[: len(src) // 2], order[len(src) // 2 :]):
+            hh = _lsq(model, src[half], dst[half])
+            if hh is None:
+                return np.inf
+            worst = max(worst, float(np.linalg.norm(_project(hh, corners) - base, axis=1).mean()))
+    return worst
+
+
+def _spread(pts: np.ndarray, overlap_px: float) -> float:
+    """Area of the convex hull of ``pts`` as a share of the overlap area (working px)."""
+    if len(pts) < 3:
+        return 0.0
+    hull = cv2.convexHull(pts.astype(np.float32))
+    return float(cv2.contourArea(hull) / max(overlap_px, 1.0))
+
+
+# ---- the stage ------------------------------------------------------------------------------
+
+
+def align(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    *,
+    view: str = "closeup",
+    reference_mask: np.ndarray | None = None,
+    moving_mask: np.ndarray | None = None,
+    **params: Any,
+) -> Alignment:
+    """Register ``moving`` (a session photo) onto ``reference`` (the baseline photo).
+
+    Parameters
+    ----------
+    reference, moving : (M, N, 3) and (P, Q, 3) uint8 ndarray
+        RGB photos of the same view; they may differ in size. A grey photo is passed as
+        three equal channels.
+    view : {'closeup', 'global'}
+        Close-ups register on skin texture with hair suppressed at the scale of a shaft;
+        global photos suppress only thin strands.
+    reference_mask, moving_mask : (M, N) and (P, Q) bool ndarray, optional
+        Where to look (True), e.g. the field without burned-in capture overlays, or the
+        head region of a global photo. Pass them: burned-in overlays sit at the same
+        pixels in every photo of a device and would otherwise vote for the identity.
+    **params
+        Any field of :class:`hairtrack.config.AlignParams`.
+
+    Returns
+    -------
+    Alignment
+        ``homography`` maps moving full-resolution pixels to reference full-resolution
+        pixels; ``ok`` only when every quality check passed.
+
+    Raises
+    ------
+    ValueError
+        On images that are not (M, N, 3) uint8 of at least 64 x 64 px, masks of the
+        wrong shape, an unknown view or an unknown parameter.
+    """
+    p = _params(params)
+    if view not in _VIEWS:
+        raise ValueError(f"view must be one of {_VIEWS}, not {view!r}")
+    reference = _check_image(reference, "reference")
+    moving = _check_image(moving, "moving")
+    reference_mask = _check_mask(reference_mask, reference.shape, "reference_mask")
+    moving_mask = _check_mask(moving_mask, moving.shape, "moving_mask")
+
+    ref = _prepare(reference, reference_mask, view, p)
+    mov = _prepare(moving, moving_mask, view, p)
+    xy_ref, d_ref = _detect(ref.image, ref.detect_mask, p)
+    xy_mov, d_mov = _detect(mov.image, mov.detect_mask, p)
+    pairs = _match(d_ref, d_mov, p.ratio, p.cross_check)
+    src = xy_mov[pairs[:, 0]].astype(np.float64)
+    dst = xy_ref[pairs[:, 1]].astype(np.float64)
+    if p.coarse_pixels > 0:
+        c_src, c_dst = _coarse_matches(ref, mov, p)
+        src, dst = np.vstack([src, c_src]), np.vstack([dst, c_dst])
+    n_tent = len(src)
+    logger.debug("features %d / %d, tentative matches %d", len(xy_ref), len(xy_mov), n_tent)
+    model, h_work, inl = _fit_models(src, dst, p)
+    n_inl = int(inl.sum())
+    in_src, in_dst = src[inl], dst[inl]
+    if h_work is None or n_inl < p.min_inliers or _geometry_problem(h_work, mov.image.shape, p):
+        # few distinctive matches (dense hair hides most skin): look for a rough
+        # similarity among the loosely matched features, then match again around it
+        l_src, l_dst = _loose_candidates(xy_ref, d_ref, xy_mov, d_mov, p)
+        starts = [_loose_similarity(l_src, l_dst, p)]
+        best = n_inl if h_work is not None else 0
+        for k in range(2):
+            if k == 1:
+                if best >= p.min_inliers:
+                    break
+                starts = [_search_similarity(ref, mov, p)]
+            h0 = starts[0]
+            found = 0
+            for _ in range(p.fallback_rounds if h0 is not None else 0):
+                # each round reaches further out from where the last fit was right
+                m1, h1, s1, d1 = _guided_refine(
+                    h0, xy_mov, d_mov, xy_ref, d_ref, p.fallback_threshold_px, p
+                )
+                if h1 is None or len(s1) <= found:
+                    break
+                found, h0 = len(s1), h1
+                if found > best:
+                    best = found
+                    model, h_work, in_src, in_dst = m1, h1, s1, d1
+                    n_inl = found
+                    n_tent = max(n_tent, n_inl)
+    if h_work is None:
+        return _refuse("no consistent transform found", None, "none", 0, None, 0.0)
+    if n_inl < p.min_inliers:
+        return _refuse(f"too few consistent matches ({n_inl})", None, "none", n_inl, None, 0.0)
+    if p.refine and not _geometry_problem(h_work, mov.image.shape, p):
+        m2, h2, s2, d2 = _guided_refine(h_work, xy_mov, d_mov, xy_ref, d_ref, p.guided_radius_px, p)
+        if h2 is not None and len(s2) >= n_inl:
+            model, h_work, in_src, in_dst = m2, h2, s2, d2
+    res = _residuals(h_work, in_src, in_dst)
+    rmse_work = float(np.sqrt(np.mean(res**2))) if len(res) else np.inf
+    h_full = np.linalg.inv(ref.to_work) @ h_work @ mov.to_work
+    h_full = h_full / h_full[2, 2]
+    # residual in reference full-res px: working px over the working scale
+    rmse_full = rmse_work / float(np.sqrt(abs(np.linalg.det(ref.to_work[:2, :2]))))
+    overlap = _overlap(h_full, moving.shape[:2], reference.shape[:2])
+    ratio = n_inl / max(n_tent, 1)
+    n_inl = len(in_src)
+
+    def result(reason: str, ncc: float | None = None) -> Alignment:
+        if reason:
+            logger.info("alignment refused: %s", reason)
+        return Alignment(
+            ok=not reason,
+            homography=h_full,
+            model=model,
+            inliers=n_inl,
+            rmse_px=rmse_full,
+            overlap=overlap,
+            reason=reason,
+            ncc=ncc,
+        )
+
+    geom = _geometry_problem(h_full, moving.shape[:2], p)
+    if geom:
+        return result(geom)
+    if n_inl < p.min_inliers:
+        return result(f"too few consistent matches ({n_inl})")
+    if ratio < p.min_inlier_ratio:
+        return result(f"too few of the matches are consistent ({n_inl} of {n_tent})")
+    if rmse_work > p.max_rmse_px:
+        return result(f"residual too high ({rmse_work:.2f} working px)")
+    if overlap < p.min_overlap:
+        return result(f"photos overlap too little ({overlap:.0%} of the baseline)")
+    unstable = _corner_instability(model, in_src, in_dst, h_work, mov.image.shape)
+    max_unstable = (
+        p.max_corner_instability_closeup if view == "closeup" else p.max_corner_instability_global
+    )
+    if unstable > max_unstable:
+        return result(f"fit is unstable at the corners ({unstable:.1f} working px)")
+    ncc, share, valid, shifts = _correlation(ref, mov, h_work, p)
+    spread = _spread(in_dst, _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size)
+    if spread < p.min_spread:
+        return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
+    if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
+        return result(f"skin texture does not correlate after warping (NCC {ncc:.2f})", ncc)
+    measured = shifts[:, 2] >= p.shift_min_response
+    off = (
+        measured
+        & (np.hypot(shifts[:, 0], shifts[:, 1]) > p.max_local_shift_px)
+        & (shifts[:, 2] - shifts[:, 3] > p.shift_min_gain)
+    )
+    logger.debug("tile shifts %s", np.round(shifts, 2).tolist())
+    if off.sum() > p.max_off_share * measured.sum() or measured.sum() < p.min_measured_tiles:
+        return result(
+            f"the photos do not line up everywhere ({int(off.sum())} of {int(measured.sum())} "
+            "checked tiles are off)",
+            ncc,
+        )
+    if share < p.min_tile_share:
+        return result(
+            f"skin texture correlates in only {share:.0%} of the overlap (NCC {ncc:.2f})", ncc
+        )
+    return result("", ncc)
+
+
+def _refuse(
+    reason: str,
+    h: np.ndarray | None,
+    model: str,
+    inliers: int,
+    rmse: float | None,
+    overlap: float,
+) -> Alignment:
+    logger.info("alignment refused: %s", reason)
+    return Alignment(False, h, model, inliers, rmse, overlap, reason)
+
+
+def _params(params: dict[str, Any]) -> AlignParams:
+    """AlignParams from keyword arguments, with a helpful error for unknown names."""
+    known = {f.name for f in dataclasses.fields(AlignParams)}
+    unknown = set(params) - known
+    if unknown:
+        raise ValueError(
+            f"unknown alignment parameter(s) {sorted(unknown)}; known: {sorted(known)}"
+        )
+    p = AlignParams(**params)
+    if p.model not in _MODELS:
+        raise ValueError(f"model must be one of {_MODELS}, not {p.model!r}")
+    return p
+
+
+def warp_to_reference(
+    image: np.ndarray,
+    alignment: Alignment,
+    reference_shape: tuple[int, ...],
+    *,
+    nearest: bool = False,
+) -> np.ndarray:
+    """Resample a moving-frame image or mask into the reference frame.
+
+    Parameters
+    ----------
+    image : (P, Q) or (P, Q, C) ndarray
+        An image or mask in the moving photo's frame (bool masks are supported).
+    alignment : Alignment
+        With a homography (``ok`` is not checked here: the caller decides).
+    reference_shape : tuple of int
+        Shape of the reference photo; its first two entries are used.
+    nearest : bool
+        Nearest-neighbour sampling (masks, labels); bilinear otherwise.
+
+    Returns
+    -------
+    (M, N) or (M, N, C) ndarray
+        Same dtype as ``image``; pixels outside the moving photo are 0 (False).
+    """
+    if alignment.homography is None:
+        raise ValueError(f"alignment has no homography ({alignment.reason or 'none found'})")
+    image = np.asarray(image)
+    rh, rw = int(reference_shape[0]), int(reference_shape[1])
+    is_bool = image.dtype == bool
+    src = image.astype(np.uint8) if is_bool else image
+    flags = cv2.INTER_NEAREST if (nearest or is_bool) else cv2.INTER_LINEAR
+    out = cv2.warpPerspective(
+        src,
+        np.asarray(alignment.homography, np.float64),
+        (rw, rh),
+        flags=flags,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return out.astype(bool) if is_bool else out
+
+
+def corner_error(h_est: np.ndarray, h_true: np.ndarray, shape: tuple[int, ...]) -> float:
+    """Mean distance of the four image corners mapped by two homographies.
+
+    Parameters
+    ----------
+    h_est, h_true : (3, 3) ndarray
+        Moving -> reference homographies.
+    shape : tuple of int
+        Shape of the moving photo (its first two entries).
+
+    Returns
+    -------
+    float
+        Mean corner distance, reference px.
+    """
+    c = _corners((int(shape[0]), int(shape[1])))
+    return float(np.linalg.norm(_project(h_est, c) - _project(h_true, c), axis=1).mean())

@@ -1,0 +1,242 @@
+"""Registration of a session photo onto its baseline, held to the phantoms' true homography.
+
+The real-photo tests read ``../shared/realdata`` (never copied into the repository) and
+skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from hairtrack import synth
+from hairtrack.align import Alignment, _suppress_hair, align, corner_error, warp_to_reference
+from hairtrack.config import AlignParams, Params
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+def _jpeg(rgb: np.ndarray, quality: int = 88) -> np.ndarray:
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    assert ok
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def _closeup_pair(seed, camera, *, hair_change=0.0, comb_deg=None, size=(640, 480), **kw):
+    """Baseline and a re-shot visit of one close-up site: (ref, mov, true H)."""
+    rng = np.random.default_rng(seed)
+    subject = synth.make_closeup_subject(rng, width=size[0], height=size[1], **kw)
+    before = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    state = synth.visit_state(subject, hair_change=hair_change, comb_deg=comb_deg, rng=rng)
+    after = synth.render_closeup(subject, state, camera, rng=rng)
+    h_true = np.asarray(after.truth["homography_to_baseline"])
+    return _jpeg(before.image, 92), _jpeg(after.image, camera.jpeg_quality or 92), h_true
+
+
+CAMERA = synth.Camera(
+    rotation_deg=14.0,
+    scale=1.08,
+    shift=(0.02, -0.03),
+    perspective=(0.03, -0.02),
+    light_gradient=0.25,
+    light_angle_deg=40.0,
+    white_balance=(1.1, 1.0, 0.9),
+    exposure=0.9,
+    gamma=1.12,
+    blur_sigma=0.6,
+    noise_sigma=2.0,
+    jpeg_quality=85,
+)
+
+
+def test_closeup_pair_with_known_camera_registers_to_the_true_homography():
+    ref, mov, h_true = _closeup_pair(1, CAMERA, comb_deg=120.0)
+    al = align(ref, mov)
+    assert al.ok, al.reason
+    assert al.model == "homography"
+    assert corner_error(al.homography, h_true, mov.shape) < 2.0
+    assert al.inliers >= 25 and al.rmse_px is not None and al.rmse_px < 2.0
+    assert 0.7 < al.overlap <= 1.0
+
+
+def test_global_pair_registers():
+    rng = np.random.default_rng(3)
+    subject = synth.make_global_subject(rng, width=480, height=640, skin="medium", hair="black")
+    before = synth.render_global(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.random_camera(rng)
+    after = synth.render_global(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    h_true = np.asarray(after.truth["homography_to_baseline"])
+    al = align(_jpeg(before.image), _jpeg(after.image, cam.jpeg_quality), view="global")
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, after.image.shape) < 2.0
+
+
+def test_recombed_pair_with_30_percent_hair_loss_still_aligns():
+    ref, mov, h_true = _closeup_pair(
+        4, CAMERA, hair_change=-0.3, comb_deg=250.0, skin="brown", hair="black", clipped=False
+    )
+    al = align(ref, mov)
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, mov.shape) < 2.0
+
+
+def test_unrelated_phantoms_are_refused_with_a_reason():
+    a, _, _ = _closeup_pair(10, synth.Camera())
+    b, _, _ = _closeup_pair(11, synth.Camera())
+    al = align(a, b)
+    assert not al.ok
+    assert al.reason
+    assert json.loads(json.dumps(al.to_dict()))["ok"] is False
+
+
+@pytest.mark.skipif(
+    not (REALDATA / "trichoscopy").is_dir(), reason="../shared/realdata/trichoscopy absent"
+)
+def test_unrelated_real_closeups_are_refused():
+    files = sorted((REALDATA / "trichoscopy").glob("*.jpg"))
+    a, b = (cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files[2:4])
+    al = align(a, b)
+    assert not al.ok
+    assert al.reason
+
+
+@pytest.mark.skipif(
+    not (REALDATA / "trichoscopy_series" / "A366").is_dir(),
+    reason="../shared/realdata/trichoscopy_series absent",
+)
+def test_series_fields_of_different_visits_are_refused():
+    folder = REALDATA / "trichoscopy_series" / "A366"
+    a = cv2.cvtColor(cv2.imread(str(folder / "220110_A366_1.jpg")), cv2.COLOR_BGR2RGB)
+    b = cv2.cvtColor(cv2.imread(str(folder / "220706_A366_1.jpg")), cv2.COLOR_BGR2RGB)
+    assert not align(a, b).ok
+
+
+def test_identical_images_give_the_identity():
+    ref, _, _ = _closeup_pair(2, synth.Camera())
+    al = align(ref, ref.copy())
+    assert al.ok, al.reason
+    assert al.model == "similarity"
+    assert corner_error(al.homography, np.eye(3), ref.shape) < 0.1
+    assert al.overlap > 0.99
+
+
+def test_different_sizes_and_a_grey_moving_image():
+    ref, mov, h_true = _closeup_pair(5, CAMERA, comb_deg=30.0)
+    # the session photo comes smaller and without colour
+    f = 0.75
+    small = cv2.resize(mov, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    small_grey = np.dstack([grey, grey, grey])
+    sx = small.shape[1] / mov.shape[1]
+    sy = small.shape[0] / mov.shape[0]
+    to_small = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])
+    h_small = h_true @ np.linalg.inv(to_small)
+    al = align(ref, small_grey)
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_small, small_grey.shape) < 2.0
+
+
+def _relit_warp(ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    cam = synth.random_camera(rng, photometric=False)
+    h, w = ref.shape[:2]
+    hom = cam.homography(w, h)
+    mov = cv2.warpPerspective(
+        ref,
+        hom,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    gain = 1.0 + 0.3 * (xs / w - 0.5) - 0.1 * (ys / h - 0.5)
+    f = mov.astype(np.float32) / 255.0 * gain[..., None] * np.float32([1.08, 1.0, 0.9])
+    mov = (np.clip(f, 0, 1) ** 1.15 * 255 + 0.5).astype(np.uint8)
+    return _jpeg(mov, 80), hom
+
+
+@pytest.mark.skipif(
+    not (REALDATA / "trichoscopy").is_dir(), reason="../shared/realdata/trichoscopy absent"
+)
+def test_real_closeup_warped_by_a_known_homography():
+    path = sorted((REALDATA / "trichoscopy").glob("*.jpg"))[0]
+    ref = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    mov, h_true = _relit_warp(ref, 7)
+    al = align(ref, mov)
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, mov.shape) < 2.0
+
+
+@pytest.mark.skipif(not (REALDATA / "global").is_dir(), reason="../shared/realdata/global absent")
+def test_real_global_photo_warped_by_a_known_homography():
+    path = REALDATA / "global" / "group2_30.png"
+    bgra = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    ref = np.ascontiguousarray(cv2.cvtColor(bgra[..., :3], cv2.COLOR_BGR2RGB))
+    mov, h_true = _relit_warp(ref, 8)
+    al = align(ref, mov, view="global")
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, mov.shape) < 2.0
+
+
+def test_warp_to_reference_maps_a_moving_mask_onto_the_reference_frame():
+    ref, mov, h_true = _closeup_pair(1, CAMERA, comb_deg=120.0)
+    truth = Alignment(True, h_true, "homography", 100, 0.5, 0.9, "")
+    mask = np.zeros(mov.shape[:2], bool)
+    mask[200:260, 300:380] = True
+    warped = warp_to_reference(mask, truth, ref.shape)
+    assert warped.dtype == bool and warped.shape == ref.shape[:2]
+    centre = np.array(np.nonzero(warped)).mean(axis=1)[::-1]
+    expect = cv2.perspectiveTransform(np.array([[[339.5, 229.5]]]), h_true)[0, 0]
+    assert np.hypot(*(centre - expect)) < 1.5
+    img = warp_to_reference(mov, truth, ref.shape)
+    assert img.dtype == np.uint8 and img.shape == ref.shape
+    with pytest.raises(ValueError, match="no homography"):
+        warp_to_reference(mask, Alignment(False, None, "none", 0, None, 0.0, "x"), ref.shape)
+
+
+def test_suppress_hair_removes_a_shaft_and_keeps_a_pore():
+    gray = np.full((200, 200), 180.0, np.float32)
+    cv2.line(gray, (20, 40), (180, 120), 40.0, 5)
+    cv2.circle(gray, (60, 150), 4, 120.0, -1)
+    out, hair = _suppress_hair(gray, kernel_px=21)
+    assert hair[80, 100] and abs(out[80, 100] - 180.0) < 15  # on the line
+    assert not hair[150, 60] and out[150, 60] == 120.0  # the pore stays
+
+
+def test_bad_inputs_are_refused_with_a_helpful_message():
+    good = np.zeros((100, 100, 3), np.uint8)
+    with pytest.raises(ValueError, match="at least 64x64"):
+        align(np.zeros((3, 2, 3), np.uint8), good)
+    with pytest.raises(ValueError, match="RGB"):
+        align(good[..., 0], good)
+    with pytest.raises(ValueError, match="uint8"):
+        align(good.astype(np.float32), good)
+    with pytest.raises(ValueError, match="reference_mask"):
+        align(good, good, reference_mask=np.ones((10, 10), bool))
+    with pytest.raises(ValueError, match="unknown alignment parameter"):
+        align(good, good, no_such_thing=1)
+    with pytest.raises(ValueError, match="view"):
+        align(good, good, view="side")
+
+
+def test_a_blank_pair_is_refused_not_crashed():
+    blank = np.full((128, 160, 3), 128, np.uint8)
+    al = align(blank, blank)
+    assert not al.ok and al.reason and al.homography is None
+
+
+def test_parameters_live_in_the_config():
+    p = Params()
+    assert isinstance(p.align, AlignParams)
+    p2 = p.replace(align={"min_inliers": 40})
+    assert p2.align.min_inliers == 40
