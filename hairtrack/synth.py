@@ -62,6 +62,7 @@ __all__ = [
     "GlobalSubject",
     "HairState",
     "Phantom",
+    "apply_camera",
     "make_closeup_subject",
     "make_global_subject",
     "make_sample_set",
@@ -224,8 +225,21 @@ def random_camera(
     )
 
 
-def _apply_camera(linear: np.ndarray, cam: Camera, rng: np.random.Generator) -> np.ndarray:
-    """Light gradient, white balance, exposure, gamma, blur and noise; float 0-1 in, uint8 out."""
+def apply_camera(linear: np.ndarray, cam: Camera, rng: np.random.Generator) -> np.ndarray:
+    """Apply a camera's light gradient, white balance, exposure, gamma, blur and noise.
+
+    Parameters
+    ----------
+    linear : (M, N, 3) float32 ndarray
+        The scene, RGB 0-1.
+    cam : Camera
+    rng : numpy.random.Generator
+        For the noise.
+
+    Returns
+    -------
+    (M, N, 3) uint8 ndarray
+    """
     h, w = linear.shape[:2]
     img = linear
     if cam.light_gradient:
@@ -330,13 +344,15 @@ def _draw_strand(
     width: float,
     rgb: np.ndarray,
     shade: float,
+    sheen: bool = False,
 ) -> int:
     """Draw one strand of exact ``width``; return the number of mask pixels it adds.
 
     ``alpha`` gets the analytic coverage ``clip(width/2 - d + 0.5, 0, 1)`` (kept as a
     maximum over strands), where ``d`` is the distance of a pixel centre to the strand's
     centre line, so the strand's total alpha is its area. ``core`` (the truth mask) gets
-    the pixels with ``d <= max(width/2, MIN_MASK_HALF_WIDTH)``.
+    the pixels with ``d <= max(width/2, MIN_MASK_HALF_WIDTH)``. ``sheen`` shades a
+    light (grey, blond) shaft brighter on its axis; dark shafts are lighter at the edges.
     """
     hgt, wid = alpha.shape
     pad = width / 2.0 + 2.0
@@ -374,9 +390,12 @@ def _draw_strand(
     better = al > alpha[gy, gx]
     gy, gx, al, d = gy[better], gx[better], al[better], d[better]
     alpha[gy, gx] = al
-    # a cylinder: a little lighter at the edges for dark hair, a sheen on the axis for light
+    # a cylinder: dark hair a little lighter at its edges, light hair with a sheen on its axis
     r = np.clip(d / max(width / 2.0, 0.5), 0, 1)[:, None]
-    col = rgb[None, :] * (shade * (1.0 + 0.18 * r - 0.06 * (1 - r)))
+    if sheen:
+        col = rgb[None, :] * (shade * (1.0 + 0.08 * (1 - r) - 0.04 * r))
+    else:
+        col = rgb[None, :] * (shade * (1.0 + 0.18 * r - 0.06 * (1 - r)))
     colour[gy, gx] = np.clip(col, 0, 1)
     return added if added else int(inside.any())
 
@@ -506,8 +525,10 @@ def make_closeup_subject(
         lengths = rng.uniform(3.0, 9.0, (f, 4)) * px_per_mm
         curl = rng.normal(0.0, 0.12, (f, 4))
     lengths = np.where(vellus, lengths * 0.6, lengths)
-    spread = rng.normal(0.0, 0.18, (f, 4))
-    offset = rng.normal(0.0, 0.04 * px_per_mm, (f, 4, 2))
+    # hairs of one unit leave one opening about a shaft's width apart and fan out a little,
+    # as in real phototrichograms
+    spread = rng.normal(0.0, 0.22, (f, 4))
+    offset = rng.normal(0.0, 0.07 * px_per_mm, (f, 4, 2))
     return CloseupSubject(
         width=width,
         height=height,
@@ -754,8 +775,9 @@ def render_closeup(
     Returns
     -------
     Phantom
-        ``truth`` has ``hair_count`` (hairs with at least one mask pixel in the frame),
-        ``widths_px`` (their shaft widths in this frame), ``px_per_mm`` (this frame),
+        ``truth`` has ``hair_count`` (hairs rooted in the field, what a density counts),
+        ``hairs_visible`` (hairs with at least one mask pixel in the frame),
+        ``widths_px`` (the visible hairs' shaft widths in this frame), ``px_per_mm`` (this frame),
         ``coverage`` (hair share of the field), ``follicles_xy`` (openings in this frame)
         and ``homography_to_baseline``.
     """
@@ -786,6 +808,7 @@ def render_closeup(
     comb = np.deg2rad(state.comb_deg)
     hair_rgb = np.asarray(subject.hair_rgb, np.float32) / 255.0
     widths, follicles, counted = [], [], 0
+    light_hair = float(hair_rgb.mean()) > float(base.mean())
     thin = subject.slot_width_px < 0.035 * subject.px_per_mm
     act_f, act_s = np.nonzero(state.active)
     roots = _map(h_inv, subject.fu_xy[act_f] + subject.slot_offset[act_f, act_s])
@@ -796,13 +819,15 @@ def render_closeup(
         pts = _bezier(root, direction, length, subject.slot_curl[f, s])
         # vellus hair is less pigmented: its colour is pulled towards the skin
         rgb = hair_rgb * 0.6 + base * 0.4 if thin[f, s] else hair_rgb
-        n = _draw_strand(alpha, colour, mask, pts, width, rgb, float(jit.uniform(0.9, 1.1)))
+        n = _draw_strand(
+            alpha, colour, mask, pts, width, rgb, float(jit.uniform(0.9, 1.1)), sheen=light_hair
+        )
         if n > 0:
             counted += 1
             widths.append(round(float(width), 4))
             follicles.append([round(float(v), 3) for v in root])
     img = skin * (1 - alpha[..., None]) + colour * alpha[..., None]
-    photo = _apply_camera(img, camera, rng)
+    photo = apply_camera(img, camera, rng)
     field_mask = np.ones((h, w), bool)
     overlays: list[list[int]] = []
     px_per_mm_here = subject.px_per_mm * float(np.median(zoom)) if len(zoom) else subject.px_per_mm
@@ -810,9 +835,14 @@ def render_closeup(
         overlays = _burn_in(photo, field_mask, px_per_mm_here)
         mask &= field_mask
     inside = (open_xy[:, 0] >= 0) & (open_xy[:, 0] < w) & (open_xy[:, 1] >= 0) & (open_xy[:, 1] < h)
+    # density counts hairs rooted in the field; hairs that only reach in are "visible"
+    rooted = sum(
+        0 <= x < w and 0 <= y < h and bool(field_mask[int(y), int(x)]) for x, y in follicles
+    )
     truth = {
         "kind": "closeup",
-        "hair_count": counted,
+        "hair_count": rooted,
+        "hairs_visible": counted,
         "widths_px": widths,
         "mean_width_px": round(float(np.mean(widths)), 4) if widths else None,
         "thin_share": round(float(np.mean(np.asarray(widths) < 0.035 * px_per_mm_here)), 4)
@@ -1167,7 +1197,7 @@ def render_global(
     tex = 1.0 + 0.12 * _fine_noise(np.random.default_rng(state.comb_seed + 1), (h, w), 1.5)
     hair_img = hair_rgb[None, None, :] * tex[..., None]
     img = img * (1 - alpha[..., None]) + hair_img * alpha[..., None]
-    photo = _apply_camera(img, camera, rng)
+    photo = apply_camera(img, camera, rng)
     mask = canvas >= 128
     n_zone = int(subject.slot_eligible.sum())
     ax, ay = subject.zone[2], subject.zone[3]

@@ -72,10 +72,15 @@ def test_closeup_count_and_widths_as_asked():
     area_cm2 = 1024 * 768 / px_per_mm**2 / 100
     mean_hairs_per_fu = np.dot([1, 2, 3, 4], [0.35, 0.4, 0.18, 0.07])
     expected = fu_per_cm2 * area_cm2 * mean_hairs_per_fu
-    # hairs from openings just outside the frame reach in, a few from inside leave
-    assert 0.85 * expected < t["hair_count"] < 1.35 * expected
+    # the count is of hairs rooted in the field: the density asked for, times the area
+    assert 0.85 * expected < t["hair_count"] < 1.15 * expected
+    # more are visible: hairs rooted just outside reach in
+    assert t["hairs_visible"] > t["hair_count"]
+    roots = np.asarray(t["hair_roots_xy"])
+    in_frame = (roots[:, 0] >= 0) & (roots[:, 0] < 1024) & (roots[:, 1] >= 0) & (roots[:, 1] < 768)
+    assert in_frame.sum() == t["hair_count"]
     widths = np.asarray(t["widths_px"])
-    assert len(widths) == t["hair_count"]
+    assert len(widths) == t["hairs_visible"]
     # vellus 15-28 um, terminal 55-105 um at 75 px/mm
     assert widths.min() >= 15e-3 * px_per_mm - 1e-6
     assert widths.max() <= 105e-3 * px_per_mm + 1e-6
