@@ -8,6 +8,7 @@ traceback, unless ``--debug``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -32,7 +33,9 @@ hairline) both work. Nothing leaves this machine and input files are never chang
 EPILOG = """\
 examples:
   hairtrack synth phantoms --preset sample      write phantom patients with their truth
-  hairtrack measure photo.jpg --json            hair coverage (and count) of one photo
+  hairtrack measure photo.jpg                   hair coverage (and count) of one photo
+  hairtrack measure photo.jpg --json -o out     the same as JSON, with an overlay picture
+  hairtrack compare before.jpg after.jpg        is the hair coming back? (with -o DIR: pictures)
   hairtrack <command> --help                    the options of one command
 
 exit codes: 0 done, 1 some inputs skipped (each named), 2 bad usage or nothing done"""
@@ -63,6 +66,127 @@ def _cmd_synth(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK
+
+
+def _load_params(args: argparse.Namespace):
+    from hairtrack.config import Params
+
+    return Params.from_toml(args.config) if getattr(args, "config", None) else Params()
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+    import warnings
+
+    from hairtrack.files import write_json
+    from hairtrack.load import load_image, save_png
+    from hairtrack.measure import measure
+
+    params = _load_params(args)
+    img = load_image(args.image, **dataclasses.asdict(params.load))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes are in the result's warnings
+        m = measure(
+            img.rgb,
+            view=args.view,
+            px_per_mm=args.px_per_mm,
+            polarity=args.polarity,
+            params=params,
+            path=str(args.image),
+        )
+    result = m.to_dict()
+    if args.mask_out:
+        save_png(args.mask_out, m.hair_mask)
+    if args.out:
+        from hairtrack.plots import hair_overlay
+
+        stem = Path(args.image).stem
+        save_png(args.out / f"{stem}_overlay.png", hair_overlay(img.rgb, m))
+        write_json(args.out / f"{stem}.json", result)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_measurement(result)
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from hairtrack.compare import compare
+    from hairtrack.files import write_atomic, write_json
+    from hairtrack.load import load_image, save_png
+
+    params = _load_params(args)
+    before = load_image(args.before, **dataclasses.asdict(params.load))
+    after = load_image(args.after, **dataclasses.asdict(params.load))
+    c = compare(
+        before.rgb,
+        after.rgb,
+        view=args.view,
+        px_per_mm=args.px_per_mm,
+        polarity=args.polarity,
+        params=params,
+        before_path=str(args.before),
+        after_path=str(args.after),
+    )
+    result = c.to_dict()
+    if args.out:
+        from hairtrack import plots
+
+        b, a = plots.aligned_pair(before.rgb, after.rgb, c)
+        save_png(args.out / "pair.png", plots.side_by_side(b, a))
+        save_png(args.out / "change_map.png", plots.change_map(before.rgb, c))
+        write_atomic(args.out / "blink.gif", plots.blink_gif(b, a))
+        write_json(args.out / "compare.json", result)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_comparison(result)
+    return EXIT_OK
+
+
+def _print_comparison(r: dict) -> None:
+    ch, al = r["change"], r["alignment"]
+    ci = ch["coverage_pct_ci"]
+    pct = "n/a" if ch["coverage_pct"] is None else f"{ch['coverage_pct']:+.1f} %"
+    lines = [
+        f"{r['before']['path']} -> {r['after']['path']} ({r['before']['view']})",
+        f"  verdict         {ch['verdict']}",
+        f"  coverage        {100 * r['before']['coverage']:.1f} % -> "
+        f"{100 * r['after']['coverage']:.1f} % ({ch['coverage_pp']:+.2f} pp, {pct}"
+        + (f", 95 % interval {ci[0]:+.1f} to {ci[1]:+.1f} %)" if ci else ")"),
+    ]
+    if ch["hair_count_pct"] is not None:
+        lines.append(
+            f"  hair count      {r['before']['hair_count']} -> "
+            f"{r['after']['hair_count']} ({ch['hair_count_pct']:+.1f} %)"
+        )
+    lines.append(
+        f"  alignment       {'ok' if al['ok'] else 'not registered: ' + al['reason']}"
+        + (f" ({al['inliers']} matches, {al['rmse_px']:.2f} px residual)" if al["ok"] else "")
+    )
+    lines += [f"  warning: {w}" for w in r["warnings"]]
+    print("\n".join(lines))
+
+
+def _print_measurement(r: dict) -> None:
+    def fmt(v, spec=".1f", unit=""):
+        return "n/a" if v is None else f"{v:{spec}}{unit}"
+
+    lines = [
+        f"{r['path']}: {r['view']} ({r['view_reason']})",
+        f"  coverage        {100 * r['coverage']:.1f} % of {r['region_px']} region px",
+    ]
+    if r["view"] == "closeup":
+        lines += [
+            f"  hairs           {r['hair_count']}  ({fmt(r['hair_per_cm2'], '.0f')} per cm2)",
+            f"  shaft width     {fmt(r['mean_width_px'])} px mean"
+            f"  ({fmt(r['mean_width_um'], '.0f', ' um')})",
+            f"  thin (<{r['thin_cutoff_um']:.0f} um) "
+            f"{fmt(None if r['thin_share'] is None else 100 * r['thin_share'], '.0f', ' %')}",
+            f"  scale           {fmt(r['px_per_mm'], '.1f', ' px/mm')}"
+            f" ({r['scale_source'] or 'none'})",
+        ]
+    lines += [f"  warning: {w}" for w in r["warnings"]]
+    print("\n".join(lines))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +235,88 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
     p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser(
+        "measure",
+        parents=[common],
+        help="measure the hair in one photo",
+        description="Measure the hair in one photo: coverage (share of the region that is "
+        "hair) and, on close-ups, hair count, hairs per cm2, shaft width and the share of "
+        "thin hairs.",
+    )
+    p.add_argument("image", type=Path, help="photo (JPEG, PNG, TIFF, WebP, HEIC)")
+    p.add_argument(
+        "--view",
+        default="auto",
+        choices=["auto", "closeup", "global"],
+        help="kind of photo; auto decides and says which it chose (default)",
+    )
+    p.add_argument(
+        "--px-per-mm",
+        type=float,
+        default=None,
+        metavar="F",
+        help="scale of a close-up; by default read from a burned-in 1 mm scale bar",
+    )
+    p.add_argument(
+        "--polarity",
+        default="auto",
+        choices=["auto", "dark", "light"],
+        help="hair darker or lighter than skin (close-ups; default: auto)",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--mask-out",
+        type=Path,
+        metavar="PNG",
+        help="write the hair mask: 8-bit PNG, 255 = hair, same size as the photo",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write an overlay picture (hair tinted, hairs numbered) and the JSON",
+    )
+    p.add_argument("--config", type=Path, metavar="TOML", help="parameters to change")
+    p.set_defaults(func=_cmd_measure)
+
+    p = sub.add_parser(
+        "compare",
+        parents=[common],
+        help="compare a session photo with the baseline photo",
+        description="Compare AFTER (a session photo) with BEFORE (the baseline photo of the "
+        "same view): align them on the scalp, measure both over the scalp they share, and "
+        "say whether the hair changed: gain, loss, no detectable change, or unreliable "
+        "(when the photos cannot be registered).",
+    )
+    p.add_argument("before", type=Path, help="baseline photo")
+    p.add_argument("after", type=Path, help="session photo")
+    p.add_argument(
+        "--view",
+        default="auto",
+        choices=["auto", "closeup", "global"],
+        help="kind of photo (default: auto, decided on BEFORE)",
+    )
+    p.add_argument(
+        "--px-per-mm", type=float, default=None, metavar="F", help="scale of the BEFORE close-up"
+    )
+    p.add_argument(
+        "--polarity",
+        default="auto",
+        choices=["auto", "dark", "light"],
+        help="hair darker or lighter than skin (default: auto)",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write pictures: the aligned pair, a blink GIF and a change map",
+    )
+    p.add_argument("--config", type=Path, metavar="TOML", help="parameters to change")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -1,0 +1,100 @@
+"""Speed and memory of measure and compare at 12 MP, as ratios to JPEG decoding.
+
+Run:  .venv/bin/python benchmarks/speed.py [--repeat N]
+
+Machines are noisy, so every figure is a ratio to what OpenCV takes to decode the same
+JPEG(s) in the same run (median of ``--repeat`` runs each). Goals: ``measure`` on a 12 MP
+photo <= 4x the decode of that JPEG; ``compare`` on a 12 MP pair <= 8x the decode of both;
+peak memory of a process that loads and measures a 12 MP photo <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.compare import compare  # noqa: E402
+from hairtrack.load import load_image  # noqa: E402
+from hairtrack.measure import measure  # noqa: E402
+
+PEAK = """
+import resource, sys, warnings
+warnings.simplefilter("ignore")
+from hairtrack.load import load_image
+from hairtrack.measure import measure
+m = measure(load_image(sys.argv[1]).rgb, view=sys.argv[2])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        truths = synth.synth(tmp, preset="large", seed=0)
+        print(f"made the 12 MP phantoms in {time.perf_counter() - t0:.1f} s")
+        rows = {}
+        for view, name in (("closeup", "closeup"), ("global", "crown")):
+            b = Path(tmp) / "visit-1" / f"{name}.jpg"
+            a = Path(tmp) / "visit-2" / f"{name}.jpg"
+            rgb_b, rgb_a = load_image(b).rgb, load_image(a).rgb
+            dec1 = _median_time(lambda b=b: cv2.imread(str(b)), args.repeat)
+            dec2 = _median_time(
+                lambda a=a, b=b: (cv2.imread(str(a)), cv2.imread(str(b))), args.repeat
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t_m = _median_time(lambda r=rgb_b, v=view: measure(r, view=v), args.repeat)
+                t_ml = _median_time(
+                    lambda b=b, v=view: measure(load_image(b).rgb, view=v), args.repeat
+                )
+                t_c = _median_time(
+                    lambda r=rgb_b, s=rgb_a, v=view: compare(r, s, view=v), args.repeat
+                )
+            out = subprocess.run(
+                [sys.executable, "-c", PEAK, str(b), view],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            peak_mb = float(out.stdout.strip().splitlines()[-1])
+            mp = rgb_b.shape[0] * rgb_b.shape[1] / 1e6
+            rows[view] = {
+                "megapixels": round(mp, 1),
+                "decode_s": round(dec1, 3),
+                "measure_s": round(t_m, 3),
+                "measure / decode (goal <= 4)": round(t_m / dec1, 2),
+                "load+measure / decode": round(t_ml / dec1, 2),
+                "compare_s": round(t_c, 3),
+                "compare / decode both (goal <= 8)": round(t_c / dec2, 2),
+                "peak memory load+measure, MB (goal <= 1024)": round(peak_mb),
+            }
+        del truths
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

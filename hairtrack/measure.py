@@ -1,0 +1,441 @@
+"""Measure hair in one photo: the ``measure`` stage.
+
+``measure`` chains the pure stages for one photo and returns a :class:`Measurement`
+whose :meth:`~Measurement.to_dict` is the JSON of ``hairtrack measure --json``
+(DESIGN.md). It is two steps, so that a comparison can segment each photo once and then
+measure both over their common region:
+
+* :func:`analyse`: view, region, hair segmentation and scale of one photo
+  (an :class:`Analysis`);
+* :func:`summarise`: hair count, widths, density and coverage over a region.
+
+Examples
+--------
+>>> import numpy as np
+>>> from hairtrack import synth
+>>> from hairtrack.measure import measure
+>>> rng = np.random.default_rng(0)
+>>> subject = synth.make_closeup_subject(rng, width=480, height=360)
+>>> ph = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), synth.Camera(),
+...                           rng=rng)
+>>> m = measure(ph.image, view="closeup", px_per_mm=75.0)
+>>> m.view, 0 < m.coverage < 1
+('closeup', True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from hairtrack.config import Params
+from hairtrack.count import count_hairs
+from hairtrack.overlays import read_scale_bar
+from hairtrack.region import scalp_region
+from hairtrack.segment import segment_closeup, segment_global
+from hairtrack.view import detect_view
+
+__all__ = ["MIN_SIDE", "Analysis", "Measurement", "analyse", "measure", "summarise"]
+
+#: Smallest photo side measured, px.
+MIN_SIDE = 64
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Hair measured in one photo.
+
+    Scalars are what ``--json`` prints; the arrays (masks, per-hair values) are kept
+    for pictures and comparisons and left out of :meth:`to_dict`.
+
+    Attributes
+    ----------
+    view : {'closeup', 'global'}
+    view_reason : str
+        'given', or how ``auto`` decided.
+    coverage : float
+        Share of region pixels that are hair, 0-1.
+    region_px : int
+        Pixels in the analysed region (the field without capture overlays for
+        close-ups; the scalp for global photos).
+    hair_px : int
+        Hair pixels inside the region.
+    hair_count : int or None
+        Hairs counted (close-ups); None for global photos.
+    hair_per_cm2 : float or None
+        Hairs per cm2 of region; None without a scale.
+    mean_width_px, median_width_px, width_sd_px : float or None
+        Shaft widths of the counted hairs, px.
+    width_percentiles_px : tuple of float or None
+        10th, 50th and 90th percentile of the shaft widths, px.
+    mean_width_um : float or None
+        Mean shaft width in micrometres; None without a scale.
+    thin_share : float or None
+        Share of counted hairs thinner than ``thin_cutoff_um`` (needs a scale).
+    thin_cutoff_um : float
+    length_mm_per_cm2 : float or None
+        Hair length per area (needs a scale).
+    px_per_mm : float or None
+    scale_source : {'given', 'scale bar'} or None
+    polarity : {'dark', 'light'} or None
+        Hair darker or lighter than skin (close-ups).
+    image_size : tuple of int
+        (width, height), px.
+    warnings : tuple of str
+    path : str or None
+    hair_mask, region_mask : (M, N) bool ndarray
+    hair_xy : (K, 2) float ndarray
+        (x, y) of each counted hair, for numbering on a picture.
+    widths_px : (K,) float ndarray
+    """
+
+    view: str
+    view_reason: str
+    coverage: float
+    region_px: int
+    hair_px: int
+    hair_count: int | None
+    hair_per_cm2: float | None
+    mean_width_px: float | None
+    median_width_px: float | None
+    width_sd_px: float | None
+    width_percentiles_px: tuple[float, float, float] | None
+    mean_width_um: float | None
+    thin_share: float | None
+    thin_cutoff_um: float
+    length_mm_per_cm2: float | None
+    px_per_mm: float | None
+    scale_source: str | None
+    polarity: str | None
+    image_size: tuple[int, int]
+    warnings: tuple[str, ...] = ()
+    path: str | None = None
+    hair_mask: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    region_mask: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    hair_xy: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    widths_px: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    _ARRAYS = ("hair_mask", "region_mask", "hair_xy", "widths_px")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``hairtrack measure --json``: scalars only, rounded."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in self._ARRAYS:
+                continue
+            v = getattr(self, f.name)
+            if isinstance(v, float):
+                v = round(v, 6)
+            elif isinstance(v, tuple):
+                v = [round(x, 4) if isinstance(x, float) else x for x in v]
+            out[f.name] = v
+        return out
+
+
+def _kwargs_for(func: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that ``func`` takes as keyword arguments."""
+    names = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in names.values()):
+        return dict(values)
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _check_image(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"image must be (M, N, 3) RGB, got shape {rgb.shape}")
+    if rgb.dtype != np.uint8:
+        raise ValueError(f"image must be uint8, got {rgb.dtype}; load it with hairtrack.load")
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(f"image is {w}x{h} px; hairtrack needs at least {MIN_SIDE}x{MIN_SIDE} px")
+    return np.ascontiguousarray(rgb)
+
+
+def _blank(rgb: np.ndarray) -> bool:
+    """True when the photo is (nearly) one flat colour."""
+    small = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)]
+    return float(small.astype(np.float32).std(axis=(0, 1)).max()) < 2.0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One photo segmented: what :func:`summarise` measures over any region.
+
+    Attributes
+    ----------
+    view : {'closeup', 'global'}
+    view_reason : str
+    hair_mask, region_mask : (M, N) bool ndarray
+        Hair pixels and the analysed region, full resolution.
+    polarity : {'dark', 'light'} or None
+    px_per_mm : float or None
+    scale_source : {'given', 'scale bar'} or None
+    work_mask : (m, n) bool ndarray or None
+        Hair mask at the working scale on which hairs are counted (close-ups).
+    work_scale : float
+        Working size over full size.
+    shaft_width_px : float or None
+        Typical single-shaft width, full-resolution px (close-ups).
+    notes : tuple of str
+        Warnings found on the way.
+    hair_weight : (M, N) float32 ndarray or None
+        Soft hair share of each pixel, 0-1 (global photos, where single strands are not
+        resolved); coverage is its mean over the region, which is steadier than the
+        share of mask pixels.
+    """
+
+    view: str
+    view_reason: str
+    hair_mask: np.ndarray
+    region_mask: np.ndarray
+    polarity: str | None = None
+    px_per_mm: float | None = None
+    scale_source: str | None = None
+    work_mask: np.ndarray | None = None
+    work_scale: float = 1.0
+    shaft_width_px: float | None = None
+    notes: tuple[str, ...] = ()
+    hair_weight: np.ndarray | None = None
+
+
+def measure(
+    rgb: np.ndarray,
+    *,
+    view: str = "auto",
+    px_per_mm: float | None = None,
+    polarity: str = "auto",
+    region: np.ndarray | None = None,
+    params: Params | None = None,
+    path: str | None = None,
+) -> Measurement:
+    """Measure the hair in one photo.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+        The photo (:func:`hairtrack.load.load_image`).
+    view : {'auto', 'closeup', 'global'}
+        Kind of photo; 'auto' decides from the image (:func:`hairtrack.view.detect_view`).
+    px_per_mm : float, optional
+        Scale of a close-up. Without it, a burned-in 1 mm scale bar is read if there is
+        one; otherwise density per cm2 and widths in um are None.
+    polarity : {'auto', 'dark', 'light'}
+        Hair darker or lighter than skin (close-ups).
+    region : (M, N) bool ndarray, optional
+        Where to measure; by default the field without capture overlays (close-ups) or
+        the scalp found in the photo (global).
+    params : Params, optional
+        All tunable numbers; defaults when None.
+    path : str, optional
+        Recorded in the result.
+
+    Returns
+    -------
+    Measurement
+    """
+    params = params or Params()
+    a = analyse(
+        rgb, view=view, px_per_mm=px_per_mm, polarity=polarity, region=region, params=params
+    )
+    return summarise(a, params=params, path=path, stacklevel=3)
+
+
+def analyse(
+    rgb: np.ndarray,
+    *,
+    view: str = "auto",
+    px_per_mm: float | None = None,
+    polarity: str = "auto",
+    region: np.ndarray | None = None,
+    params: Params | None = None,
+) -> Analysis:
+    """Decide the view, find the region and segment the hair of one photo.
+
+    Parameters are those of :func:`measure`.
+
+    Returns
+    -------
+    Analysis
+    """
+    params = params or Params()
+    rgb = _check_image(rgb)
+    if view not in ("auto", "closeup", "global"):
+        raise ValueError(f"view must be 'auto', 'closeup' or 'global', not {view!r}")
+    if px_per_mm is not None and not px_per_mm > 0:
+        raise ValueError(f"px_per_mm must be positive, got {px_per_mm}")
+    if region is not None and region.shape != rgb.shape[:2]:
+        raise ValueError(f"region is {region.shape}, image is {rgb.shape[:2]}")
+    reason = "given"
+    if view == "auto":
+        view, reason = detect_view(
+            rgb, **_kwargs_for(detect_view, dataclasses.asdict(params.measure))
+        )
+    h, w = rgb.shape[:2]
+    if _blank(rgb):
+        reg = np.ones((h, w), bool) if region is None else region.astype(bool)
+        return Analysis(
+            view,
+            reason,
+            np.zeros((h, w), bool),
+            reg,
+            px_per_mm=px_per_mm,
+            scale_source="given" if px_per_mm else None,
+            notes=("the photo is one flat colour: no hair can be found",),
+        )
+    if view == "closeup":
+        p = dataclasses.asdict(params.closeup)
+        seg = segment_closeup(
+            rgb, region=region, polarity=polarity, **_kwargs_for(segment_closeup, p)
+        )
+        source = "given" if px_per_mm is not None else None
+        notes = []
+        if px_per_mm is None:
+            px_per_mm = read_scale_bar(rgb, **_kwargs_for(read_scale_bar, p))
+            source = "scale bar" if px_per_mm is not None else None
+        if px_per_mm is None:
+            notes.append(
+                "no scale (give --px-per-mm or photograph a scale bar): no density per cm2"
+            )
+        width = float(seg.shaft_width_px) if np.isfinite(seg.shaft_width_px) else None
+        return Analysis(
+            "closeup",
+            reason,
+            seg.mask,
+            seg.region,
+            seg.polarity,
+            px_per_mm,
+            source,
+            seg.work_mask,
+            seg.work_scale,
+            width,
+            tuple(notes),
+        )
+    p = dataclasses.asdict(params.global_view)
+    if region is None:
+        region = scalp_region(rgb, **_kwargs_for(scalp_region, p)).mask
+    seg = segment_global(rgb, region=region, **_kwargs_for(segment_global, p))
+    weight = cv2.resize(seg.hair_score.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return Analysis("global", reason, seg.mask, seg.region, hair_weight=weight)
+
+
+def summarise(
+    analysis: Analysis,
+    *,
+    region: np.ndarray | None = None,
+    params: Params | None = None,
+    path: str | None = None,
+    stacklevel: int = 2,
+) -> Measurement:
+    """Measure a segmented photo over a region.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    region : (M, N) bool ndarray, optional
+        Where to measure, within the analysis's own region (e.g. the region two photos
+        have in common); the analysis's region by default.
+    params : Params, optional
+    path : str, optional
+    stacklevel : int
+        Of the warnings raised for the notes.
+
+    Returns
+    -------
+    Measurement
+    """
+    params = params or Params()
+    a = analysis
+    reg = a.region_mask if region is None else (region & a.region_mask)
+    hair = a.hair_mask & reg
+    notes = list(a.notes)
+    region_px = int(reg.sum())
+    hair_px = int(hair.sum())
+    if region_px == 0:
+        notes.append("no scalp region found: coverage is 0")
+    elif region_px < 0.02 * reg.size:
+        notes.append(f"the region is small ({region_px} px): figures are uncertain")
+    if hair_px == 0 and region_px and not a.notes:
+        notes.append("no hair found in the region: coverage is 0")
+    n: int | None = None
+    widths = np.zeros(0)
+    xy = np.zeros((0, 2))
+    per_cm2 = length = mean_um = thin = None
+    cutoff_um = params.measure.thin_cutoff_um
+    if a.view == "closeup":
+        n, widths, xy, total_len = 0, np.zeros(0), np.zeros((0, 2)), 0.0
+        if a.work_mask is not None and hair_px:
+            work = a.work_mask
+            if region is not None:
+                small = cv2.resize(
+                    reg.astype(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
+                )
+                work = work & small.astype(bool)
+            single = a.shaft_width_px * a.work_scale if a.shaft_width_px else None
+            cnt = count_hairs(
+                work,
+                shaft_width_px=single,
+                pixel_size=1.0 / a.work_scale,
+                **_kwargs_for(count_hairs, dataclasses.asdict(params.closeup)),
+            )
+            n = int(cnt.count)
+            widths = np.asarray(cnt.widths_px, float)
+            xy = cnt.centroids[:, ::-1] / a.work_scale if n else np.zeros((0, 2))
+            total_len = float(cnt.total_length_px)
+        if a.px_per_mm and region_px:
+            area_cm2 = region_px / a.px_per_mm**2 / 100.0
+            per_cm2 = n / area_cm2
+            length = (total_len / a.px_per_mm) / area_cm2
+            if n:
+                um = widths / a.px_per_mm * 1000.0
+                mean_um = float(um.mean())
+                thin = float((um < cutoff_um).mean())
+    for note in notes:
+        warnings.warn(note, stacklevel=stacklevel)
+    pct = tuple(float(v) for v in np.percentile(widths, [10, 50, 90])) if len(widths) else None
+    h, w = hair.shape
+    return Measurement(
+        view=a.view,
+        view_reason=a.view_reason,
+        coverage=_coverage(a, reg, hair_px, region_px),
+        region_px=region_px,
+        hair_px=hair_px,
+        hair_count=n,
+        hair_per_cm2=per_cm2,
+        mean_width_px=float(widths.mean()) if len(widths) else None,
+        median_width_px=float(np.median(widths)) if len(widths) else None,
+        width_sd_px=float(widths.std()) if len(widths) > 1 else None,
+        width_percentiles_px=pct,  # type: ignore[arg-type]
+        mean_width_um=mean_um,
+        thin_share=thin,
+        thin_cutoff_um=cutoff_um,
+        length_mm_per_cm2=length,
+        px_per_mm=a.px_per_mm,
+        scale_source=a.scale_source,
+        polarity=a.polarity,
+        image_size=(w, h),
+        warnings=tuple(notes),
+        path=path,
+        hair_mask=hair,
+        region_mask=reg,
+        hair_xy=xy,
+        widths_px=widths,
+    )
+
+
+def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> float:
+    """Hair share of the region: soft where the analysis has a hair weight, else of pixels."""
+    if not region_px:
+        return 0.0
+    if a.hair_weight is not None:
+        return float(np.clip(a.hair_weight[region].mean(), 0.0, 1.0))
+    return hair_px / region_px

@@ -1,0 +1,194 @@
+"""Pictures of results: they take results and never recompute them.
+
+Image overlays are drawn with OpenCV into RGB arrays (the caller writes them, without
+metadata, via :func:`hairtrack.load.save_png`); charts use matplotlib, imported inside
+the functions that need it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hairtrack.compare import Comparison
+from hairtrack.measure import Measurement
+
+#: Tint of hair pixels on overlays (RGB): a cyan that stands out on skin and on hair.
+HAIR_TINT = (0, 220, 255)
+#: Outline of the measured region (RGB).
+REGION_COLOUR = (255, 200, 0)
+
+
+def hair_overlay(
+    rgb: np.ndarray,
+    measurement: Measurement,
+    *,
+    alpha: float = 0.55,
+    numbers: bool = True,
+    max_side: int = 2000,
+) -> np.ndarray:
+    """The photo with hair tinted, the region outlined and, on close-ups, hairs numbered.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+        The photo that was measured.
+    measurement : Measurement
+        Its measurement (masks at the photo's size).
+    alpha : float
+        Opacity of the tint.
+    numbers : bool
+        Number each counted hair (close-ups).
+    max_side : int
+        The picture is shrunk to this longer side, px, so that numbers stay readable.
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+    """
+    if measurement.hair_mask is None or measurement.hair_mask.shape != rgb.shape[:2]:
+        raise ValueError("the measurement's masks do not match this photo's size")
+    h, w = rgb.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb.copy()
+    hair = measurement.hair_mask.astype(np.uint8)
+    region = measurement.region_mask.astype(np.uint8)
+    if s < 1:
+        hair = cv2.resize(hair, size, interpolation=cv2.INTER_NEAREST)
+        region = cv2.resize(region, size, interpolation=cv2.INTER_NEAREST)
+    tint = np.asarray(HAIR_TINT, np.float32)
+    sel = hair.astype(bool)
+    out = img.astype(np.float32)
+    out[sel] = out[sel] * (1 - alpha) + tint * alpha
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, REGION_COLOUR, max(1, round(2 * max(size) / 1000)))
+    if numbers and measurement.hair_count and len(measurement.hair_xy):
+        scale = max(0.35, max(size) / 2600)
+        for i, (x, y) in enumerate(measurement.hair_xy * s, start=1):
+            org = (int(x) + 3, int(y) - 3)
+            cv2.putText(
+                out, str(i), org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA
+            )
+            cv2.putText(
+                out, str(i), org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
+            )
+    return out
+
+
+def aligned_pair(
+    before: np.ndarray,
+    after: np.ndarray,
+    comparison: Comparison,
+    *,
+    max_side: int = 1200,
+) -> tuple[np.ndarray, np.ndarray]:
+    """BEFORE and AFTER, AFTER resampled into BEFORE's frame when the pair is registered.
+
+    Parameters
+    ----------
+    before, after : uint8 RGB ndarray
+        The compared photos.
+    comparison : Comparison
+        Their comparison.
+    max_side : int
+        Longer side of the returned pictures, px.
+
+    Returns
+    -------
+    before_view, after_view : (m, n, 3) uint8 ndarray
+        Hair tinted on both (the hair each measurement counted, over the common region
+        outlined). Unregistered pairs are shown side by side as they are.
+    """
+    from hairtrack.align import warp_to_reference
+
+    b = hair_overlay(before, comparison.before, numbers=False, max_side=max_side)
+    a = hair_overlay(after, comparison.after, numbers=False, max_side=10**6)
+    if comparison.alignment.ok:
+        a = warp_to_reference(a, comparison.alignment, before.shape)
+        a = cv2.resize(a, b.shape[1::-1], interpolation=cv2.INTER_AREA)
+    else:
+        s = b.shape[0] / a.shape[0]
+        a = cv2.resize(a, (max(1, round(a.shape[1] * s)), b.shape[0]), interpolation=cv2.INTER_AREA)
+    return b, a
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.ndarray:
+    """Two pictures of equal height next to each other on white."""
+    h = max(left.shape[0], right.shape[0])
+    pad = [np.full((h, gap, 3), 255, np.uint8)]
+
+    def fit(x: np.ndarray) -> np.ndarray:
+        return np.vstack([x, np.full((h - x.shape[0], x.shape[1], 3), 255, np.uint8)])
+
+    return np.hstack([fit(left), *pad, fit(right)])
+
+
+def change_map(before: np.ndarray, comparison: Comparison, *, max_side: int = 1200) -> np.ndarray:
+    """Where hair was gained (green) or lost (magenta), block by block, on the BEFORE photo.
+
+    A block's colour strength is its coverage change in percentage points (full strength
+    at 20 pp); blocks with less than 1 pp change are left clear.
+
+    Parameters
+    ----------
+    before : (M, N, 3) uint8 ndarray
+    comparison : Comparison
+        A paired comparison (with blocks).
+    max_side : int
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+    """
+    h, w = before.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    base = cv2.resize(before, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    grey = base.mean(axis=2, keepdims=True) * np.ones(3, np.float32)
+    out = 0.6 * grey + 0.4 * base
+    b = comparison.blocks
+    if b is None or not comparison.alignment.ok or len(b.region_px) == 0:
+        return np.clip(out, 0, 255).astype(np.uint8)
+    delta = 100.0 * (b.after_px - b.before_px) / np.maximum(b.region_px, 1)
+    gain, loss = np.array([40, 200, 80], np.float32), np.array([220, 40, 180], np.float32)
+    for (x, y), d in zip(b.origin, delta, strict=True):
+        if abs(d) < 1.0:
+            continue
+        x0, y0 = int(x * s), int(y * s)
+        x1, y1 = int((x + b.size) * s), int((y + b.size) * s)
+        a = min(1.0, abs(d) / 20.0) * 0.6
+        tile = out[y0:y1, x0:x1]
+        tile[:] = tile * (1 - a) + (gain if d > 0 else loss) * a
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    for x, y in b.origin:
+        x0, y0 = int(x * s), int(y * s)
+        cv2.rectangle(
+            out, (x0, y0), (int((x + b.size) * s), int((y + b.size) * s)), (255, 255, 255), 1
+        )
+    return out
+
+
+def blink_gif(first: np.ndarray, second: np.ndarray, *, ms: int = 700) -> bytes:
+    """An animated GIF that blinks between two pictures of the same size (no metadata).
+
+    Parameters
+    ----------
+    first, second : (M, N, 3) uint8 ndarray
+    ms : int
+        How long each picture shows, milliseconds.
+
+    Returns
+    -------
+    bytes
+        The GIF file.
+    """
+    import io
+
+    from PIL import Image
+
+    frames = [Image.fromarray(first), Image.fromarray(second)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=ms, loop=0)
+    return buf.getvalue()

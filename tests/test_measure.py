@@ -1,0 +1,255 @@
+"""measure() against phantom truth, every hair colour and skin tone, both views; edge inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hairtrack import synth
+from hairtrack.measure import measure
+
+
+def _quiet(rgb, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return measure(rgb, **kw)
+
+
+def _closeup(skin, hair, clipped=True, seed=0, **kw):
+    rng = np.random.default_rng([seed, len(skin), len(hair), int(clipped)])
+    kw.setdefault("width", 800)
+    kw.setdefault("height", 600)
+    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=clipped, **kw)
+    cam = synth.Camera(light_gradient=0.15, noise_sigma=2.0, blur_sigma=0.5)
+    return synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+
+
+CLOSEUP_CASES = [
+    ("very-light", "black"),
+    ("light", "brown"),
+    ("medium", "black"),
+    ("olive", "grey"),
+    ("brown", "blond"),
+    ("dark", "grey"),
+    ("dark", "blond"),
+    ("very-light", "brown"),
+]
+
+# Where the code does not reach the issue's tolerance yet (issue 3 is open), the case is a
+# strict xfail naming the gap measured: it fails loudly once the gap is closed.
+LIGHT_HAIR_COVERAGE = "issue 3 open: light hair on mid-tone skin under-read by 2-4 pp"
+FUSED_FANS = "issue 3 open: fused follicular-unit fans, count reads 0.71-0.80 of truth"
+THIN_WIDTHS = "issue 3 open: light shafts traced narrower, mean width 30-46 % low"
+
+
+def _cases(gaps: dict[tuple[str, str], str]) -> list:
+    return [
+        pytest.param(s, h, marks=pytest.mark.xfail(strict=True, reason=gaps[(s, h)]))
+        if (s, h) in gaps
+        else (s, h)
+        for s, h in CLOSEUP_CASES
+    ]
+
+
+@pytest.mark.parametrize(
+    "skin,hair",
+    _cases({("olive", "grey"): LIGHT_HAIR_COVERAGE, ("brown", "blond"): LIGHT_HAIR_COVERAGE}),
+)
+def test_closeup_mask_and_coverage_against_truth(skin, hair):
+    ph = _closeup(skin, hair)
+    t = ph.truth
+    m = _quiet(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+    assert m.polarity == ("dark" if hair in ("black", "brown") else "light")
+    assert abs(m.coverage - t["coverage"]) < 0.02
+    # the mask is where the hair is: most of the true hair, little else
+    inter = (m.hair_mask & ph.hair_mask).sum()
+    dice = 2 * inter / (m.hair_mask.sum() + ph.hair_mask.sum())
+    assert dice > 0.8
+
+
+@pytest.mark.parametrize(
+    "skin,hair",
+    _cases({c: FUSED_FANS for c in CLOSEUP_CASES if c != ("dark", "grey")}),
+)
+def test_closeup_count_against_truth(skin, hair):
+    ph = _closeup(skin, hair)
+    t = ph.truth
+    m = _quiet(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+    area_cm2 = m.region_px / t["px_per_mm"] ** 2 / 100
+    assert m.hair_per_cm2 == pytest.approx(m.hair_count / area_cm2)
+    assert m.hair_count == pytest.approx(t["hair_count"], rel=0.15)
+
+
+@pytest.mark.parametrize(
+    "skin,hair",
+    _cases({c: THIN_WIDTHS for c in CLOSEUP_CASES if c[1] in ("grey", "blond")}),
+)
+def test_closeup_width_against_truth(skin, hair):
+    ph = _closeup(skin, hair)
+    t = ph.truth
+    m = _quiet(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+    assert m.mean_width_px == pytest.approx(t["mean_width_px"], rel=0.25)
+
+
+@pytest.mark.xfail(strict=True, reason=FUSED_FANS + " (a 29 % loss reads as 15 %)")
+def test_closeup_count_follows_true_change():
+    """Fewer hairs in the same field: the count drops by about the true share."""
+    rng = np.random.default_rng(4)
+    subject = synth.make_closeup_subject(rng, width=800, height=600)
+    counts = []
+    for change in (0.0, -0.3):
+        st = synth.visit_state(subject, hair_change=change, rng=rng)
+        ph = synth.render_closeup(subject, st, synth.Camera(), rng=rng)
+        counts.append((ph.truth["hair_count"], _quiet(ph.image, view="closeup").hair_count))
+    true_drop = counts[1][0] / counts[0][0] - 1
+    measured_drop = counts[1][1] / counts[0][1] - 1
+    assert measured_drop == pytest.approx(true_drop, abs=0.08)
+
+
+def test_closeup_scale_bar_is_read_and_overlays_are_not_hair():
+    rng = np.random.default_rng(9)
+    subject = synth.make_closeup_subject(rng, width=800, height=600, px_per_mm=75.0)
+    ph = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng, overlay=True
+    )
+    m = _quiet(ph.image, view="closeup")
+    assert m.scale_source == "scale bar"
+    assert m.px_per_mm == pytest.approx(75.0, rel=0.05)
+    # nothing is found as hair in the burned-in header bar
+    bar = ph.truth["overlay_boxes_xywh"][0]
+    assert not m.hair_mask[: bar[3], :].any()
+    assert abs(m.coverage - ph.truth["coverage"]) < 0.02
+
+
+@pytest.mark.parametrize(
+    "skin,hair", [("light", "black"), ("medium", "brown"), ("dark", "grey"), ("brown", "blond")]
+)
+def test_global_against_truth(skin, hair):
+    rng = np.random.default_rng([7, len(skin), len(hair)])
+    subject = synth.make_global_subject(rng, width=480, height=640, skin=skin, hair=hair)
+    ph = synth.render_global(subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng)
+    m = _quiet(ph.image, view="global")
+    assert m.hair_count is None and m.hair_per_cm2 is None
+    iou = (m.region_mask & ph.region_mask).sum() / (m.region_mask | ph.region_mask).sum()
+    assert iou > 0.85
+    assert abs(m.coverage - ph.truth["coverage"]) < 0.04
+
+
+def test_global_coverage_follows_thinning():
+    rng = np.random.default_rng(3)
+    subject = synth.make_global_subject(rng, width=480, height=640)
+    truth, got = [], []
+    for change in (-0.8, 0.0, 1.5):
+        st = synth.visit_state(subject, hair_change=change, comb_deg=30, rng=rng)
+        ph = synth.render_global(subject, st, synth.Camera(), rng=rng)
+        truth.append(ph.truth["coverage"])
+        got.append(_quiet(ph.image, view="global").coverage)
+    assert truth[0] < truth[1] < truth[2]
+    assert got[0] < got[1] < got[2]
+
+
+def test_auto_view_on_phantoms():
+    rng = np.random.default_rng(1)
+    cu = synth.make_closeup_subject(rng, width=640, height=480)
+    ph = synth.render_closeup(cu, synth.visit_state(cu, rng=rng), synth.Camera(), rng=rng)
+    m = _quiet(ph.image)
+    assert m.view == "closeup" and m.view_reason.startswith("auto")
+    gl = synth.make_global_subject(rng, width=480, height=640)
+    ph = synth.render_global(gl, synth.visit_state(gl, rng=rng), synth.Camera(), rng=rng)
+    assert _quiet(ph.image).view == "global"
+
+
+@pytest.mark.parametrize("value", [0, 255])
+@pytest.mark.parametrize("view", ["closeup", "global"])
+def test_flat_photo_gives_zero_and_a_warning(value, view):
+    img = np.full((300, 400, 3), value, np.uint8)
+    with pytest.warns(UserWarning):
+        m = measure(img, view=view)
+    assert m.coverage == 0.0 and m.warnings
+
+
+@pytest.mark.parametrize("view", ["closeup", "global"])
+def test_bald_skin_gives_no_hair_and_a_warning(view):
+    rng = np.random.default_rng(2)
+    if view == "closeup":
+        s = synth.make_closeup_subject(rng, width=640, height=480)
+        bare = synth.HairState(active=np.zeros_like(s.baseline_active))
+        img = synth.render_closeup(s, bare, synth.Camera(noise_sigma=2), rng=rng).image
+    else:
+        s = synth.make_global_subject(rng, width=480, height=640)
+        bare = synth.HairState(active=np.zeros_like(s.baseline_active))
+        img = synth.render_global(s, bare, synth.Camera(noise_sigma=2), rng=rng).image
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        m = measure(img, view=view)
+    assert m.coverage < 0.01
+    if view == "closeup":
+        assert m.hair_count <= 2
+
+
+def test_tiny_and_wrong_inputs_are_refused_clearly():
+    with pytest.raises(ValueError, match="at least 64x64"):
+        measure(np.zeros((20, 30, 3), np.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        measure(np.zeros((100, 100, 3), np.float32))
+    with pytest.raises(ValueError, match="view"):
+        measure(np.zeros((100, 100, 3), np.uint8), view="side")
+
+
+def test_cli_measure_contract(tmp_path):
+    ph = _closeup("light", "black", width=640, height=480)
+    photo = tmp_path / "field.png"
+    Image.fromarray(ph.image).save(photo)
+    mask_out = tmp_path / "mask.png"
+    out = tmp_path / "out"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hairtrack",
+            "measure",
+            str(photo),
+            "--json",
+            "--view",
+            "closeup",
+            "--mask-out",
+            str(mask_out),
+            "-o",
+            str(out),
+            "--px-per-mm",
+            "75",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    js = json.loads(r.stdout)
+    for key in (
+        "path",
+        "view",
+        "coverage",
+        "hair_count",
+        "hair_per_cm2",
+        "mean_width_px",
+        "region_px",
+    ):
+        assert key in js
+    mask = np.asarray(Image.open(mask_out))
+    assert mask.shape == ph.image.shape[:2] and set(np.unique(mask)) <= {0, 255}
+    assert (out / "field_overlay.png").exists() and (out / "field.json").exists()
+    # the overlay carries no metadata
+    assert not Image.open(out / "field_overlay.png").info.get("exif")
+    r = subprocess.run(
+        [sys.executable, "-m", "hairtrack", "measure", str(tmp_path / "no.jpg")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "no.jpg" in r.stderr and len(r.stderr.strip().splitlines()) == 1
