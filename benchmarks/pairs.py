@@ -1,0 +1,257 @@
+"""Before/after comparison against phantom truth: re-shoots, true changes, alignment.
+
+Run:  .venv/bin/python benchmarks/pairs.py [--quick] [--view closeup|global] [--calibrate]
+                                           [--real] [--config TOML]
+
+Each pair is one phantom scalp photographed twice: the visit with a new camera (rotation
+up to +-25 deg, scale +-12 %, mild perspective, new light gradient, white balance,
+exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed; either the
+same hair (a re-shoot) or a true change of 10-40 % of the hairs, gained or lost. The
+visit is JPEG-encoded and decoded, as a real photo would be.
+
+The truth of each pair is the phantoms' exact hair masks over the very regions the
+comparison measured (the common scalp, in each photo's own frame), so measured and true
+change refer to the same scalp. Alignment error is the mean distance of the four image
+corners mapped by the estimated and the true homography.
+
+``--real`` adds real photos (../shared/realdata close-ups and global photos) warped by a
+known homography and relit, with no hair change: the corner error and |coverage change|
+are measured against that.
+
+``--calibrate`` prints the re-shoot spread of the change (the minimal detectable change
+and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.align import corner_error  # noqa: E402
+from hairtrack.compare import compare  # noqa: E402
+from hairtrack.config import Params  # noqa: E402
+
+SIZES = {"closeup": (1152, 864), "global": (768, 1024)}
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def make_pair(view: str, k: int, change: float, seed: int = 0):
+    """A baseline phantom and a re-photographed visit with ``change`` of the hairs."""
+    rng = np.random.default_rng([seed, k, int(round(change * 1000)) + 5000, view == "global"])
+    skin = list(synth.SKIN_TONES)[k % len(synth.SKIN_TONES)]
+    hair = list(synth.HAIR_COLOURS)[(k // 2) % len(synth.HAIR_COLOURS)]
+    w, h = SIZES[view]
+    if view == "closeup":
+        subject = synth.make_closeup_subject(
+            rng, width=w, height=h, skin=skin, hair=hair, clipped=k % 3 != 2
+        )
+        render = synth.render_closeup
+    else:
+        subject = synth.make_global_subject(rng, width=w, height=h, skin=skin, hair=hair)
+        render = synth.render_global
+    base = render(subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng)
+    cam = synth.random_camera(rng)
+    visit = render(subject, synth.visit_state(subject, hair_change=change, rng=rng), cam, rng=rng)
+    return base, visit, _jpeg(visit.image, cam.jpeg_quality), skin, hair
+
+
+def run_pair(view: str, k: int, change: float, params: Params) -> dict:
+    base, visit, visit_img, skin, hair = make_pair(view, k, change)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = compare(base.image, visit_img, view=view, params=params)
+    dt = time.perf_counter() - t0
+    h_true = np.asarray(visit.truth["homography_to_baseline"])
+    err = (
+        corner_error(c.alignment.homography, h_true, base.image.shape)
+        if c.alignment.homography is not None
+        else np.inf
+    )
+    # truth over the regions the comparison measured
+    tb = base.hair_mask[c.before.region_mask].mean() if c.before.region_mask.any() else np.nan
+    ta = visit.hair_mask[c.after.region_mask].mean() if c.after.region_mask.any() else np.nan
+    true_pct = 100 * (ta / tb - 1) if tb > 0 else np.nan
+    ch = c.change
+    ci = ch.coverage_pct_ci
+    return {
+        "view": view,
+        "k": k,
+        "skin": skin,
+        "hair": hair,
+        "true_change": change,
+        "true_pct": true_pct,
+        "pct": ch.coverage_pct,
+        "ci": ci,
+        "verdict": ch.verdict,
+        "ok": c.alignment.ok,
+        "corner_err": err,
+        "seconds": dt,
+        "covered": ci is not None and ci[0] <= true_pct <= ci[1],
+    }
+
+
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else v
+
+
+def real_pairs(params: Params, quick: bool) -> dict:
+    """Real photos re-shot by a known homography and new light: change must be ~0."""
+    import glob
+
+    import cv2
+
+    from hairtrack.load import load_image
+
+    root = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+    if not root.is_dir():
+        print(f"real pairs: skipped, {root} is absent")
+        return {}
+    out = {}
+    for view, pattern in (("closeup", "trichoscopy/*.jpg"), ("global", "global/*")):
+        files = sorted(glob.glob(str(root / pattern)))[:: 4 if quick else 1]
+        errs, changes, oks = [], [], []
+        for k, f in enumerate(files):
+            rgb = load_image(f).rgb
+            h, w = rgb.shape[:2]
+            rng = np.random.default_rng([21, k, view == "global"])
+            cam = synth.random_camera(rng)
+            hom = cam.homography(w, h)  # re-shot pixel -> original pixel
+            warped = cv2.warpPerspective(
+                rgb.astype(np.float32) / 255,
+                hom,
+                (w, h),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REFLECT_101,
+            )
+            shot = _jpeg(synth.apply_camera(warped, cam, rng), cam.jpeg_quality)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                c = compare(rgb, shot, view=view, params=params)
+            ok = c.alignment.ok
+            oks.append(ok)
+            if ok:
+                errs.append(corner_error(c.alignment.homography, hom, shot.shape))
+                if c.change.coverage_pct is not None:
+                    changes.append(abs(c.change.coverage_pct))
+            print(
+                f"real {view:8}{Path(f).name:<22} ok={ok!s:<5} corner "
+                f"{errs[-1] if ok else float('nan'):7.2f} px  change "
+                f"{_nan(c.change.coverage_pct):+7.2f} %"
+                f"  {c.change.verdict}",
+                flush=True,
+            )
+        out[f"real {view}: alignment ok, % of re-shot photos"] = 100 * np.mean(oks)
+        out[f"real {view}: corner error median, px (goal <= 2)"] = (
+            np.median(errs) if errs else np.nan
+        )
+        out[f"real {view}: |coverage change| median, % (goal <= 2)"] = (
+            np.median(changes) if changes else np.nan
+        )
+    return out
+
+
+def summarise(rows: list[dict], view: str, mdc: float) -> dict:
+    same = [r for r in rows if r["true_change"] == 0]
+    diff = [r for r in rows if r["true_change"] != 0]
+    okr = [r for r in rows if r["ok"]]
+    out = {}
+    if same:
+        out["re-shoot |coverage change| median, % (goal <= 2)"] = np.median(
+            [abs(r["pct"]) for r in same if r["pct"] is not None]
+        )
+        out["re-shoot verdict 'no detectable change', % (goal >= 95)"] = 100 * np.mean(
+            [r["verdict"] == "no detectable change" for r in same]
+        )
+    if diff:
+        out["true change: |measured - true| median, pct points (goal <= 3)"] = np.median(
+            [abs(r["pct"] - r["true_pct"]) for r in diff if r["pct"] is not None]
+        )
+        big = [r for r in diff if abs(r["true_pct"]) > mdc]
+        if big:
+            out["right sign when |true| > MDC, % (goal >= 95)"] = 100 * np.mean(
+                [r["verdict"] == ("gain" if r["true_pct"] > 0 else "loss") for r in big]
+            )
+    out["95% interval covers the truth, % of paired"] = (
+        100 * np.mean([r["covered"] for r in okr]) if okr else np.nan
+    )
+    out["alignment ok, % of pairs"] = 100 * len(okr) / len(rows)
+    out["alignment corner error median, px (goal <= 2)"] = (
+        np.median([r["corner_err"] for r in okr]) if okr else np.nan
+    )
+    out["alignment ok with corner error > 10 px, count (goal 0)"] = sum(
+        r["corner_err"] > 10 for r in okr
+    )
+    out["seconds per pair, median"] = np.median([r["seconds"] for r in rows])
+    return {f"{view}: {k}": v for k, v in out.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--view", choices=["closeup", "global"], nargs="*")
+    ap.add_argument(
+        "--calibrate", action="store_true", help="print the re-shoot spread to put in CompareParams"
+    )
+    ap.add_argument("--config", type=Path, help="parameters to change (TOML)")
+    ap.add_argument(
+        "--real",
+        action="store_true",
+        help="also re-shoot real photos (../shared/realdata) by known homographies",
+    )
+    args = ap.parse_args()
+    n = 6 if args.quick else 24
+    params = Params.from_toml(args.config) if args.config else Params()
+    summary = {}
+    for view in args.view or ("closeup", "global"):
+        rows = []
+        changes = [0.0] * n + list(np.resize([-0.4, -0.25, -0.1, 0.1, 0.25, 0.4], n))
+        for k, ch in enumerate(changes):
+            rows.append(run_pair(view, k, float(ch), params))
+            r = rows[-1]
+            print(
+                f"{view:8}{k:4} {r['skin']:<11}{r['hair']:<7} true {r['true_change']:+.2f} "
+                f"truth {r['true_pct']:+7.2f}% measured "
+                f"{'   n/a' if r['pct'] is None else format(r['pct'], '+7.2f')}% "
+                f"{r['verdict']:<21} ok={r['ok']!s:<5} corner {r['corner_err']:7.2f} px "
+                f"{r['seconds']:.1f} s",
+                flush=True,
+            )
+        mdc = params.compare.mdc_pct_closeup if view == "closeup" else params.compare.mdc_pct_global
+        summary.update(summarise(rows, view, mdc))
+        if args.calibrate:
+            same = np.array(
+                [
+                    r["pct"] - r["true_pct"]
+                    for r in rows
+                    if r["true_change"] == 0 and r["ok"] and r["pct"] is not None
+                ]
+            )
+            print(
+                f"\ncalibration ({view}, {len(same)} re-shoots): MDC (95th pct of |change|) "
+                f"= {np.percentile(np.abs(same), 95):.2f} %, re-shoot SD = {same.std():.2f} %"
+            )
+    if args.real:
+        summary.update(real_pairs(params, args.quick))
+    print("\nsummary")
+    for k, v in summary.items():
+        print(f"  {k:<78}{v:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,480 @@
+"""Compare two photos of the same view: the ``compare`` stage.
+
+The number an injector shows a patient, so it must be about 0 when nothing changed,
+right when something did, and say "unreliable" rather than guess:
+
+1. each photo is segmented once (:func:`hairtrack.measure.analyse`), which flattens its
+   lighting and reads its hair relative to its own skin, so exposure, white balance and
+   a lighting gradient do not move the figures;
+2. the AFTER photo is registered onto the BEFORE photo (:func:`hairtrack.align.align`)
+   on what stays between visits (skin, follicle openings, the head's outline), with the
+   hair suppressed;
+3. when the registration is trusted, both photos are measured over the scalp they have
+   in common (in the baseline frame, and mapped back into the AFTER frame), and the
+   interval comes from resampling spatial blocks of that region, widened by the spread
+   that re-photographing the same scalp gives (calibrated on phantom re-shoots,
+   ``benchmarks/pairs.py``);
+4. when it is not, the two photos are compared as wholes (unpaired), with a wider
+   interval, and the verdict is "unreliable": a paired figure from a wrong alignment
+   never comes out.
+
+The verdict is "gain" or "loss" only when the change exceeds the minimal detectable
+change (MDC) and its 95 % interval excludes zero; otherwise "no detectable change".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from hairtrack.align import Alignment, align, warp_to_reference
+from hairtrack.config import Params
+from hairtrack.measure import Analysis, Measurement, _kwargs_for, analyse, summarise
+from hairtrack.overlays import capture_overlay_mask
+from hairtrack.region import scalp_region
+
+__all__ = ["Blocks", "Change", "Comparison", "compare", "match_photometry", "verdict_of"]
+
+VERDICTS = ("gain", "loss", "no detectable change", "unreliable")
+
+
+@dataclass(frozen=True)
+class Change:
+    """How the hair changed from BEFORE to AFTER.
+
+    Attributes
+    ----------
+    coverage_pp : float
+        AFTER coverage minus BEFORE coverage, percentage points.
+    coverage_pct : float or None
+        Relative change of coverage, %; None when BEFORE has no hair.
+    coverage_pct_ci : (float, float) or None
+        95 % interval of ``coverage_pct``.
+    hair_count_pct : float or None
+        Relative change of the hair count (close-ups), %.
+    width_pct : float or None
+        Relative change of the mean shaft width (close-ups), %.
+    mdc_pct : float
+        Minimal detectable change used for the verdict, %.
+    paired : bool
+        Measured over the same patch of scalp (the alignment was trusted).
+    verdict : {'gain', 'loss', 'no detectable change', 'unreliable'}
+    """
+
+    coverage_pp: float
+    coverage_pct: float | None
+    coverage_pct_ci: tuple[float, float] | None
+    hair_count_pct: float | None
+    width_pct: float | None
+    mdc_pct: float
+    paired: bool
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (DESIGN.md's ``change`` object)."""
+
+        def r(v: float | None, n: int = 3) -> float | None:
+            return None if v is None else round(float(v), n)
+
+        return {
+            "coverage_pp": r(self.coverage_pp),
+            "coverage_pct": r(self.coverage_pct, 2),
+            "coverage_pct_ci": None
+            if self.coverage_pct_ci is None
+            else [r(self.coverage_pct_ci[0], 2), r(self.coverage_pct_ci[1], 2)],
+            "hair_count_pct": r(self.hair_count_pct, 2),
+            "width_pct": r(self.width_pct, 2),
+            "mdc_pct": r(self.mdc_pct, 2),
+            "paired": self.paired,
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Per-block pixel counts over the common region, in the BEFORE frame (change map).
+
+    Attributes
+    ----------
+    size : int
+        Block side, px.
+    origin : (K, 2) int ndarray
+        (x, y) of each block's top-left corner.
+    region_px, before_px, after_px : (K,) int ndarray
+        Region pixels, BEFORE hair pixels and AFTER hair pixels in each block.
+    """
+
+    size: int
+    origin: np.ndarray
+    region_px: np.ndarray
+    before_px: np.ndarray
+    after_px: np.ndarray
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """BEFORE and AFTER measured over the same scalp, their alignment and the change.
+
+    ``to_dict`` is the JSON of ``hairtrack compare --json`` (DESIGN.md).
+    """
+
+    before: Measurement
+    after: Measurement
+    alignment: Alignment
+    change: Change
+    warnings: tuple[str, ...] = ()
+    blocks: Blocks | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "before": self.before.to_dict(),
+            "after": self.after.to_dict(),
+            "alignment": self.alignment.to_dict(),
+            "change": self.change.to_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+def verdict_of(
+    pct: float | None,
+    ci: tuple[float, float] | None,
+    *,
+    paired: bool,
+    mdc_pct: float,
+) -> str:
+    """The verdict on a change.
+
+    Parameters
+    ----------
+    pct : float or None
+        Relative change, %.
+    ci : (float, float) or None
+        Its 95 % interval.
+    paired : bool
+        Whether both photos were measured over the same patch of scalp.
+    mdc_pct : float
+        Minimal detectable change, %.
+
+    Returns
+    -------
+    {'gain', 'loss', 'no detectable change', 'unreliable'}
+    """
+    if not paired or pct is None or ci is None:
+        return "unreliable"
+    if abs(pct) < mdc_pct or ci[0] <= 0.0 <= ci[1]:
+        return "no detectable change"
+    return "gain" if pct > 0 else "loss"
+
+
+def compare(
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    view: str = "auto",
+    px_per_mm: float | None = None,
+    polarity: str = "auto",
+    params: Params | None = None,
+    before_path: str | None = None,
+    after_path: str | None = None,
+    rng: int | np.random.Generator | None = None,
+) -> Comparison:
+    """Compare a session photo (AFTER) with the baseline photo (BEFORE) of the same view.
+
+    Parameters
+    ----------
+    before, after : (M, N, 3) and (P, Q, 3) uint8 ndarray
+        The two photos; they may differ in size.
+    view : {'auto', 'closeup', 'global'}
+        Decided on BEFORE when 'auto', and used for both.
+    px_per_mm : float, optional
+        Scale of the BEFORE close-up (else read from a scale bar if there is one).
+    polarity : {'auto', 'dark', 'light'}
+        Hair darker or lighter than skin; decided on BEFORE and used for both.
+    params : Params, optional
+    before_path, after_path : str, optional
+        Recorded in the measurements.
+    rng : int or numpy.random.Generator, optional
+        For the block bootstrap; by default ``params.compare.seed``, so that the same
+        pair gives the same interval.
+
+    Returns
+    -------
+    Comparison
+    """
+    params = params or Params()
+    p = params.compare
+    rng = np.random.default_rng(p.seed if rng is None else rng)
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    notes: list[str] = []
+    if an_b.view_reason != "given":
+        notes.append(f"view {an_b.view_reason}")
+    mov_region = _where_to_look(after, an_b.view, params)
+    al = align(
+        before,
+        after,
+        view=an_b.view,
+        reference_mask=_look_masks(an_b.region_mask, an_b.view),
+        moving_mask=_look_masks(mov_region, an_b.view),
+        **dataclasses.asdict(params.align),
+    )
+    if al.ok and p.match_photometry:
+        # relight AFTER to BEFORE on the scalp both show, before its hair is read (the
+        # trimmed fit leaves out hair that moved)
+        after = match_photometry(
+            before,
+            after,
+            al.homography,
+            reference_valid=an_b.region_mask,
+            photometry_side=p.photometry_side,
+            photometry_trim=p.photometry_trim,
+        )
+    an_a = analyse(
+        after,
+        view=an_b.view,
+        polarity=an_b.polarity or "auto",
+        region=mov_region if an_b.view == "global" else None,
+        params=params,
+    )
+    mdc = p.mdc_pct_closeup if an_b.view == "closeup" else p.mdc_pct_global
+    reshoot = p.reshoot_sd_pct_closeup if an_b.view == "closeup" else p.reshoot_sd_pct_global
+    if al.ok:
+        common_b, common_a, hair_a_in_b = _common_region(an_b, an_a, al)
+        if common_b.sum() < p.min_common_share * an_b.region_mask.sum():
+            notes.append("the photos share too little scalp for a paired figure")
+            al = dataclasses.replace(al, ok=False, reason="too little common scalp region")
+    if al.ok:
+        m_b = _summarise(an_b, common_b, params, before_path)
+        m_a = _summarise(an_a, common_a, params, after_path)
+        blocks = _blocks(
+            an_b.hair_mask & common_b, hair_a_in_b & common_b, common_b, n_blocks=p.blocks
+        )
+        se_boot = _bootstrap_se_pct(blocks, n=p.bootstrap, rng=rng)
+        se = float(np.hypot(se_boot, reshoot))
+        paired = True
+    else:
+        notes.append(
+            f"the photos could not be registered ({al.reason}): the change compares the two "
+            "photos as wholes, not the same patch of scalp"
+        )
+        m_b = _summarise(an_b, None, params, before_path)
+        m_a = _summarise(an_a, None, params, after_path)
+        blocks = None
+        se_b = _bootstrap_se_cov(an_b, n_blocks=p.blocks, n=p.bootstrap, rng=rng)
+        se_a = _bootstrap_se_cov(an_a, n_blocks=p.blocks, n=p.bootstrap, rng=rng)
+        se = None
+        if m_b.coverage > 0 and m_a.coverage > 0:
+            ratio = m_a.coverage / m_b.coverage
+            rel = np.hypot(se_a / m_a.coverage, se_b / m_b.coverage)
+            se = float(np.hypot(100 * ratio * rel, p.unpaired_sd_pct))
+        paired = False
+    pct = 100.0 * (m_a.coverage / m_b.coverage - 1.0) if m_b.coverage > 0 else None
+    ci = None
+    if pct is not None and se is not None:
+        ci = (pct - 1.96 * se, pct + 1.96 * se)
+    change = Change(
+        coverage_pp=100.0 * (m_a.coverage - m_b.coverage),
+        coverage_pct=pct,
+        coverage_pct_ci=ci,
+        hair_count_pct=_pct(m_a.hair_count, m_b.hair_count),
+        width_pct=_pct(m_a.mean_width_px, m_b.mean_width_px),
+        mdc_pct=mdc,
+        paired=paired,
+        verdict=verdict_of(pct, ci, paired=paired, mdc_pct=mdc),
+    )
+    if pct is None:
+        notes.append("no hair was found in the BEFORE photo: no relative change")
+    notes += [f"before: {w}" for w in m_b.warnings] + [f"after: {w}" for w in m_a.warnings]
+    return Comparison(m_b, m_a, al, change, tuple(notes), blocks)
+
+
+def _pct(after: float | None, before: float | None) -> float | None:
+    if after is None or not before:
+        return None
+    return 100.0 * (after / before - 1.0)
+
+
+def _summarise(a: Analysis, region: np.ndarray | None, params: Params, path: str | None):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes travel in the result
+        return summarise(a, region=region, params=params, path=path)
+
+
+def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
+    """The region of a photo before its hair is read: the field without capture overlays
+    (close-ups), or the scalp (global photos)."""
+    if view == "closeup":
+        p = dataclasses.asdict(params.closeup)
+        return ~capture_overlay_mask(rgb, **_kwargs_for(capture_overlay_mask, p))
+    p = dataclasses.asdict(params.global_view)
+    return scalp_region(rgb, **_kwargs_for(scalp_region, p)).mask
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(mask.astype(np.uint8), disk) > 0
+
+
+def _look_masks(region: np.ndarray, view: str) -> np.ndarray:
+    """Where alignment may look: the close-up field, or the head with a margin around it
+    (its outline is what stays put between visits)."""
+    if view == "closeup":
+        return region
+    return _dilate(region, max(3, int(0.03 * max(region.shape))))
+
+
+def _common_region(
+    an_b: Analysis, an_a: Analysis, al: Alignment
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scalp both photos show: in the BEFORE frame, in the AFTER frame, and AFTER's hair
+    warped into the BEFORE frame."""
+    shape_b = an_b.region_mask.shape
+    reg_a_in_b = warp_to_reference(an_a.region_mask, al, shape_b, nearest=True)
+    common_b = an_b.region_mask & reg_a_in_b.astype(bool)
+    inv = dataclasses.replace(al, homography=np.linalg.inv(al.homography))
+    common_a = warp_to_reference(common_b, inv, an_a.region_mask.shape, nearest=True)
+    common_a = common_a.astype(bool) & an_a.region_mask
+    hair_a_in_b = warp_to_reference(an_a.hair_mask, al, shape_b, nearest=True).astype(bool)
+    return common_b, common_a, hair_a_in_b
+
+
+def _blocks(hair_b: np.ndarray, hair_a: np.ndarray, region: np.ndarray, *, n_blocks: int):
+    """Cut the common region's bounding box into about ``n_blocks`` square blocks."""
+    ys, xs = np.nonzero(region)
+    if len(ys) == 0:
+        return Blocks(1, np.zeros((0, 2), int), *(np.zeros(0, int),) * 3)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    size = max(8, int(np.sqrt(region.sum() / n_blocks)))
+    ny, nx = -(-(y1 - y0) // size), -(-(x1 - x0) // size)
+
+    def sums(m: np.ndarray) -> np.ndarray:
+        pad = np.zeros((ny * size, nx * size), np.int64)
+        sub = m[y0:y1, x0:x1]
+        pad[: sub.shape[0], : sub.shape[1]] = sub
+        return pad.reshape(ny, size, nx, size).sum(axis=(1, 3)).ravel()
+
+    reg = sums(region)
+    keep = reg >= 0.25 * size * size
+    gy, gx = np.divmod(np.arange(ny * nx), nx)
+    origin = np.stack([x0 + gx * size, y0 + gy * size], axis=1)
+    return Blocks(size, origin[keep], reg[keep], sums(hair_b)[keep], sums(hair_a)[keep])
+
+
+def _bootstrap_se_pct(b: Blocks, *, n: int, rng: np.random.Generator) -> float:
+    """Standard error of the paired relative change (%) by resampling blocks."""
+    k = len(b.region_px)
+    if k < 2 or b.before_px.sum() == 0:
+        return float("inf")
+    idx = rng.integers(0, k, size=(n, k))
+    hb = b.before_px[idx].sum(1).astype(float)
+    ha = b.after_px[idx].sum(1).astype(float)
+    ok = hb > 0
+    return float(np.std(100.0 * (ha[ok] / hb[ok] - 1.0)))
+
+
+def _bootstrap_se_cov(a: Analysis, *, n_blocks: int, n: int, rng: np.random.Generator) -> float:
+    """Standard error of one photo's coverage by resampling its blocks."""
+    b = _blocks(
+        a.hair_mask & a.region_mask, a.hair_mask & a.region_mask, a.region_mask, n_blocks=n_blocks
+    )
+    k = len(b.region_px)
+    if k < 2:
+        return float("inf")
+    idx = rng.integers(0, k, size=(n, k))
+    cov = b.before_px[idx].sum(1) / np.maximum(b.region_px[idx].sum(1), 1)
+    return float(np.std(cov))
+
+
+def match_photometry(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    homography: np.ndarray,
+    *,
+    reference_valid: np.ndarray | None = None,
+    photometry_side: int = 256,
+    photometry_trim: float = 0.25,
+) -> np.ndarray:
+    """Relight a registered photo so that its skin looks as in the reference photo.
+
+    Fits, per colour channel and on the pixels both photos show, ``log(ref + 1) =
+    a + b * log(mov + 1) + q(x, y)`` where ``q`` is a quadratic in the moving photo's
+    coordinates: ``a, b`` absorb exposure, white balance and gamma, ``q`` a lighting
+    gradient. The fit is least squares, refitted without the ``photometry_trim`` share of
+    worst residuals (hair that moved, dandruff, highlights), then applied to ``moving``
+    in its own frame.
+
+    Parameters
+    ----------
+    reference, moving : (M, N, 3) and (P, Q, 3) uint8 ndarray
+    homography : (3, 3) ndarray
+        Maps ``moving`` pixels to ``reference`` pixels.
+    reference_valid : (M, N) bool ndarray, optional
+        Reference pixels to fit on (e.g. skin of the region: not hair, not overlays).
+    photometry_side : int
+        Longer side of the copies the fit is made on, px.
+    photometry_trim : float
+        Share of the worst-fitting pixels left out of the second fit.
+
+    Returns
+    -------
+    (P, Q, 3) uint8 ndarray
+        ``moving`` relit.
+    """
+    hr, wr = reference.shape[:2]
+    hm, wm = moving.shape[:2]
+    sr = photometry_side / max(hr, wr)
+    sm = photometry_side / max(hm, wm)
+    size_r = (max(8, round(wr * sr)), max(8, round(hr * sr)))
+    ref_s = cv2.resize(reference, size_r, interpolation=cv2.INTER_AREA).astype(np.float32)
+    mov_s = cv2.resize(
+        moving, (max(8, round(wm * sm)), max(8, round(hm * sm))), interpolation=cv2.INTER_AREA
+    )
+    h_small = np.diag([sr, sr, 1.0]) @ homography @ np.diag([1 / sm, 1 / sm, 1.0])
+    warped = cv2.warpPerspective(mov_s, h_small, size_r, flags=cv2.INTER_LINEAR).astype(np.float32)
+    inside = (
+        cv2.warpPerspective(
+            np.ones(mov_s.shape[:2], np.uint8), h_small, size_r, flags=cv2.INTER_NEAREST
+        )
+        > 0
+    )
+    inside = cv2.erode(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if reference_valid is not None:
+        v = cv2.resize(reference_valid.astype(np.uint8), size_r, interpolation=cv2.INTER_NEAREST)
+        inside &= v > 0
+    if inside.sum() < 200:
+        return moving
+    # the lighting gradient belongs to the camera that took the moving photo: fit it in
+    # that photo's own coordinates, so that it never extrapolates beyond its frame
+    ys, xs = np.nonzero(inside)
+    pts = np.stack([xs, ys], axis=1).astype(np.float64).reshape(-1, 1, 2)
+    pm = cv2.perspectiveTransform(pts, np.linalg.inv(h_small)).reshape(-1, 2)
+    u = np.clip(pm[:, 0] / mov_s.shape[1], 0, 1) - 0.5
+    w = np.clip(pm[:, 1] / mov_s.shape[0], 0, 1) - 0.5
+    base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
+    out = moving.astype(np.float32)
+    gu, gw = np.meshgrid(np.linspace(-0.5, 0.5, 64), np.linspace(-0.5, 0.5, 48))
+    for c in range(3):
+        y = np.log1p(ref_s[..., c][inside])
+        x = np.log1p(warped[..., c][inside])
+        a = np.column_stack([base, x])
+        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+        res = np.abs(a @ coef - y)
+        keep = res <= np.quantile(res, 1.0 - photometry_trim)
+        coef, *_ = np.linalg.lstsq(a[keep], y[keep], rcond=None)
+        b = float(np.clip(coef[-1], 0.75, 1.35))  # gamma of a phone, not a flat image
+        if b != coef[-1]:
+            coef, *_ = np.linalg.lstsq(base[keep], y[keep] - b * x[keep], rcond=None)
+            coef = np.append(coef, b)
+        c0, c1, c2, c3, c4, c5, b = coef
+        field = c1 * gu + c2 * gw + c3 * gu * gu + c4 * gw * gw + c5 * gu * gw
+        field = np.clip(field, -0.7, 0.7)  # a lamp does not change light by more than 2x
+        field = cv2.resize(field.astype(np.float32), (wm, hm), interpolation=cv2.INTER_LINEAR)
+        lut = np.exp(c0 + b * np.log1p(np.arange(256, dtype=np.float32))) - 1.0
+        out[..., c] = (lut[moving[..., c]] + 1.0) * np.exp(field) - 1.0
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
