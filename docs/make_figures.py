@@ -28,5 +28,23 @@ def phantom_figure() -> None:
     save_png(HERE / "phantom.png", np.hstack([crop, gap, outlined]))
 
 
+def compare_figure() -> None:
+    """The declining sample patient: baseline and latest close-up, aligned, hair tinted."""
+    import warnings
+
+    from hairtrack import plots
+    from hairtrack.compare import compare
+
+    folder = SAMPLES / "carla-declining"
+    before = load_image(folder / "20260112" / "closeup.jpg").rgb
+    after = load_image(folder / "20260514" / "closeup.jpg").rgb
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = compare(before, after, view="closeup")
+    b, a = plots.aligned_pair(before, after, c, max_side=480)
+    save_png(HERE / "compare.png", plots.side_by_side(b, a))
+
+
 if __name__ == "__main__":
     phantom_figure()
+    compare_figure()
