@@ -777,8 +777,17 @@ def _corners(shape: tuple[int, int]) -> np.ndarray:
     return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
 
 
-def _geometry_problem(h: np.ndarray, mov_shape: tuple[int, int], p: AlignParams) -> str:
-    """Why ``h`` (moving -> reference, any consistent scale) is implausible, or ''."""
+def _geometry_problem(
+    h: np.ndarray,
+    mov_shape: tuple[int, int],
+    p: AlignParams,
+    ref_shape: tuple[int, int] | None = None,
+) -> str:
+    """Why ``h`` (moving -> reference, any consistent scale) is implausible, or ''.
+
+    The zoom is judged after taking out the photos' resolution ratio (given
+    ``ref_shape``), so a re-shoot saved at half the pixels is not an implausible zoom.
+    """
     quad = _project(h, _corners(mov_shape))
     x, y = _corners(mov_shape)[:, 0], _corners(mov_shape)[:, 1]
     den = h[2, 0] * x + h[2, 1] * y + h[2, 2]
@@ -796,6 +805,8 @@ def _geometry_problem(h: np.ndarray, mov_shape: tuple[int, int], p: AlignParams)
         return "mirrored transform (flipped orientation)"
     sc = _local_scales(h, np.vstack([_corners(mov_shape), [[(x[1]) / 2, (y[2]) / 2]]]))
     centre = float(sc[-1])
+    if ref_shape is not None:
+        centre /= float(np.sqrt(ref_shape[0] * ref_shape[1] / (mov_shape[0] * mov_shape[1])))
     if not p.min_scale <= centre <= p.max_scale:
         return f"implausible scale change ({centre:.2f}x)"
     spread = float(sc.max() / max(sc.min(), 1e-9))
@@ -1011,7 +1022,11 @@ def align(
     model, h_work, inl = _fit_models(src, dst, p)
     n_inl = int(inl.sum())
     in_src, in_dst = src[inl], dst[inl]
-    if h_work is None or n_inl < p.min_inliers or _geometry_problem(h_work, mov.image.shape, p):
+    if (
+        h_work is None
+        or n_inl < p.min_inliers
+        or _geometry_problem(h_work, mov.image.shape[:2], p, ref.image.shape[:2])
+    ):
         # few distinctive matches (dense hair hides most skin): look for a rough
         # similarity among the loosely matched features, then match again around it
         l_src, l_dst = _loose_candidates(xy_ref, d_ref, xy_mov, d_mov, p)
@@ -1041,7 +1056,7 @@ def align(
         return _refuse("no consistent transform found", None, "none", 0, None, 0.0)
     if n_inl < p.min_inliers:
         return _refuse(f"too few consistent matches ({n_inl})", None, "none", n_inl, None, 0.0)
-    if p.refine and not _geometry_problem(h_work, mov.image.shape, p):
+    if p.refine and not _geometry_problem(h_work, mov.image.shape[:2], p, ref.image.shape[:2]):
         m2, h2, s2, d2 = _guided_refine(h_work, xy_mov, d_mov, xy_ref, d_ref, p.guided_radius_px, p)
         if h2 is not None and len(s2) >= n_inl:
             model, h_work, in_src, in_dst = m2, h2, s2, d2
@@ -1069,7 +1084,7 @@ def align(
             ncc=ncc,
         )
 
-    geom = _geometry_problem(h_full, moving.shape[:2], p)
+    geom = _geometry_problem(h_full, moving.shape[:2], p, reference.shape[:2])
     if geom:
         return result(geom)
     if n_inl < p.min_inliers:

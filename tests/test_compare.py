@@ -98,11 +98,6 @@ def test_verdict_rules():
     assert verdict_of(None, None, paired=True, mdc_pct=5) == "unreliable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 4 open: align judges zoom plausibility without "
-    "the photos' resolution ratio, so a re-shoot saved at half size is refused",
-)
 def test_bad_pairs_sizes_grey_and_exif_rotation(tmp_path):
     """A re-shoot saved smaller, in grey, and rotated by EXIF still registers."""
     base, visit = _pair(0.0, seed=5, cam=synth.Camera(rotation_deg=5, scale=1.0))
