@@ -242,6 +242,9 @@ def main() -> None:
                     if r["true_change"] == 0 and r["ok"] and r["pct"] is not None
                 ]
             )
+            if len(same) == 0:
+                print(f"\ncalibration ({view}): no re-shoot was registered, nothing to calibrate")
+                continue
             print(
                 f"\ncalibration ({view}, {len(same)} re-shoots): MDC (95th pct of |change|) "
                 f"= {np.percentile(np.abs(same), 95):.2f} %, re-shoot SD = {same.std():.2f} %"
