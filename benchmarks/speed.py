@@ -29,13 +29,17 @@ from hairtrack.compare import compare  # noqa: E402
 from hairtrack.load import load_image  # noqa: E402
 from hairtrack.measure import measure  # noqa: E402
 
+# Peak resident memory of a fresh process. Not ru_maxrss: Linux carries it across
+# fork + exec, so a child would report this (large) parent's peak. VmHWM belongs to the
+# new address space.
 PEAK = """
-import resource, sys, warnings
+import sys, warnings
 warnings.simplefilter("ignore")
 from hairtrack.load import load_image
 from hairtrack.measure import measure
 m = measure(load_image(sys.argv[1]).rgb, view=sys.argv[2])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0]
+print(int(hwm.split()[1]) / 1024)
 """
 
 
