@@ -58,6 +58,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from hairtrack.config import AlignParams
+from hairtrack.geometry import local_scale
 
 __all__ = ["Alignment", "align", "corner_error", "warp_to_reference"]
 
@@ -803,7 +804,7 @@ def _geometry_problem(
         return "degenerate transform (the photo folds over)"
     if np.all(cross < 0) != np.all(_winding(_corners(mov_shape)) < 0):
         return "mirrored transform (flipped orientation)"
-    sc = _local_scales(h, np.vstack([_corners(mov_shape), [[(x[1]) / 2, (y[2]) / 2]]]))
+    sc = local_scale(h, np.vstack([_corners(mov_shape), [[(x[1]) / 2, (y[2]) / 2]]]))
     centre = float(sc[-1])
     if ref_shape is not None:
         centre /= float(np.sqrt(ref_shape[0] * ref_shape[1] / (mov_shape[0] * mov_shape[1])))
@@ -821,19 +822,6 @@ def _winding(quad: np.ndarray) -> np.ndarray:
         a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
         out.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
     return np.asarray(out)
-
-
-def _local_scales(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Linear zoom of ``h`` at each point (sqrt of the Jacobian determinant)."""
-    x, y = pts[:, 0], pts[:, 1]
-    den = h[2, 0] * x + h[2, 1] * y + h[2, 2]
-    u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / den
-    v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / den
-    j00 = (h[0, 0] - u * h[2, 0]) / den
-    j01 = (h[0, 1] - u * h[2, 1]) / den
-    j10 = (h[1, 0] - v * h[2, 0]) / den
-    j11 = (h[1, 1] - v * h[2, 1]) / den
-    return np.sqrt(np.abs(j00 * j11 - j01 * j10))
 
 
 def _overlap(h: np.ndarray, mov_shape: tuple[int, int], ref_shape: tuple[int, int]) -> float:

@@ -52,6 +52,7 @@ import numpy as np
 from PIL import Image
 
 from hairtrack.files import write_atomic
+from hairtrack.geometry import local_scale
 
 __all__ = [
     "HAIR_COLOURS",
@@ -258,19 +259,6 @@ def apply_camera(linear: np.ndarray, cam: Camera, rng: np.random.Generator) -> n
     if cam.noise_sigma > 0:
         img = img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(cam.noise_sigma)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
-
-
-def _local_scale(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Linear zoom of ``h`` at each point (sqrt of the Jacobian determinant)."""
-    x, y = pts[:, 0], pts[:, 1]
-    den = h[2, 0] * x + h[2, 1] * y + h[2, 2]
-    u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / den
-    v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / den
-    j00 = (h[0, 0] - u * h[2, 0]) / den
-    j01 = (h[0, 1] - u * h[2, 1]) / den
-    j10 = (h[1, 0] - v * h[2, 0]) / den
-    j11 = (h[1, 1] - v * h[2, 1]) / den
-    return np.sqrt(np.abs(j00 * j11 - j01 * j10))
 
 
 def _map(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -788,7 +776,7 @@ def render_closeup(
     skin = _warp_scene(_closeup_skin(subject, margin), hom, margin, (w, h))
     # openings in this frame
     open_xy = _map(h_inv, subject.fu_xy)
-    zoom = _local_scale(h_inv, subject.fu_xy)
+    zoom = local_scale(h_inv, subject.fu_xy)
     openings = _follicle_openings(subject, h_inv, (w, h), zoom)
     base = np.asarray(subject.skin_rgb, np.float32) / 255.0
     opening_rgb = np.array([0.55, 0.58, 0.66], np.float32) * base
@@ -1170,7 +1158,7 @@ def render_global(
     region = _warp_scene(region_scene, hom, margin, (w, h), nearest=True) > 127
     # strands, drawn in this frame
     roots = _map(h_inv, subject.fu_xy[state.active[:, 0]])
-    zoom = _local_scale(h_inv, subject.fu_xy[state.active[:, 0]])
+    zoom = local_scale(h_inv, subject.fu_xy[state.active[:, 0]])
     jit = np.random.default_rng(state.comb_seed)
     wx, wy = _map(h_inv, np.array([subject.whorl_xy]))[0]
     comb = np.deg2rad(state.comb_deg)
