@@ -473,6 +473,8 @@ class CloseupParams:
         Weakest relative contrast ever called hair (hairness of the flattened image).
     edge_frac : float
         Share of each shaft's own peak hairness at which its edge is drawn.
+    edge_frac_light : float
+        The same for hair lighter than the skin (its sheen peaks on the axis).
     min_length_widths : float
         Mask components shorter than this many widths are dropped (pores, debris).
     min_elongation : float
@@ -573,6 +575,7 @@ class CloseupParams:
     hysteresis_high: float = 1.4
     min_contrast: float = 0.1
     edge_frac: float = 0.6
+    edge_frac_light: float = 0.35
     min_length_widths: float = 2.0
     min_elongation: float = 1.6
     max_blob_widths: float = 4.0
