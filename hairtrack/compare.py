@@ -32,8 +32,8 @@ import cv2
 import numpy as np
 
 from hairtrack.align import Alignment, align, warp_to_reference
-from hairtrack.config import Params
-from hairtrack.measure import Analysis, Measurement, _kwargs_for, analyse, summarise
+from hairtrack.config import Params, kwargs_for
+from hairtrack.measure import Analysis, Measurement, analyse, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
 
@@ -311,9 +311,9 @@ def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
     (close-ups), or the scalp (global photos)."""
     if view == "closeup":
         p = dataclasses.asdict(params.closeup)
-        return ~capture_overlay_mask(rgb, **_kwargs_for(capture_overlay_mask, p))
+        return ~capture_overlay_mask(rgb, **kwargs_for(capture_overlay_mask, p))
     p = dataclasses.asdict(params.global_view)
-    return scalp_region(rgb, **_kwargs_for(scalp_region, p)).mask
+    return scalp_region(rgb, **kwargs_for(scalp_region, p)).mask
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:

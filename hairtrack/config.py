@@ -18,7 +18,9 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
@@ -760,3 +762,25 @@ class Params:
     def to_dict(self) -> dict[str, Any]:
         """All parameters as plain nested dicts (for ``run.json``)."""
         return dataclasses.asdict(self)
+
+
+def kwargs_for(func: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of a parameter group that ``func`` takes as keyword arguments.
+
+    Stages take their parameters by name; a group (e.g. ``asdict(params.closeup)``) may
+    hold the numbers of several stages, so each call passes only its own. A function
+    with ``**params`` receives the whole group (it checks the names itself).
+
+    Parameters
+    ----------
+    func : callable
+    values : dict
+
+    Returns
+    -------
+    dict
+    """
+    names = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in names.values()):
+        return dict(values)
+    return {k: v for k, v in values.items() if k in names}

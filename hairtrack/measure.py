@@ -26,16 +26,14 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
-from hairtrack.config import Params
+from hairtrack.config import Params, kwargs_for
 from hairtrack.count import count_hairs
 from hairtrack.overlays import read_scale_bar
 from hairtrack.region import scalp_region
@@ -137,14 +135,6 @@ class Measurement:
                 v = [round(x, 4) if isinstance(x, float) else x for x in v]
             out[f.name] = v
         return out
-
-
-def _kwargs_for(func: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:
-    """The entries of ``values`` that ``func`` takes as keyword arguments."""
-    names = inspect.signature(func).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in names.values()):
-        return dict(values)
-    return {k: v for k, v in values.items() if k in names}
 
 
 def _check_image(rgb: np.ndarray) -> np.ndarray:
@@ -278,7 +268,7 @@ def analyse(
     reason = "given"
     if view == "auto":
         view, reason = detect_view(
-            rgb, **_kwargs_for(detect_view, dataclasses.asdict(params.measure))
+            rgb, **kwargs_for(detect_view, dataclasses.asdict(params.measure))
         )
     h, w = rgb.shape[:2]
     if _blank(rgb):
@@ -295,12 +285,12 @@ def analyse(
     if view == "closeup":
         p = dataclasses.asdict(params.closeup)
         seg = segment_closeup(
-            rgb, region=region, polarity=polarity, **_kwargs_for(segment_closeup, p)
+            rgb, region=region, polarity=polarity, **kwargs_for(segment_closeup, p)
         )
         source = "given" if px_per_mm is not None else None
         notes = []
         if px_per_mm is None:
-            px_per_mm = read_scale_bar(rgb, **_kwargs_for(read_scale_bar, p))
+            px_per_mm = read_scale_bar(rgb, **kwargs_for(read_scale_bar, p))
             source = "scale bar" if px_per_mm is not None else None
         if px_per_mm is None:
             notes.append(
@@ -322,8 +312,8 @@ def analyse(
         )
     p = dataclasses.asdict(params.global_view)
     if region is None:
-        region = scalp_region(rgb, **_kwargs_for(scalp_region, p)).mask
-    seg = segment_global(rgb, region=region, **_kwargs_for(segment_global, p))
+        region = scalp_region(rgb, **kwargs_for(scalp_region, p)).mask
+    seg = segment_global(rgb, region=region, **kwargs_for(segment_global, p))
     weight = cv2.resize(seg.hair_score.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return Analysis("global", reason, seg.mask, seg.region, hair_weight=weight)
 
@@ -385,7 +375,7 @@ def summarise(
                 work,
                 shaft_width_px=single,
                 pixel_size=1.0 / a.work_scale,
-                **_kwargs_for(count_hairs, dataclasses.asdict(params.closeup)),
+                **kwargs_for(count_hairs, dataclasses.asdict(params.closeup)),
             )
             n = int(cnt.count)
             widths = np.asarray(cnt.widths_px, float)
