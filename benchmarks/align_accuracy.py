@@ -90,26 +90,11 @@ def phantom_pair(seed: int, view: str, *, size: tuple[int, int] | None = None, *
 
 
 def relit_warp(ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Warp a real photo by a known random homography and relight it; returns (mov, H)."""
+    """Re-shoot a real photo by a known random camera (homography and light); (mov, H)."""
     rng = np.random.default_rng([seed, 11])
-    cam = synth.random_camera(rng, photometric=False)
-    h, w = ref.shape[:2]
-    hom = cam.homography(w, h)
-    mov = cv2.warpPerspective(
-        ref,
-        hom,
-        (w, h),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REFLECT,
-    )
-    f = mov.astype(np.float32) / 255.0
-    a = rng.uniform(0, 2 * np.pi)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    ramp = 1.0 + rng.uniform(0.1, 0.35) * ((xs / w - 0.5) * np.cos(a) + (ys / h - 0.5) * np.sin(a))
-    wb = np.array([rng.uniform(0.88, 1.12), 1.0, rng.uniform(0.88, 1.12)], np.float32)
-    f = np.clip(f * ramp[..., None] * wb * rng.uniform(0.85, 1.15), 0, 1) ** rng.uniform(0.85, 1.18)
-    mov = np.clip(f * 255 + 0.5, 0, 255).astype(np.uint8)
-    return jpeg(mov, int(rng.integers(75, 93))), hom
+    cam = synth.random_camera(rng)
+    mov, hom = synth.reshoot(ref, cam, rng)
+    return jpeg(mov, cam.jpeg_quality), hom
 
 
 def run_pair(ref, mov, h_true, view):

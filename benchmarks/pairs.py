@@ -114,8 +114,6 @@ def real_pairs(params: Params, quick: bool) -> dict:
     """Real photos re-shot by a known homography and new light: change must be ~0."""
     import glob
 
-    import cv2
-
     from hairtrack.load import load_image
 
     root = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -131,15 +129,8 @@ def real_pairs(params: Params, quick: bool) -> dict:
             h, w = rgb.shape[:2]
             rng = np.random.default_rng([21, k, view == "global"])
             cam = synth.random_camera(rng)
-            hom = cam.homography(w, h)  # re-shot pixel -> original pixel
-            warped = cv2.warpPerspective(
-                rgb.astype(np.float32) / 255,
-                hom,
-                (w, h),
-                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_REFLECT_101,
-            )
-            shot = _jpeg(synth.apply_camera(warped, cam, rng), cam.jpeg_quality)
+            shot, hom = synth.reshoot(rgb, cam, rng)  # hom: re-shot pixel -> original pixel
+            shot = _jpeg(shot, cam.jpeg_quality)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 c = compare(rgb, shot, view=view, params=params)

@@ -68,6 +68,7 @@ __all__ = [
     "make_global_subject",
     "make_sample_set",
     "random_camera",
+    "reshoot",
     "render_closeup",
     "render_global",
     "synth",
@@ -259,6 +260,41 @@ def apply_camera(linear: np.ndarray, cam: Camera, rng: np.random.Generator) -> n
     if cam.noise_sigma > 0:
         img = img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(cam.noise_sigma)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+
+def reshoot(
+    rgb: np.ndarray, camera: Camera, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Re-photograph any photo (a real one too) with a known camera.
+
+    The photo is resampled through the camera's homography (borders reflected, as a
+    slightly larger scene would show) and then given its light gradient, white balance,
+    exposure, gamma, blur and noise. JPEG encoding is left to the caller.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    camera : Camera
+    rng : numpy.random.Generator
+        For the noise.
+
+    Returns
+    -------
+    image : (M, N, 3) uint8 ndarray
+        The re-shot photo.
+    homography : (3, 3) float64 ndarray
+        Maps re-shot pixels to ``rgb`` pixels.
+    """
+    h, w = rgb.shape[:2]
+    hom = camera.homography(w, h)
+    warped = cv2.warpPerspective(
+        rgb.astype(np.float32) / 255.0,
+        hom,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT_101,
+    )
+    return apply_camera(warped, camera, rng), hom
 
 
 def _map(h: np.ndarray, pts: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ skip when it is absent.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -147,21 +148,15 @@ def test_different_sizes_and_a_grey_moving_image():
 
 
 def _relit_warp(ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A known random homography with a fixed new light: gradient, white balance, gamma."""
     rng = np.random.default_rng(seed)
-    cam = synth.random_camera(rng, photometric=False)
-    h, w = ref.shape[:2]
-    hom = cam.homography(w, h)
-    mov = cv2.warpPerspective(
-        ref,
-        hom,
-        (w, h),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REFLECT,
+    cam = dataclasses.replace(
+        synth.random_camera(rng, photometric=False),
+        light_gradient=0.3,
+        white_balance=(1.08, 1.0, 0.9),
+        gamma=1.15,
     )
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    gain = 1.0 + 0.3 * (xs / w - 0.5) - 0.1 * (ys / h - 0.5)
-    f = mov.astype(np.float32) / 255.0 * gain[..., None] * np.float32([1.08, 1.0, 0.9])
-    mov = (np.clip(f, 0, 1) ** 1.15 * 255 + 0.5).astype(np.uint8)
+    mov, hom = synth.reshoot(ref, cam, rng)
     return _jpeg(mov, 80), hom
 
 
