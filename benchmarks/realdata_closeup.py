@@ -26,9 +26,12 @@ import cv2
 import numpy as np
 from scipy.stats import spearmanr
 
-from hairtrack.count import count_hairs
-from hairtrack.overlays import read_scale_bar
-from hairtrack.segment import segment_closeup
+# this checkout's package, not whichever one the environment has installed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack.count import count_hairs  # noqa: E402
+from hairtrack.overlays import read_scale_bar  # noqa: E402
+from hairtrack.segment import segment_closeup  # noqa: E402
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 

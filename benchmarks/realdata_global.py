@@ -30,7 +30,10 @@ import cv2
 import numpy as np
 from scipy.stats import spearmanr
 
-from hairtrack.segment import segment_global
+# this checkout's package, not whichever one the environment has installed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack.segment import segment_global  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "global"
 NAME = re.compile(r"group(\d+)_(\d+)$")
