@@ -1,6 +1,7 @@
 """Count hair shafts in a close-up hair mask, and measure their widths and lengths.
 
-Pure functions on arrays. The mask's medial axis (skeleton) is split at its junctions
+Pure functions on arrays. The mask's medial axis (skeleton) is cut where it folds back on
+itself (the apex of a V of two hairs fused at one opening) and split at its junctions
 into segments; segments that continue each other straight through a junction (two
 hairs crossing) are joined again; short side branches (spurs of a ragged edge) and
 short isolated pieces (pores, dandruff, debris) are dropped. Each remaining stroke is
@@ -105,6 +106,99 @@ def _segments(skel: np.ndarray, junction_radius: float):
     n_zone, zone_lab = cv2.connectedComponents(zone.astype(np.uint8), connectivity=8)
     n_seg, seg_lab = cv2.connectedComponents((skel & ~zone).astype(np.uint8), connectivity=8)
     return seg_lab, n_seg - 1, zone_lab, n_zone - 1
+
+
+def _trace(seg_lab: np.ndarray, n_seg: int) -> list[np.ndarray]:
+    """Pixels of each segment in path order, as (n, 2) int arrays (index 0 unused).
+
+    A segment is a simple 8-connected path between junctions; it is walked from one
+    of its ends (a pixel with a single neighbour in the segment; any pixel of a loop).
+    """
+    h, w = seg_lab.shape
+    rr, cc = np.nonzero(seg_lab)
+    ll = seg_lab[rr, cc]
+    order = np.argsort(ll, kind="stable")
+    bounds = np.searchsorted(ll[order], np.arange(n_seg + 2))
+    same = np.zeros(seg_lab.shape, np.int16)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr or dc:
+                sh = np.zeros_like(seg_lab)
+                sh[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)] = seg_lab[
+                    max(-dr, 0) : h + min(-dr, 0), max(-dc, 0) : w + min(-dc, 0)
+                ]
+                same += (sh == seg_lab) & (seg_lab > 0)
+    paths: list[np.ndarray] = [np.zeros((0, 2), int)]
+    steps = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+    for k in range(1, n_seg + 1):
+        idx = order[bounds[k] : bounds[k + 1]]
+        pr, pc = rr[idx], cc[idx]
+        if len(pr) <= 2:
+            paths.append(np.stack([pr, pc], 1))
+            continue
+        deg = same[pr, pc]
+        start = int(np.argmin(deg))
+        todo = set(zip(pr.tolist(), pc.tolist(), strict=True))
+        cur = (int(pr[start]), int(pc[start]))
+        out = [cur]
+        todo.discard(cur)
+        while todo:
+            nxt = None
+            for dr, dc in steps:  # prefer a 4-neighbour step: no pixel is skipped
+                q = (cur[0] + dr, cur[1] + dc)
+                if q in todo:
+                    if nxt is None or abs(dr) + abs(dc) == 1:
+                        nxt = q
+            if nxt is None:
+                break
+            out.append(nxt)
+            todo.discard(nxt)
+            cur = nxt
+        paths.append(np.asarray(out, int))
+    return paths
+
+
+def _sharp_turns(skel: np.ndarray, junction_radius: float, arm_px: float, cos_turn: float):
+    """Skeleton pixels where a path folds back on itself (the apex of a V).
+
+    Two hairs leaving one follicle opening side by side, fused at the opening, have one
+    medial axis that runs up one hair and down the other, with no branch point. Along
+    each junction-free path, the chord back ``arm_px`` and the chord forward ``arm_px``
+    from a pixel make an angle; where their cosine drops below ``cos_turn`` (a hair
+    does not fold over a few shaft widths) the sharpest pixel is an apex.
+
+    Returns
+    -------
+    (P, 2) int ndarray
+        (row, col) of each apex.
+    """
+    seg_lab, n_seg, _, _ = _segments(skel, junction_radius)
+    if n_seg == 0:
+        return np.zeros((0, 2), int)
+    a = max(2, int(round(arm_px)))
+    apex = []
+    for path in _trace(seg_lab, n_seg)[1:]:
+        n = len(path)
+        if n < 2 * a + 1:
+            continue
+        p = path.astype(float)
+        back = p[a : n - a] - p[: n - 2 * a]
+        fwd = p[2 * a :] - p[a : n - a]
+        cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
+        sharp = cos < cos_turn
+        # one apex per run of sharp pixels: the sharpest
+        i = 0
+        while i < len(sharp):
+            if sharp[i]:
+                j = i
+                while j + 1 < len(sharp) and sharp[j + 1]:
+                    j += 1
+                m = i + int(np.argmin(cos[i : j + 1]))
+                apex.append(path[m + a])
+                i = j + 1
+            else:
+                i += 1
+    return np.asarray(apex, int).reshape(-1, 2)
 
 
 def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
@@ -280,6 +374,84 @@ def _area_split(
     return out
 
 
+def _component_breadth(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Mask components and their mean breadth: area over extent along the principal axis.
+
+    Returns
+    -------
+    n : int
+        Number of labels (background included).
+    comp : (M, N) int32 ndarray
+    breadth : (n,) float64 ndarray
+        px; k shafts lying side by side make a component about k shafts broad, whatever
+        their length.
+    """
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    rr, cc = np.nonzero(mask)
+    ll = comp[rr, cc]
+    cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
+    mr = np.bincount(ll, rr, n) / cnt
+    mc = np.bincount(ll, cc, n) / cnt
+    dr, dc = rr - mr[ll], cc - mc[ll]
+    srr = np.bincount(ll, dr * dr, n) / cnt
+    scc = np.bincount(ll, dc * dc, n) / cnt
+    src = np.bincount(ll, dr * dc, n) / cnt
+    theta = 0.5 * np.arctan2(2 * src, srr - scc)
+    proj = dr * np.cos(theta)[ll] + dc * np.sin(theta)[ll]
+    hi = np.full(n, -np.inf)
+    lo = np.full(n, np.inf)
+    np.maximum.at(hi, ll, proj)
+    np.minimum.at(lo, ll, proj)
+    return n, comp, cnt / np.maximum(hi - lo + 1.0, 1.0)
+
+
+def _tip_split(
+    mask: np.ndarray,
+    skel: np.ndarray,
+    labels: np.ndarray,
+    mult: np.ndarray,
+    at_edge: np.ndarray,
+    min_ratio: float,
+) -> np.ndarray:
+    """Count a one-hair component as two when it both branches and is broad.
+
+    Two hairs from one opening, fused for most of their length, leave one stroke plus a
+    free tip too short to count as a branch of its own: the medial axis has three or
+    more free ends. A ragged edge also makes such spurs, so the component must also be
+    at least ``min_ratio`` times as broad (see :func:`_component_breadth`) as the
+    median lone single hair of the photo (components with exactly one counted stroke
+    and two free ends that do not reach the frame; at least three of them, else nothing
+    changes).
+
+    Returns
+    -------
+    (K + 1,) int ndarray
+        New multiplicity per stroke label.
+    """
+    n, comp, breadth = _component_breadth(mask)
+    sel = labels > 0
+    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    if len(pairs) == 0:
+        return mult
+    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n).astype(int)
+    sk8 = skel.astype(np.uint8)
+    nb = cv2.filter2D(sk8, cv2.CV_16S, _NB8, borderType=cv2.BORDER_CONSTANT) - sk8
+    ends = np.bincount(comp[skel & (nb == 1)], minlength=n)
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    single = (per_comp == 1) & (ends <= 2) & ~edge_comp
+    if single.sum() < 3:
+        return mult
+    ref = float(np.median(breadth[single]))
+    grow = (per_comp == 1) & (ends >= 3) & (breadth >= min_ratio * ref) & ~edge_comp
+    out = mult.copy()
+    for c in np.flatnonzero(grow):
+        ks = pairs[pairs[:, 0] == c, 1]
+        out[ks[np.argmax(mult[ks])]] += 1
+    return out
+
+
 def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarray) -> np.ndarray:
     """Mean width of each stroke: the mask area nearest to its medial axis over its length.
 
@@ -335,6 +507,9 @@ def count_hairs(
     count_area_split: bool = True,
     count_area_quantile: float = 0.9,
     count_border: str = "half",
+    count_fold_deg: float = 110.0,
+    count_fold_arm_widths: float = 2.5,
+    count_tip_breadth: float = 0.0,
     region: np.ndarray | None = None,
     pixel_size: float = 1.0,
 ) -> HairCount:
@@ -400,6 +575,25 @@ def count_hairs(
         (hairs wholly inside the field only; the hand annotators of the real
         trichoscopy set mostly do this), count them, or count each as half (the
         default: an unbiased density estimate, a field being one of many).
+    count_fold_deg : float
+        Where a medial axis turns by more than this angle (between the chords
+        ``count_fold_arm_widths`` shaft widths back and forward) it is cut: the apex of
+        a V, two hairs whose bases fuse at one opening so that their medial axis runs
+        up one and down the other with no branch point. A hair does not fold over a
+        few shaft widths. 180 never cuts.
+    count_fold_arm_widths : float
+        Chord length either side of a medial-axis point for ``count_fold_deg``, widths.
+    count_tip_breadth : float
+        A mask component counted as one hair that does not reach the frame, whose
+        medial axis has three or more free ends (the tip of a second hair, fused with
+        the first for most of its length, too short to count as a branch) and that is
+        at least this many times as broad (area over extent along its principal axis)
+        as the photo's median lone single hair counts two. 0 (the default) turns it
+        off: at 1.3 the phantom clipped count error falls (median 26.5 % -> 23.8 %)
+        and, on the real trichoscopy set, per-component agreement with the boxes of
+        hairs not cut off by the frame improves, but the per-photo rank correlation
+        with the box counts falls (0.78 -> 0.73; boxes leave out edge hairs and some
+        others, which the per-photo count keeps).
     region : (M, N) bool ndarray, optional
         Analysed region; a stroke reaching its edge counts as cut off. Overlays masked
         out of the region should not be passed here (a hair crossing a drawn circle is
@@ -448,6 +642,14 @@ def count_hairs(
         shaft_width_px = float(2 * np.median(vals) - 1) if vals.size else 1.0
     w = max(float(shaft_width_px), 1.0)
 
+    skel_raw = skel.copy()
+    if count_fold_deg < 180:
+        # cut the medial axis at the apex of every V (two hairs from one opening)
+        apex = _sharp_turns(
+            skel, 0.5 * w, count_fold_arm_widths * w, float(np.cos(np.deg2rad(count_fold_deg)))
+        )
+        for r0, c0 in apex:
+            skel[max(r0 - 1, 0) : r0 + 2, max(c0 - 1, 0) : c0 + 2] = False
     seg_lab, n_seg, zone_lab, n_zone = _segments(skel, junction_radius=0.5 * w)
     if n_seg == 0:
         return empty
@@ -560,6 +762,7 @@ def count_hairs(
     if count_border == "exclude":
         counted &= ~at_edge
     mult = counted.astype(int)
+
     if count_split_wide and counted.sum() >= 3:
         # a single shaft's width: a low quantile of the counted strokes' widths
         # (length-weighted), as fused pairs and triples only ever widen a stroke
@@ -574,6 +777,8 @@ def count_hairs(
         ratio = wk / max(single, 1.0)
         extra = np.floor(ratio - count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
         mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, count_max_per_stroke), 0)
+    if count_tip_breadth > 0:
+        mult = _tip_split(mask, skel_raw, labels, mult, at_edge, count_tip_breadth)
     if count_area_split:
         mult = _area_split(
             mask, labels, mult, at_edge, count_max_per_stroke, ref_quantile=count_area_quantile

@@ -104,6 +104,56 @@ def test_closeup_count_follows_true_change():
     assert measured_drop == pytest.approx(true_drop, abs=0.08)
 
 
+def _hairpin(gap: int, width: int, spread: int) -> np.ndarray:
+    """Two hairs fused only at their opening: a V whose apex is a flat cap, no branch."""
+    import cv2
+
+    m = np.zeros((130, 120), np.uint8)
+    pts = np.array([[40 - spread, 110], [40, 15], [40 + gap, 15], [40 + gap + spread, 110]])
+    cv2.polylines(m, [pts.astype(np.int32)], False, 1, width)
+    return m.astype(bool)
+
+
+@pytest.mark.parametrize("gap,width,spread", [(6, 5, 10), (8, 6, 10), (10, 5, 20), (6, 4, 30)])
+def test_count_cuts_a_v_fused_at_its_opening(gap, width, spread):
+    """The medial axis of a flat-capped V runs up one hair and down the other: two."""
+    from hairtrack.count import count_hairs
+
+    mask = _hairpin(gap, width, spread)
+    assert count_hairs(mask, count_border="include", count_fold_deg=180.0).count == 1
+    assert count_hairs(mask, count_border="include").count == 2
+
+
+def test_count_keeps_a_curved_hair_whole():
+    import cv2
+
+    from hairtrack.count import count_hairs
+
+    m = np.zeros((140, 200), np.uint8)
+    xs = np.arange(10, 190)
+    ys = (70 + 30 * np.sin(xs / 30)).astype(int)
+    cv2.polylines(m, [np.stack([xs, ys], 1).astype(np.int32)], False, 1, 6)
+    assert count_hairs(m.astype(bool), count_border="include").count == 1
+
+
+def test_count_tip_breadth_counts_a_broad_branched_stroke_twice():
+    """Two hairs fused side by side, one tip free but too short to be a branch."""
+    import cv2
+
+    from hairtrack.count import count_hairs
+
+    m = np.zeros((200, 300), np.uint8)
+    for x in (20, 60, 100, 140):  # lone single hairs: the photo's reference breadth
+        cv2.line(m, (x, 20), (x + 20, 90), 1, 5)
+    cv2.line(m, (200, 20), (220, 120), 1, 5)
+    cv2.line(m, (205, 20), (224, 110), 1, 5)
+    cv2.line(m, (224, 110), (232, 114), 1, 3)
+    mask = m.astype(bool)
+    assert count_hairs(mask, count_border="include", shaft_width_px=5).count == 5
+    hc = count_hairs(mask, count_border="include", shaft_width_px=5, count_tip_breadth=1.3)
+    assert hc.count == 6
+
+
 def test_closeup_scale_bar_is_read_and_overlays_are_not_hair():
     rng = np.random.default_rng(9)
     subject = synth.make_closeup_subject(rng, width=800, height=600, px_per_mm=75.0)
