@@ -587,7 +587,7 @@ def segment_closeup(
     probe_diameter_frac: float = 0.06,
     probe_width_percentile: float = 55.0,
     target_width_px: float = 5.0,
-    max_width_px: float = 7.5,
+    max_width_px: float = 9.0,
     closing_widths: float = 4.0,
     flatten_widths: float = 15.0,
     hysteresis_low: float = 1.0,
@@ -650,8 +650,9 @@ def segment_closeup(
     max_width_px : float
         Photos whose shafts are at most this wide, px, are analysed at full size (a
         small reduction saves little time and blurs the shafts' edges: on 5 px phantom
-        shafts a 0.9x copy under-reads coverage); wider shafts are brought to
-        ``target_width_px``.
+        shafts a 0.6-0.9x copy under-reads coverage); wider shafts are brought to
+        ``target_width_px``. The width here is the probe's estimate, which reads about
+        1 px wide, and wider still in dense long hair (5 px phantom shafts read 6.4).
     closing_widths : float
         Hairness disk diameter, in shaft widths.
     flatten_widths : float
