@@ -755,20 +755,24 @@ def segment_closeup(
     small = _resize(base, pf)
     region_p = _resize_mask(region_base, small.shape[:2])
     d_p = max(15, round(probe_diameter_frac * max(small.shape[:2])))
-    if channel == "auto":
-        channel, pol = choose_channel(
-            small,
+    pol = polarity
+    if channel == "auto" and small.ndim == 3:
+        # on a half-size copy (speed); with luma, polarity is decided as usual below
+        half = _resize(small, 0.5) if max(small.shape[:2]) > 256 else small
+        d_h = max(15, round(probe_diameter_frac * max(half.shape[:2])))
+        channel, pol_c = choose_channel(
+            half,
             polarity=polarity,
-            region=region_p,
-            diameter=d_p,
-            sigma=2.5 * d_p,
+            region=_resize_mask(region_p, half.shape[:2]),
+            diameter=d_h,
+            sigma=2.5 * d_h,
             switch_ratio=channel_switch_ratio,
         )
-    elif polarity == "auto":
+        if channel != "luma":
+            pol = pol_c
+    if pol == "auto":
         flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
         pol = decide_polarity(flat_luma, region=region_p, diameter=d_p)
-    else:
-        pol = polarity
     flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
     h_p = _hairness(flat_p, pol, d_p)
     probe_mask = _detect(
