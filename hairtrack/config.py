@@ -454,8 +454,13 @@ class CloseupParams:
         Leave burned-in capture overlays (text, circles, scale bars, bands) out of the
         analysed region.
     channel : str
-        Grey image hair is found in: ``'luma'`` or ``'extreme'`` (max of R, G, B for dark
-        hair, min for light hair).
+        Grey image hair is found in: ``'luma'``, ``'extreme'`` (max of R, G, B for dark
+        hair, min for light hair), ``'red'``, ``'green'``, ``'blue'``, or ``'auto'``
+        (luma unless hair shows much better in one channel: grey or blond hair on
+        light skin).
+    channel_switch_ratio : float
+        For ``channel='auto'``: how many times more line contrast than luma a single
+        channel must carry to be used instead.
     probe_side : int
         Longer side of the small copy on which polarity and shaft width are measured, px.
     probe_diameter_frac : float
@@ -465,6 +470,11 @@ class CloseupParams:
         shafts on that copy.
     target_width_px : float
         Shaft width wanted at the working scale, px (photos are never enlarged).
+    max_width_px : float
+        Photos whose shafts are at most this wide, px, are analysed at full size (a small
+        reduction blurs the shafts' edges); wider shafts are brought to
+        ``target_width_px``. The probe's width estimate reads ~1 px wide, and wider in
+        dense long hair (5 px phantom shafts read 6.4).
     closing_widths : float
         Hairness (black-hat / top-hat) disk diameter, in shaft widths.
     flatten_widths : float
@@ -576,11 +586,13 @@ class CloseupParams:
     """
 
     mask_overlays: bool = True
-    channel: str = "luma"
+    channel: str = "auto"
+    channel_switch_ratio: float = 3.0
     probe_side: int = 512
     probe_diameter_frac: float = 0.06
     probe_width_percentile: float = 55.0
     target_width_px: float = 5.0
+    max_width_px: float = 9.0
     closing_widths: float = 4.0
     flatten_widths: float = 15.0
     hysteresis_low: float = 1.0

@@ -91,6 +91,9 @@ def _resize_mask(mask: _np.ndarray, shape: tuple[int, int]) -> _np.ndarray:
     return m >= 128
 
 
+_RGB = ("red", "green", "blue")
+
+
 def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarray:
     """Grey image in which hair stands out, as float32 (0-255).
 
@@ -98,9 +101,10 @@ def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarra
     ----------
     image : (M, N, 3) or (M, N) uint8 ndarray
     polarity : {'dark', 'light'}
-    channel : {'extreme', 'luma'}
+    channel : {'extreme', 'luma', 'red', 'green', 'blue'}
         'extreme': max over R, G, B for dark hair, min for light hair (only hair is
-        dark, or light, in every channel); 'luma': ITU-R 601 luma.
+        dark, or light, in every channel); 'luma': ITU-R 601 luma; 'red', 'green',
+        'blue': that channel alone.
 
     Returns
     -------
@@ -110,8 +114,12 @@ def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarra
         return image.astype(_np.float32)
     if channel == "luma":
         return _luminance(image)
+    if channel in _RGB:
+        return image[..., _RGB.index(channel)].astype(_np.float32)
     if channel != "extreme":
-        raise ValueError(f"channel must be 'extreme' or 'luma', got {channel!r}")
+        raise ValueError(
+            f"channel must be 'extreme', 'luma', 'red', 'green' or 'blue', got {channel!r}"
+        )
     ext = image.max(axis=2) if polarity == "dark" else image.min(axis=2)
     return ext.astype(_np.float32)
 
@@ -379,24 +387,92 @@ def decide_polarity(
     flat = _np.asarray(flat, _np.float32)
     if flat.ndim != 2:
         raise ValueError(f"expected an (M, N) grey image, got shape {flat.shape}")
-    scores = {}
-    for pol in ("dark", "light"):
-        h = _hairness(flat, pol, diameter)
-        vals = h[region] if region is not None else h.ravel()
-        t = max(_otsu(vals), min_contrast)
-        seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
-        if region is not None:
-            seeds &= region
-        # line-like: large extent for little area (a line, a cross, a fan of shafts)
-        _, lab, stats, _ = _cv2.connectedComponentsWithStats(
-            seeds.astype(_np.uint8), connectivity=8
-        )
-        extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
-        good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
-        good[0] = False
-        hv = h[good[lab]].astype(_np.float64)
-        scores[pol] = float((hv * hv * hv).sum())
+    scores = {
+        pol: _line_score(flat, pol, region=region, diameter=diameter, min_contrast=min_contrast)
+        for pol in ("dark", "light")
+    }
     return "light" if scores["light"] > scores["dark"] else "dark"
+
+
+def _line_score(
+    flat: _np.ndarray,
+    polarity: str,
+    *,
+    region: _np.ndarray | None,
+    diameter: int,
+    min_contrast: float,
+) -> float:
+    """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`).
+
+    Sum of the cubed hairness over the line-like components (large extent for little
+    area) of a coarse hysteresis mask.
+    """
+    h = _hairness(flat, polarity, diameter)
+    vals = h[region] if region is not None else h.ravel()
+    t = max(_otsu(vals), min_contrast)
+    seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
+    if region is not None:
+        seeds &= region
+    # line-like: large extent for little area (a line, a cross, a fan of shafts)
+    _, lab, stats, _ = _cv2.connectedComponentsWithStats(seeds.astype(_np.uint8), connectivity=8)
+    extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
+    good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
+    good[0] = False
+    hv = h[good[lab]].astype(_np.float64)
+    return float((hv * hv * hv).sum())
+
+
+def choose_channel(
+    image: _np.ndarray,
+    *,
+    polarity: str = "auto",
+    region: _np.ndarray | None = None,
+    diameter: int = 15,
+    sigma: float = 40.0,
+    switch_ratio: float = 3.0,
+) -> tuple[str, str]:
+    """Pick the grey image (luma or one of R, G, B) and polarity in which hair shows best.
+
+    Luma mixes the channels: grey hair on pink skin, or blond hair on light skin, can be
+    as bright as the skin in luma yet clearly darker in one channel (blond lacks blue,
+    grey lacks red) or lighter in another. Each candidate is flattened and scored like
+    :func:`decide_polarity` (the contrast carried by line-like structures); luma, the
+    least noisy, is kept unless a single channel scores ``switch_ratio`` times higher
+    (at 2 a few real dark-hair trichoscopy photos switch to a channel and count worse;
+    at 3 none does, while grey and blond hair on light skin still switch).
+
+    Parameters
+    ----------
+    image : (M, N, 3) or (M, N) uint8 ndarray
+        Small copy of the photo.
+    polarity : {'auto', 'dark', 'light'}
+        Polarities to consider ('auto': both).
+    region : (M, N) bool ndarray, optional
+        Pixels to look at.
+    diameter : int
+        Disk diameter of the hairness filter, px (a few shaft widths).
+    sigma : float
+        Scale of the illumination flattening, px.
+    switch_ratio : float
+        How many times better than luma a single channel must score to be used.
+
+    Returns
+    -------
+    channel : {'luma', 'red', 'green', 'blue'}
+    polarity : {'dark', 'light'}
+    """
+    pols = ("dark", "light") if polarity == "auto" else (polarity,)
+    names = ("luma",) + (_RGB if image.ndim == 3 else ())
+    scores = {}
+    for name in names:
+        flat = _flatten(_hair_channel(image, "dark", name), sigma=sigma)
+        for pol in pols:
+            scores[name, pol] = _line_score(
+                flat, pol, region=region, diameter=diameter, min_contrast=0.1
+            )
+    luma = max((k for k in scores if k[0] == "luma"), key=lambda k: scores[k])
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] > switch_ratio * scores[luma] else luma
 
 
 def _line_strength(flat: _np.ndarray, polarity: str, sigma: float) -> _np.ndarray:
@@ -505,11 +581,13 @@ def segment_closeup(
     region: _np.ndarray | None = None,
     polarity: str = "auto",
     mask_overlays: bool = True,
-    channel: str = "luma",
+    channel: str = "auto",
+    channel_switch_ratio: float = 3.0,
     probe_side: int = 512,
     probe_diameter_frac: float = 0.06,
     probe_width_percentile: float = 55.0,
     target_width_px: float = 5.0,
+    max_width_px: float = 9.0,
     closing_widths: float = 4.0,
     flatten_widths: float = 15.0,
     hysteresis_low: float = 1.0,
@@ -551,10 +629,15 @@ def segment_closeup(
     mask_overlays : bool
         Leave out burned-in text, circles, scale bars and bands
         (:func:`hairtrack.overlays.capture_overlay_mask`).
-    channel : {'luma', 'extreme'}
-        Grey image the hair is found in: 'luma', or 'extreme' (the brightest of R, G, B
+    channel : {'auto', 'luma', 'extreme', 'red', 'green', 'blue'}
+        Grey image the hair is found in: 'luma', 'extreme' (the brightest of R, G, B
         for dark hair, the darkest for light hair; keeps tinted skin bright, but is
-        noisier: on the real trichoscopy set luma counts better).
+        noisier: on the real trichoscopy set luma counts better), one channel, or
+        'auto': luma, unless hair shows much better in one of R, G, B
+        (:func:`choose_channel`; grey or blond hair on light skin).
+    channel_switch_ratio : float
+        For ``channel='auto'``: how many times more line contrast than luma a single
+        channel must carry to be used instead.
     probe_side : int
         Longer side of the small copy on which polarity and shaft width are measured, px.
     probe_diameter_frac : float
@@ -564,6 +647,12 @@ def segment_closeup(
         of the strong shafts on the probe.
     target_width_px : float
         Shaft width wanted at the working scale, px (the photo is never enlarged).
+    max_width_px : float
+        Photos whose shafts are at most this wide, px, are analysed at full size (a
+        small reduction saves little time and blurs the shafts' edges: on 5 px phantom
+        shafts a 0.6-0.9x copy under-reads coverage); wider shafts are brought to
+        ``target_width_px``. The width here is the probe's estimate, which reads about
+        1 px wide, and wider still in dense long hair (5 px phantom shafts read 6.4).
     closing_widths : float
         Hairness disk diameter, in shaft widths.
     flatten_widths : float
@@ -666,11 +755,24 @@ def segment_closeup(
     small = _resize(base, pf)
     region_p = _resize_mask(region_base, small.shape[:2])
     d_p = max(15, round(probe_diameter_frac * max(small.shape[:2])))
-    if polarity == "auto":
+    pol = polarity
+    if channel == "auto" and small.ndim == 3:
+        # on a half-size copy (speed); with luma, polarity is decided as usual below
+        half = _resize(small, 0.5) if max(small.shape[:2]) > 256 else small
+        d_h = max(15, round(probe_diameter_frac * max(half.shape[:2])))
+        channel, pol_c = choose_channel(
+            half,
+            polarity=polarity,
+            region=_resize_mask(region_p, half.shape[:2]),
+            diameter=d_h,
+            sigma=2.5 * d_h,
+            switch_ratio=channel_switch_ratio,
+        )
+        if channel != "luma":
+            pol = pol_c
+    if pol == "auto":
         flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
         pol = decide_polarity(flat_luma, region=region_p, diameter=d_p)
-    else:
-        pol = polarity
     flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
     h_p = _hairness(flat_p, pol, d_p)
     probe_mask = _detect(
@@ -694,7 +796,8 @@ def segment_closeup(
 
     # working copy: shafts ~target_width_px wide
     if _np.isfinite(width_full) and width_full > 0:
-        scale = min(1.0, target_width_px / width_full)
+        # no small reductions: they save little time and blur the shafts' edges
+        scale = 1.0 if width_full <= max_width_px else min(1.0, target_width_px / width_full)
     else:
         scale = pf * base_factor
     if scale > base_factor:
@@ -753,8 +856,9 @@ def segment_closeup(
             overlay_base.view(_np.uint8), full_shape[::-1], interpolation=_cv2.INTER_NEAREST
         ).view(bool)
         region_full = ~ov_full if user_region is None else user_region & ~ov_full
-    mask = _resize_mask(work_mask, full_shape)
-    mask &= region_full
+    # (not in place: at full size _resize_mask returns work_mask itself, which keeps the
+    # shafts whole under the overlays)
+    mask = _resize_mask(work_mask, full_shape) & region_full
     return CloseupSegmentation(
         mask=mask,
         polarity=pol,

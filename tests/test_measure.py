@@ -43,7 +43,7 @@ CLOSEUP_CASES = [
 
 # Where the code does not reach the issue's tolerance yet (issue 3 is open), the case is a
 # strict xfail naming the gap measured: it fails loudly once the gap is closed.
-FUSED_FANS = "issue 3 open: fused follicular-unit fans, count reads 0.68-0.83 of truth"
+FUSED_FANS = "issue 3 open: fused follicular-unit fans, count reads 0.70-0.79 of truth"
 
 
 def _cases(gaps: dict[tuple[str, str], str]) -> list:
@@ -70,7 +70,9 @@ def test_closeup_mask_and_coverage_against_truth(skin, hair):
 
 @pytest.mark.parametrize(
     "skin,hair",
-    _cases({c: FUSED_FANS for c in CLOSEUP_CASES}),
+    # dark/grey reaches the tolerance since close-ups of <= 7.5 px shafts are analysed at
+    # full size (102 of 120, right at the 15 % edge)
+    _cases({c: FUSED_FANS for c in CLOSEUP_CASES if c != ("dark", "grey")}),
 )
 def test_closeup_count_against_truth(skin, hair):
     ph = _closeup(skin, hair)

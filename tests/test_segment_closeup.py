@@ -1,0 +1,62 @@
+"""Close-up segmentation: the grey image hair is found in (``channel='auto'``)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from hairtrack.segment import choose_channel, segment_closeup
+
+LINES = [((30, 40), (330, 90)), ((60, 230), (300, 120)), ((200, 20), (250, 260))]
+
+
+def _field(skin: tuple[int, int, int], hair: tuple[int, int, int], seed: int = 0):
+    """Mottled skin of one colour with three 5 px shafts of another; returns image, truth."""
+    rng = np.random.default_rng(seed)
+    shape = (280, 360)
+    mottle = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 12.0)
+    mottle *= 0.05 / max(float(mottle.std()), 1e-6)
+    img = np.asarray(skin, np.float32)[None, None, :] * (1.0 + mottle[..., None])
+    img += rng.normal(0, 3.0, img.shape).astype(np.float32)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    truth = np.zeros(shape, np.uint8)
+    for p, q in LINES:
+        cv2.line(img, p, q, hair, 5, cv2.LINE_AA)
+        cv2.line(truth, p, q, 1, 5, cv2.LINE_AA)
+    return img, truth > 0
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return float(2 * (a & b).sum() / max(a.sum() + b.sum(), 1))
+
+
+@pytest.mark.parametrize(
+    "skin,hair,expected",
+    [
+        ((242, 216, 200), (28, 24, 24), ("luma", "dark")),  # black on very light skin
+        ((228, 190, 166), (214, 180, 118), ("blue", "dark")),  # blond: lacks blue
+        ((200, 152, 120), (172, 170, 168), ("blue", "light")),  # grey on medium skin
+    ],
+)
+def test_choose_channel_picks_where_hair_shows(skin, hair, expected):
+    img, _ = _field(skin, hair)
+    assert choose_channel(img, diameter=21, sigma=50.0) == expected
+
+
+def test_auto_channel_finds_blond_hair_luma_misses():
+    """Blond on light skin is nearly skin-bright in luma, clear in blue."""
+    img, truth = _field((228, 190, 166), (214, 180, 118))
+    auto = segment_closeup(img)
+    luma = segment_closeup(img, channel="luma")
+    assert _dice(auto.mask, truth) > 0.8
+    assert _dice(auto.mask, truth) > _dice(luma.mask, truth) + 0.1
+
+
+def test_grey_photo_and_fixed_channel_still_work():
+    img, truth = _field((228, 190, 166), (40, 30, 30))
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    assert _dice(segment_closeup(grey).mask, truth) > 0.8
+    assert _dice(segment_closeup(img, channel="red").mask, truth) > 0.8
+    with pytest.raises(ValueError):
+        segment_closeup(img, channel="purple")
