@@ -777,6 +777,9 @@ def count_hairs(
         ratio = wk / max(single, 1.0)
         extra = np.floor(ratio - count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
         mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, count_max_per_stroke), 0)
+    # hairs side by side across a stroke share its width; hairs added below (from the
+    # stroke's tips or area) lie along it, so they do not narrow each other
+    mult_across = mult.copy()
     if count_tip_breadth > 0:
         mult = _tip_split(mask, skel_raw, labels, mult, at_edge, count_tip_breadth)
     if count_area_split:
@@ -787,7 +790,7 @@ def count_hairs(
     total = float(mult.sum())
     if count_border == "half":
         total -= 0.5 * float(mult[at_edge].sum())
-    hair_w = (width / np.maximum(mult, 1))[ks] * pixel_size
+    hair_w = (width / np.maximum(mult_across, 1))[ks] * pixel_size
     hair_len = stroke_len[ks] * pixel_size
     return HairCount(
         count=int(round(total)),
