@@ -317,8 +317,16 @@ def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    return cv2.dilate(mask.astype(np.uint8), disk) > 0
+    """Grow ``mask`` by a disk of radius ``r`` px.
+
+    By the exact Euclidean distance to the mask rather than a dilation with a disk: the
+    cost does not grow with ``r`` (a 241 px disk on a 12 MP photo took seconds).
+    """
+    if not mask.any():
+        return np.zeros(mask.shape, bool)
+    outside = (~mask.astype(bool)).view(np.uint8)
+    dist = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return dist <= r
 
 
 def _look_masks(region: np.ndarray, view: str) -> np.ndarray:

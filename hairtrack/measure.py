@@ -311,11 +311,57 @@ def analyse(
             tuple(notes),
         )
     p = dataclasses.asdict(params.global_view)
+    # every global step runs at a long side of at most max(working_side, share_side): shrink
+    # the photo to that once, instead of once per step from full resolution
+    small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
     if region is None:
-        region = scalp_region(rgb, **kwargs_for(scalp_region, p)).mask
-    seg = segment_global(rgb, region=region, **kwargs_for(segment_global, p))
+        found = scalp_region(small, **kwargs_for(scalp_region, p))
+        region_small = found.mask
+        region = _upsample(found.working_mask, (h, w))
+    else:
+        region = region.astype(bool)
+        region_small = _downsample(region, small.shape[:2])
+    seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
+    mask = _upsample(seg.working_mask, (h, w)) & region
     weight = cv2.resize(seg.hair_score.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return Analysis("global", reason, seg.mask, seg.region, hair_weight=weight)
+    return Analysis("global", reason, mask, region, hair_weight=weight)
+
+
+def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    """``rgb`` reduced (area average) so that its longer side is ``side`` px.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    side : int
+        Longer side wanted, px; a photo that is not larger is returned as it is.
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+    """
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    s = side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a bool mask to ``shape`` (rows, cols)."""
+    if mask.shape == tuple(shape):
+        return mask.copy()
+    up = cv2.resize(mask.view(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return up.view(bool)
+
+
+def _downsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Area-average a bool mask down to ``shape`` (rows, cols) and keep pixels >= half in."""
+    if mask.shape == tuple(shape):
+        return mask
+    m = cv2.resize(mask.view(np.uint8) * np.uint8(255), shape[::-1], interpolation=cv2.INTER_AREA)
+    return m >= 128
 
 
 def summarise(
