@@ -33,7 +33,7 @@ import numpy as np
 
 from hairtrack.align import Alignment, align, warp_to_reference
 from hairtrack.config import Params, kwargs_for
-from hairtrack.measure import Analysis, Measurement, analyse, summarise
+from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
 
@@ -313,7 +313,11 @@ def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
         p = dataclasses.asdict(params.closeup)
         return ~capture_overlay_mask(rgb, **kwargs_for(capture_overlay_mask, p))
     p = dataclasses.asdict(params.global_view)
-    return scalp_region(rgb, **kwargs_for(scalp_region, p)).mask
+    # found at the working size of :func:`hairtrack.measure.analyse`, like BEFORE's
+    small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
+    work = scalp_region(small, **kwargs_for(scalp_region, p)).working_mask
+    up = cv2.resize(work.view(np.uint8), rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    return up.view(bool)
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
@@ -354,18 +358,22 @@ def _common_region(
 
 def _blocks(hair_b: np.ndarray, hair_a: np.ndarray, region: np.ndarray, *, n_blocks: int):
     """Cut the common region's bounding box into about ``n_blocks`` square blocks."""
-    ys, xs = np.nonzero(region)
-    if len(ys) == 0:
+    rows = np.flatnonzero(region.any(axis=1))
+    if len(rows) == 0:
         return Blocks(1, np.zeros((0, 2), int), *(np.zeros(0, int),) * 3)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    size = max(8, int(np.sqrt(region.sum() / n_blocks)))
+    cols = np.flatnonzero(region.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    size = max(8, int(np.sqrt(np.count_nonzero(region) / n_blocks)))
     ny, nx = -(-(y1 - y0) // size), -(-(x1 - x0) // size)
+    # block edges, clipped to the box (the last row and column of blocks may be partial)
+    ey = np.minimum(np.arange(ny + 1) * size, y1 - y0)
+    ex = np.minimum(np.arange(nx + 1) * size, x1 - x0)
 
     def sums(m: np.ndarray) -> np.ndarray:
-        pad = np.zeros((ny * size, nx * size), np.int64)
-        sub = m[y0:y1, x0:x1]
-        pad[: sub.shape[0], : sub.shape[1]] = sub
-        return pad.reshape(ny, size, nx, size).sum(axis=(1, 3)).ravel()
+        # an integral image: four look-ups per block instead of a padded int64 copy
+        ii = cv2.integral(np.ascontiguousarray(m[y0:y1, x0:x1]).view(np.uint8), sdepth=cv2.CV_64F)
+        c = ii[np.ix_(ey, ex)]
+        return (c[1:, 1:] - c[:-1, 1:] - c[1:, :-1] + c[:-1, :-1]).round().astype(np.int64).ravel()
 
     reg = sums(region)
     keep = reg >= 0.25 * size * size
@@ -465,7 +473,7 @@ def match_photometry(
     u = np.clip(pm[:, 0] / mov_s.shape[1], 0, 1) - 0.5
     w = np.clip(pm[:, 1] / mov_s.shape[0], 0, 1) - 0.5
     base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
-    out = moving.astype(np.float32)
+    out = np.empty_like(moving)
     gu, gw = np.meshgrid(np.linspace(-0.5, 0.5, 64), np.linspace(-0.5, 0.5, 48))
     for c in range(3):
         y = np.log1p(ref_s[..., c][inside])
@@ -483,6 +491,11 @@ def match_photometry(
         field = c1 * gu + c2 * gw + c3 * gu * gu + c4 * gw * gw + c5 * gu * gw
         field = np.clip(field, -0.7, 0.7)  # a lamp does not change light by more than 2x
         field = cv2.resize(field.astype(np.float32), (wm, hm), interpolation=cv2.INTER_LINEAR)
-        lut = np.exp(c0 + b * np.log1p(np.arange(256, dtype=np.float32))) - 1.0
-        out[..., c] = (lut[moving[..., c]] + 1.0) * np.exp(field) - 1.0
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        # (lut[v] + 1) * exp(field) - 1, rounded: one channel of float32 at a time, in place
+        lut1 = np.exp(c0 + b * np.log1p(np.arange(256, dtype=np.float32))).astype(np.float32)
+        v = cv2.LUT(np.ascontiguousarray(moving[..., c]), lut1.reshape(1, 256))
+        v *= cv2.exp(field)
+        v -= 0.5
+        np.clip(v, 0.0, 255.0, out=v)
+        out[..., c] = v  # truncation of v - 0.5 >= 0: rounding of the relit value
+    return out
