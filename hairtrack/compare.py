@@ -328,9 +328,18 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     """
     if not mask.any():
         return np.zeros(mask.shape, bool)
-    outside = (~mask.astype(bool)).view(np.uint8)
-    dist = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return dist <= r
+    h, w = mask.shape
+    # a margin of ``r`` px needs no full resolution: at most ``r / 16`` px off at its edge
+    f = max(1, r // 16)
+    m = mask.astype(bool).view(np.uint8)
+    if f > 1:
+        m = cv2.resize(m * np.uint8(255), (-(-w // f), -(-h // f)), interpolation=cv2.INTER_AREA)
+        m = (m > 0).view(np.uint8)
+    dist = cv2.distanceTransform(1 - m, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    grown = (dist <= r / f).view(np.uint8)
+    if f > 1:
+        grown = cv2.resize(grown, (w, h), interpolation=cv2.INTER_NEAREST)
+    return grown.view(bool)
 
 
 def _look_masks(region: np.ndarray, view: str) -> np.ndarray:
@@ -370,10 +379,10 @@ def _blocks(hair_b: np.ndarray, hair_a: np.ndarray, region: np.ndarray, *, n_blo
     ex = np.minimum(np.arange(nx + 1) * size, x1 - x0)
 
     def sums(m: np.ndarray) -> np.ndarray:
-        # an integral image: four look-ups per block instead of a padded int64 copy
-        ii = cv2.integral(np.ascontiguousarray(m[y0:y1, x0:x1]).view(np.uint8), sdepth=cv2.CV_64F)
-        c = ii[np.ix_(ey, ex)]
-        return (c[1:, 1:] - c[:-1, 1:] - c[1:, :-1] + c[:-1, :-1]).round().astype(np.int64).ravel()
+        # rows of blocks, then columns: no padded int64 copy of the photo
+        sub = m[y0:y1, x0:x1].view(np.uint8)
+        rows = np.add.reduceat(sub, ey[:-1], axis=0, dtype=np.int32)
+        return np.add.reduceat(rows, ex[:-1], axis=1, dtype=np.int64).ravel()
 
     reg = sums(region)
     keep = reg >= 0.25 * size * size
@@ -473,19 +482,19 @@ def match_photometry(
     u = np.clip(pm[:, 0] / mov_s.shape[1], 0, 1) - 0.5
     w = np.clip(pm[:, 1] / mov_s.shape[0], 0, 1) - 0.5
     base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
-    out = np.empty_like(moving)
+    chans = list(cv2.split(moving))
     gu, gw = np.meshgrid(np.linspace(-0.5, 0.5, 64), np.linspace(-0.5, 0.5, 48))
     for c in range(3):
         y = np.log1p(ref_s[..., c][inside])
         x = np.log1p(warped[..., c][inside])
         a = np.column_stack([base, x])
-        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+        coef = _lsq(a, y)
         res = np.abs(a @ coef - y)
         keep = res <= np.quantile(res, 1.0 - photometry_trim)
-        coef, *_ = np.linalg.lstsq(a[keep], y[keep], rcond=None)
+        coef = _lsq(a[keep], y[keep])
         b = float(np.clip(coef[-1], 0.75, 1.35))  # gamma of a phone, not a flat image
         if b != coef[-1]:
-            coef, *_ = np.linalg.lstsq(base[keep], y[keep] - b * x[keep], rcond=None)
+            coef = _lsq(base[keep], y[keep] - b * x[keep])
             coef = np.append(coef, b)
         c0, c1, c2, c3, c4, c5, b = coef
         field = c1 * gu + c2 * gw + c3 * gu * gu + c4 * gw * gw + c5 * gu * gw
@@ -493,9 +502,18 @@ def match_photometry(
         field = cv2.resize(field.astype(np.float32), (wm, hm), interpolation=cv2.INTER_LINEAR)
         # (lut[v] + 1) * exp(field) - 1, rounded: one channel of float32 at a time, in place
         lut1 = np.exp(c0 + b * np.log1p(np.arange(256, dtype=np.float32))).astype(np.float32)
-        v = cv2.LUT(np.ascontiguousarray(moving[..., c]), lut1.reshape(1, 256))
+        v = cv2.LUT(chans[c], lut1.reshape(1, 256))
         v *= cv2.exp(field)
         v -= 0.5
         np.clip(v, 0.0, 255.0, out=v)
-        out[..., c] = v  # truncation of v - 0.5 >= 0: rounding of the relit value
-    return out
+        chans[c] = v.astype(np.uint8)  # truncation of v - 0.5 >= 0: rounding
+    return cv2.merge(chans)
+
+
+def _lsq(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares solution of ``a @ coef = y`` by the normal equations (a few
+    columns, tens of thousands of rows: far quicker than an SVD); SVD if singular."""
+    try:
+        return np.linalg.solve(a.T @ a, a.T @ y)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, y, rcond=None)[0]

@@ -178,10 +178,10 @@ class Analysis:
         Typical single-shaft width, full-resolution px (close-ups).
     notes : tuple of str
         Warnings found on the way.
-    hair_weight : (M, N) float32 ndarray or None
-        Soft hair share of each pixel, 0-1 (global photos, where single strands are not
-        resolved); coverage is its mean over the region, which is steadier than the
-        share of mask pixels.
+    hair_weight : (m, n) float32 ndarray or None
+        Soft hair share of each pixel, 0-1, at the working size (global photos, where
+        single strands are not resolved); coverage is its mean over the region, which is
+        steadier than the share of mask pixels.
     """
 
     view: str
@@ -323,7 +323,7 @@ def analyse(
         region_small = _downsample(region, small.shape[:2])
     seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
     mask = _upsample(seg.working_mask, (h, w)) & region
-    weight = cv2.resize(seg.hair_score.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
     return Analysis("global", reason, mask, region, hair_weight=weight)
 
 
@@ -473,6 +473,13 @@ def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> 
     if not region_px:
         return 0.0
     if a.hair_weight is not None:
-        mean = cv2.mean(a.hair_weight, mask=region.view(np.uint8))[0]  # no 12 MP gather
+        # the weight's mean over the region, each working pixel weighted by the share of
+        # it the region covers (cheaper than bringing the weight up to full size)
+        wt = a.hair_weight
+        share = region.view(np.uint8) * np.uint8(255)
+        if share.shape != wt.shape:
+            share = cv2.resize(share, wt.shape[::-1], interpolation=cv2.INTER_AREA)
+        share = share.astype(np.float32)
+        mean = float((wt * share).sum() / max(float(share.sum()), 1e-9))
         return float(np.clip(mean, 0.0, 1.0))
     return hair_px / region_px
