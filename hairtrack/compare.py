@@ -244,7 +244,7 @@ def compare(
     reshoot = p.reshoot_sd_pct_closeup if an_b.view == "closeup" else p.reshoot_sd_pct_global
     if al.ok:
         common_b, common_a, hair_a_in_b = _common_region(an_b, an_a, al)
-        if common_b.sum() < p.min_common_share * an_b.region_mask.sum():
+        if np.count_nonzero(common_b) < p.min_common_share * np.count_nonzero(an_b.region_mask):
             notes.append("the photos share too little scalp for a paired figure")
             al = dataclasses.replace(al, ok=False, reason="too little common scalp region")
     if al.ok:

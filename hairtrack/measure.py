@@ -394,8 +394,8 @@ def summarise(
     reg = a.region_mask if region is None else (region & a.region_mask)
     hair = a.hair_mask & reg
     notes = list(a.notes)
-    region_px = int(reg.sum())
-    hair_px = int(hair.sum())
+    region_px = int(np.count_nonzero(reg))
+    hair_px = int(np.count_nonzero(hair))
     if region_px == 0:
         notes.append("no scalp region found: coverage is 0")
     elif region_px < 0.02 * reg.size:
