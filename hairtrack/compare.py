@@ -321,15 +321,14 @@ def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    """Grow ``mask`` by a disk of radius ``r`` px.
+    """Grow ``mask`` by a disk of radius ``r`` px (to within ``r / 16`` px).
 
-    By the exact Euclidean distance to the mask rather than a dilation with a disk: the
-    cost does not grow with ``r`` (a 241 px disk on a 12 MP photo took seconds).
+    By the Euclidean distance to the mask, on a copy reduced by ``r // 16``, rather than
+    a dilation with a disk at full size: a 241 px disk on a 12 MP photo took seconds.
     """
     if not mask.any():
         return np.zeros(mask.shape, bool)
     h, w = mask.shape
-    # a margin of ``r`` px needs no full resolution: at most ``r / 16`` px off at its edge
     f = max(1, r // 16)
     m = mask.astype(bool).view(np.uint8)
     if f > 1:
@@ -511,8 +510,11 @@ def match_photometry(
 
 
 def _lsq(a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares solution of ``a @ coef = y`` by the normal equations (a few
-    columns, tens of thousands of rows: far quicker than an SVD); SVD if singular."""
+    """Least-squares solution of ``a @ coef = y``, by the normal equations.
+
+    A few columns and tens of thousands of rows: far quicker than an SVD (used when the
+    normal matrix is singular).
+    """
     try:
         return np.linalg.solve(a.T @ a, a.T @ y)
     except np.linalg.LinAlgError:

@@ -40,7 +40,15 @@ from hairtrack.region import scalp_region
 from hairtrack.segment import segment_closeup, segment_global
 from hairtrack.view import detect_view
 
-__all__ = ["MIN_SIDE", "Analysis", "Measurement", "analyse", "measure", "summarise"]
+__all__ = [
+    "MIN_SIDE",
+    "Analysis",
+    "Measurement",
+    "analyse",
+    "measure",
+    "shrink_to_side",
+    "summarise",
+]
 
 #: Smallest photo side measured, px.
 MIN_SIDE = 64
@@ -413,7 +421,7 @@ def summarise(
             work = a.work_mask
             if region is not None:
                 small = cv2.resize(
-                    reg.astype(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
+                    reg.view(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
                 )
                 work = work & small.astype(bool)
             single = a.shaft_width_px * a.work_scale if a.shaft_width_px else None
