@@ -399,7 +399,7 @@ def summarise(
     """
     params = params or Params()
     a = analysis
-    reg = a.region_mask if region is None else (region & a.region_mask)
+    reg = a.region_mask if region is None else (np.asarray(region, bool) & a.region_mask)
     hair = a.hair_mask & reg
     notes = list(a.notes)
     region_px = int(np.count_nonzero(reg))
