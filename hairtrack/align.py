@@ -343,9 +343,11 @@ def _fill(
     sigma = max(sigma_px * f, 1.0)
     num = cv2.GaussianBlur(small * keep, (0, 0), sigma)
     den = cv2.GaussianBlur(keep, (0, 0), sigma)
-    wide = cv2.GaussianBlur(small * keep, (0, 0), 4 * sigma)
-    wden = cv2.GaussianBlur(keep, (0, 0), 4 * sigma)
-    fill = np.where(den > 0.05, num / np.maximum(den, 1e-6), wide / np.maximum(wden, 1e-6))
+    fill = num / np.maximum(den, 1e-6)
+    if (den <= 0.05).any():  # the wide blur only where holes are wider than the blur
+        wide = cv2.GaussianBlur(small * keep, (0, 0), 4 * sigma)
+        wden = cv2.GaussianBlur(keep, (0, 0), 4 * sigma)
+        fill = np.where(den > 0.05, fill, wide / np.maximum(wden, 1e-6))
     if f < 1:
         fill = cv2.resize(fill.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return np.where(holes, fill, gray).astype(np.float32)

@@ -40,7 +40,15 @@ from hairtrack.region import scalp_region
 from hairtrack.segment import segment_closeup, segment_global
 from hairtrack.view import detect_view
 
-__all__ = ["MIN_SIDE", "Analysis", "Measurement", "analyse", "measure", "summarise"]
+__all__ = [
+    "MIN_SIDE",
+    "Analysis",
+    "Measurement",
+    "analyse",
+    "measure",
+    "shrink_to_side",
+    "summarise",
+]
 
 #: Smallest photo side measured, px.
 MIN_SIDE = 64
@@ -178,10 +186,10 @@ class Analysis:
         Typical single-shaft width, full-resolution px (close-ups).
     notes : tuple of str
         Warnings found on the way.
-    hair_weight : (M, N) float32 ndarray or None
-        Soft hair share of each pixel, 0-1 (global photos, where single strands are not
-        resolved); coverage is its mean over the region, which is steadier than the
-        share of mask pixels.
+    hair_weight : (m, n) float32 ndarray or None
+        Soft hair share of each pixel, 0-1, at the working size (global photos, where
+        single strands are not resolved); coverage is its mean over the region, which is
+        steadier than the share of mask pixels.
     """
 
     view: str
@@ -311,11 +319,57 @@ def analyse(
             tuple(notes),
         )
     p = dataclasses.asdict(params.global_view)
+    # every global step runs at a long side of at most max(working_side, share_side): shrink
+    # the photo to that once, instead of once per step from full resolution
+    small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
     if region is None:
-        region = scalp_region(rgb, **kwargs_for(scalp_region, p)).mask
-    seg = segment_global(rgb, region=region, **kwargs_for(segment_global, p))
-    weight = cv2.resize(seg.hair_score.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return Analysis("global", reason, seg.mask, seg.region, hair_weight=weight)
+        found = scalp_region(small, **kwargs_for(scalp_region, p))
+        region_small = found.mask
+        region = _upsample(found.working_mask, (h, w))
+    else:
+        region = region.astype(bool)
+        region_small = _downsample(region, small.shape[:2])
+    seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
+    mask = _upsample(seg.working_mask, (h, w)) & region
+    weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
+    return Analysis("global", reason, mask, region, hair_weight=weight)
+
+
+def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    """``rgb`` reduced (area average) so that its longer side is ``side`` px.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    side : int
+        Longer side wanted, px; a photo that is not larger is returned as it is.
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+    """
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    s = side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a bool mask to ``shape`` (rows, cols)."""
+    if mask.shape == tuple(shape):
+        return mask.copy()
+    up = cv2.resize(mask.view(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return up.view(bool)
+
+
+def _downsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Area-average a bool mask down to ``shape`` (rows, cols) and keep pixels >= half in."""
+    if mask.shape == tuple(shape):
+        return mask
+    m = cv2.resize(mask.view(np.uint8) * np.uint8(255), shape[::-1], interpolation=cv2.INTER_AREA)
+    return m >= 128
 
 
 def summarise(
@@ -345,11 +399,11 @@ def summarise(
     """
     params = params or Params()
     a = analysis
-    reg = a.region_mask if region is None else (region & a.region_mask)
+    reg = a.region_mask if region is None else (np.asarray(region, bool) & a.region_mask)
     hair = a.hair_mask & reg
     notes = list(a.notes)
-    region_px = int(reg.sum())
-    hair_px = int(hair.sum())
+    region_px = int(np.count_nonzero(reg))
+    hair_px = int(np.count_nonzero(hair))
     if region_px == 0:
         notes.append("no scalp region found: coverage is 0")
     elif region_px < 0.02 * reg.size:
@@ -367,7 +421,7 @@ def summarise(
             work = a.work_mask
             if region is not None:
                 small = cv2.resize(
-                    reg.astype(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
+                    reg.view(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
                 )
                 work = work & small.astype(bool)
             single = a.shaft_width_px * a.work_scale if a.shaft_width_px else None
@@ -427,5 +481,13 @@ def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> 
     if not region_px:
         return 0.0
     if a.hair_weight is not None:
-        return float(np.clip(a.hair_weight[region].mean(), 0.0, 1.0))
+        # the weight's mean over the region, each working pixel weighted by the share of
+        # it the region covers (cheaper than bringing the weight up to full size)
+        wt = a.hair_weight
+        share = region.view(np.uint8) * np.uint8(255)
+        if share.shape != wt.shape:
+            share = cv2.resize(share, wt.shape[::-1], interpolation=cv2.INTER_AREA)
+        share = share.astype(np.float32)
+        mean = float((wt * share).sum() / max(float(share.sum()), 1e-9))
+        return float(np.clip(mean, 0.0, 1.0))
     return hair_px / region_px

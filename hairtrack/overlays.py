@@ -51,11 +51,13 @@ def _downscale(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
         ``small`` size over the input size (1.0 when not shrunk).
     """
     h, w = rgb.shape[:2]
-    factor = min(1.0, max_side / float(max(h, w)))
-    if factor >= 1.0:
+    if max(h, w) <= max_side:
         return rgb, 1.0
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
+    # a whole number of pixels per output pixel: OpenCV's fast area path, 2-3x quicker
+    # at 12 MP than an arbitrary factor (and the same copy segment_closeup makes)
+    step = int(np.ceil(max(h, w) / float(max_side)))
+    small = cv2.resize(rgb, None, fx=1.0 / step, fy=1.0 / step, interpolation=cv2.INTER_AREA)
+    return small, small.shape[0] / float(h)
 
 
 def _flat_mask(rgb: np.ndarray, *, max_std: float, window: int) -> np.ndarray:
@@ -134,12 +136,12 @@ def _pure_colour(rgb: np.ndarray, *, min_chroma: float, window: int) -> np.ndarr
     -------
     (M, N) bool ndarray
     """
-    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
-    out = np.zeros(rgb.shape[:2], bool)
-    for c in (r - g, b - g):
-        out |= np.abs(c - cv2.blur(c, (window, window))) >= min_chroma
-    # ink is saturated itself: white or black lines on tinted skin are not
     r8, g8, b8 = cv2.split(rgb)
+    out = np.zeros(rgb.shape[:2], bool)
+    for x in (r8, b8):
+        c = cv2.subtract(x, g8, dtype=cv2.CV_32F)
+        out |= cv2.absdiff(c, cv2.blur(c, (window, window))) >= min_chroma
+    # ink is saturated itself: white or black lines on tinted skin are not
     sat = cv2.subtract(cv2.max(cv2.max(r8, g8), b8), cv2.min(cv2.min(r8, g8), b8))
     out &= sat >= min_chroma
     return out
