@@ -123,6 +123,11 @@ class GlobalParams:
     max_face_fraction : float
         The face rule (skin below the hairline is face) is skipped when it would remove
         more than this share of the head.
+    face_max_score : float
+        The face rule is skipped when the mean zone-level hair score of what it would
+        remove is above this: a face or forehead is bare (real photos: at most 0.17),
+        while hair the hairline missed (brown hair on a crown, whose hair score is
+        weak) scores 0.2-0.35.
     share_side : int
         Long side (px) of the copy the per-pixel hair share is unmixed on (and the fringe
         trimmed on); strands of 1-2 px must stay resolved there. Smaller photos are used
@@ -205,6 +210,7 @@ class GlobalParams:
     min_hair_component: float = 0.003
     max_hairline_slope: float = 0.3
     max_face_fraction: float = 0.5
+    face_max_score: float = 0.2
     share_side: int = 1024
     share_blur: float = 0.7
     share_axis_blur: float = 3.0

@@ -821,6 +821,7 @@ def _region_working(
     min_hair_component: float,
     max_hairline_slope: float,
     max_face_fraction: float,
+    face_max_score: float,
 ) -> dict:
     """All region steps at the working size; returns the intermediate masks and models."""
     h, w = f.lightness.shape
@@ -886,7 +887,8 @@ def _region_working(
     )
     face_share = float(face.sum()) / max(int(head.sum()), 1)
     region = head
-    if 0 < face_share <= max_face_fraction:
+    bare = face.any() and float(score[face].mean()) <= face_max_score
+    if 0 < face_share <= max_face_fraction and bare:
         region = head & ~face
     else:
         face_share = 0.0
@@ -950,6 +952,7 @@ def scalp_region(
     min_hair_component: float = 0.003,
     max_hairline_slope: float = 0.3,
     max_face_fraction: float = 0.5,
+    face_max_score: float = 0.2,
     share_side: int = 1024,
     share_blur: float = 0.7,
     share_axis_blur: float = 3.0,
@@ -1035,6 +1038,9 @@ def scalp_region(
     max_face_fraction : float
         The face rule is not applied when it would remove more than this share of the
         head (a bald head seen from above has no hairline to go by).
+    face_max_score : float
+        The face rule is not applied when the mean zone-level hair score of what it
+        would remove is above this (a face is bare; weakly scored hair is not a face).
     share_side, fringe_sigma, fringe_background : float
         Fringe trim (see :func:`trim_fringe` and :class:`hairtrack.config.GlobalParams`).
     share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
@@ -1098,6 +1104,7 @@ share_smooth
         min_hair_component=min_hair_component,
         max_hairline_slope=max_hairline_slope,
         max_face_fraction=max_face_fraction,
+        face_max_score=face_max_score,
     )
     region = trim_fringe(
         rgb,
