@@ -115,6 +115,15 @@ class GlobalParams:
         Least area of a clothes blob, share of the frame.
     clothes_top : float
         Clothes blobs start below this share of the height.
+    clothes_band : float
+        Height of the bottom band, share of the height, whose smooth non-skin pixels give
+        the clothes' colour (dark clothes and smooth dark hair form one blob; their
+        colours tell them apart).
+    clothes_distance : float
+        Lab distance within which pixels below ``clothes_top`` match the clothes' colour.
+    clothes_hair_distance : float
+        The colour rule is skipped when the clothes' colour is within this Lab distance
+        of the head blob's top third (the bottom of the frame is then hair).
     min_hair_component : float
         Least area of a hair blob that shapes the hairline, share of the head.
     max_hairline_slope : float
@@ -207,6 +216,9 @@ class GlobalParams:
     hair_max_chroma: float = 40.0
     clothes_min_area: float = 0.01
     clothes_top: float = 0.4
+    clothes_band: float = 0.025
+    clothes_distance: float = 8.0
+    clothes_hair_distance: float = 10.0
     min_hair_component: float = 0.003
     max_hairline_slope: float = 0.3
     max_face_fraction: float = 0.5

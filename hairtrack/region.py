@@ -367,17 +367,52 @@ def _clothes(
     texture_threshold: float,
     clothes_min_area: float,
     clothes_top: float,
+    clothes_band: float,
+    clothes_distance: float,
+    clothes_hair_distance: float,
 ) -> np.ndarray:
-    """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down."""
+    """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down.
+
+    Two rules, either finds clothes. (1) A smooth non-skin blob that starts below
+    ``clothes_top`` of the height. (2) Dark hair is smooth too at the working size, so a
+    dark shirt and dark hair form one smooth blob that starts high up; then the
+    clothes' own colour tells them apart: the median colour of the smooth non-skin
+    pixels of the head blob's bottom ``clothes_band`` of rows, matched within
+    ``clothes_distance`` (Lab) below ``clothes_top``. Rule (2) is skipped when that
+    colour is within ``clothes_hair_distance`` of the median colour of the blob's top
+    third (the bottom is then hair, as in close crown photos, not clothes).
+    """
     h, w = head.shape
     cand = head & ~skin & (f.texture < texture_threshold)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+    low = np.zeros((h, w), bool)
+    low[int(clothes_top * h) :] = True
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     out = np.zeros((h, w), bool)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
         if area >= clothes_min_area * h * w and y + bh >= h - 1 and y >= clothes_top * h:
             out |= lbl == i
+    band = max(3, int(round(clothes_band * h)))
+    bottom = cand.astype(bool) & ~out
+    bottom[: h - band] = False
+    rows = np.flatnonzero(head.any(axis=1))
+    if bottom.sum() >= band * 10 and rows.size:
+        lab = np.dstack([f.lightness, f.a, f.b])
+        colour = np.median(lab[bottom], axis=0)
+        top = head.copy()
+        top[rows[0] + (rows[-1] - rows[0]) // 3 :] = False
+        hair_colour = np.median(lab[top], axis=0)
+        if np.linalg.norm(colour - hair_colour) > clothes_hair_distance:
+            near = np.linalg.norm(lab - colour, axis=-1) < clothes_distance
+            like = cand.astype(bool) & low & near
+            like = cv2.morphologyEx(like.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+            like = _fill_holes(like.astype(bool)).astype(np.uint8)
+            n, lbl, stats, _ = cv2.connectedComponentsWithStats(like, connectivity=8)
+            for i in range(1, n):
+                x, y, bw, bh, area = stats[i]
+                if area >= clothes_min_area * h * w and y + bh >= h - 1:
+                    out |= lbl == i
     return cv2.dilate(out.astype(np.uint8), _disk(2)).astype(bool)
 
 
@@ -818,6 +853,9 @@ def _region_working(
     hair_max_chroma: float,
     clothes_min_area: float,
     clothes_top: float,
+    clothes_band: float,
+    clothes_distance: float,
+    clothes_hair_distance: float,
     min_hair_component: float,
     max_hairline_slope: float,
     max_face_fraction: float,
@@ -856,6 +894,9 @@ def _region_working(
         texture_threshold=texture_threshold,
         clothes_min_area=clothes_min_area,
         clothes_top=clothes_top,
+        clothes_band=clothes_band,
+        clothes_distance=clothes_distance,
+        clothes_hair_distance=clothes_hair_distance,
     )
     if clothes.any():
         rest = cv2.morphologyEx((head & ~clothes).astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
@@ -949,6 +990,9 @@ def scalp_region(
     hair_max_chroma: float = 40.0,
     clothes_min_area: float = 0.01,
     clothes_top: float = 0.4,
+    clothes_band: float = 0.025,
+    clothes_distance: float = 8.0,
+    clothes_hair_distance: float = 10.0,
     min_hair_component: float = 0.003,
     max_hairline_slope: float = 0.3,
     max_face_fraction: float = 0.5,
@@ -1030,6 +1074,8 @@ def scalp_region(
         Least area of a clothes blob, share of the frame.
     clothes_top : float
         Clothes blobs start below this share of the height.
+    clothes_band, clothes_distance, clothes_hair_distance : float
+        Clothes by colour (see :class:`hairtrack.config.GlobalParams`).
     min_hair_component : float
         Least area of a hair blob that defines the hairline, share of the head.
     max_hairline_slope : float
@@ -1101,6 +1147,9 @@ share_smooth
         hair_max_chroma=hair_max_chroma,
         clothes_min_area=clothes_min_area,
         clothes_top=clothes_top,
+        clothes_band=clothes_band,
+        clothes_distance=clothes_distance,
+        clothes_hair_distance=clothes_hair_distance,
         min_hair_component=min_hair_component,
         max_hairline_slope=max_hairline_slope,
         max_face_fraction=max_face_fraction,
