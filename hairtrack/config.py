@@ -71,6 +71,10 @@ class GlobalParams:
         Hue range of the skin prior, degrees.
     skin_prior_chroma : float
         Least chroma of the skin prior.
+    skin_prior_max_chroma : float
+        Most chroma of the skin prior: a maroon or red shirt (chroma 45-55) has the hue
+        of skin and, in the centre of the frame, outnumbered the bare scalp of light skin
+        (real photos: the skin's mean chroma is 10-37).
     skin_prior_texture : float
         Largest texture energy of the skin prior.
     skin_mahalanobis : float
@@ -200,6 +204,7 @@ class GlobalParams:
     skin_hue_min: float = 20.0
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0
+    skin_prior_max_chroma: float = 40.0
     skin_prior_texture: float = 3.0
     skin_mahalanobis: float = 3.0
     skin_min_chroma: float = 5.0

@@ -203,6 +203,7 @@ def _skin_model(
     *,
     skin_hue_range: tuple[float, float],
     skin_prior_chroma: float,
+    skin_prior_max_chroma: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -225,6 +226,7 @@ def _skin_model(
         (f.hue > skin_hue_range[0])
         & (f.hue < skin_hue_range[1])
         & (f.chroma > skin_prior_chroma)
+        & (f.chroma < skin_prior_max_chroma)
         & (f.lightness > 20)
         & (f.lightness < 97)
         & (f.texture < skin_prior_texture)
@@ -841,6 +843,7 @@ def _region_working(
     skin_hue_min: float,
     skin_hue_max: float,
     skin_prior_chroma: float,
+    skin_prior_max_chroma: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -876,6 +879,7 @@ def _region_working(
         f,
         skin_hue_range=(skin_hue_min, skin_hue_max),
         skin_prior_chroma=skin_prior_chroma,
+        skin_prior_max_chroma=skin_prior_max_chroma,
         skin_prior_texture=skin_prior_texture,
         skin_mahalanobis=skin_mahalanobis,
         skin_min_chroma=skin_min_chroma,
@@ -944,7 +948,7 @@ def _region_working(
         face_share = 0.0
     # neither skin nor a hair colour (blue, green, purple, saturated red): clothes,
     # pillows, background left in the blob
-    other = region & ~skin & ~colour_ok
+    other = region & ~skin & ~colour_ok & (f.texture < texture_threshold)
     other = cv2.morphologyEx(other.astype(np.uint8), cv2.MORPH_OPEN, _disk(2)).astype(bool)
     if other.any() and (region & ~other).any():
         region = region & ~other
@@ -978,6 +982,7 @@ def scalp_region(
     skin_hue_min: float = 20.0,
     skin_hue_max: float = 80.0,
     skin_prior_chroma: float = 8.0,
+    skin_prior_max_chroma: float = 40.0,
     skin_prior_texture: float = 3.0,
     skin_mahalanobis: float = 3.0,
     skin_min_chroma: float = 5.0,
@@ -1041,6 +1046,8 @@ def scalp_region(
         Hue range (degrees of atan2(b*, a*)) of the skin prior.
     skin_prior_chroma : float
         Least chroma of the skin prior.
+    skin_prior_max_chroma : float
+        Most chroma of the skin prior (saturated red clothes are not skin).
     skin_prior_texture : float
         Largest texture energy of the skin prior.
     skin_mahalanobis : float
@@ -1136,6 +1143,7 @@ share_smooth, share_edge
         skin_hue_min=skin_hue_min,
         skin_hue_max=skin_hue_max,
         skin_prior_chroma=skin_prior_chroma,
+        skin_prior_max_chroma=skin_prior_max_chroma,
         skin_prior_texture=skin_prior_texture,
         skin_mahalanobis=skin_mahalanobis,
         skin_min_chroma=skin_min_chroma,

@@ -921,6 +921,7 @@ def segment_global(
             f,
             skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
             skin_prior_chroma=p["skin_prior_chroma"],
+            skin_prior_max_chroma=p["skin_prior_max_chroma"],
             skin_prior_texture=p["skin_prior_texture"],
             skin_mahalanobis=p["skin_mahalanobis"],
             skin_min_chroma=p["skin_min_chroma"],
