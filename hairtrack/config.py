@@ -185,6 +185,11 @@ class GlobalParams:
     share_smooth : float
         Smoothing (px, working size) of the unclipped share before it is clipped to 0-1
         (clipping noisy pixels one by one would bias the mean).
+    share_edge : float
+        The skin and hair colours (and the colour axis) are learnt on the region eroded by
+        this share of the long side: at a region's edge, background, fringe and clothes
+        the region let in would pass for the skin end (whole region when the core would
+        be under a quarter of it).
     fringe_sigma : float
         Window (share of the long side) in which background pixels are counted to find
         the fringe of strands sticking out past the head's outline.
@@ -243,6 +248,7 @@ class GlobalParams:
     share_zone_sigma: float = 2.0
     share_pure: float = 0.2
     share_smooth: float = 1.0
+    share_edge: float = 0.03
     fringe_sigma: float = 0.01
     fringe_background: float = 0.15
 

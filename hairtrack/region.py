@@ -547,6 +547,7 @@ SHARE_PARAMS = (
     "share_zone_sigma",
     "share_pure",
     "share_smooth",
+    "share_edge",
 )
 
 
@@ -668,6 +669,7 @@ def hair_share(
     share_zone_sigma: float = 2.0,
     share_pure: float = 0.2,
     share_smooth: float = 1.0,
+    share_edge: float = 0.03,
 ) -> HairShare:
     """Hair share of each pixel of the region: linear unmixing of skin and hair colour.
 
@@ -735,6 +737,12 @@ def hair_share(
     if reg.sum() < 100:
         return HairShare(zero, grey, grey, 0.0, 0.0, False)
     px_scale = max(size) / 1024.0
+    # the colours are learnt away from the region's edge, where a wrong region lets in
+    # background, fringe or clothes (which then pass for the skin end)
+    edge = int(round(share_edge * max(size)))
+    core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
+    if core.sum() < 0.25 * reg.sum():
+        core = reg
     # 1. colour axis
     big = cv2.GaussianBlur(img, (0, 0), max(share_axis_blur * px_scale, 0.5))
     x = big[reg]
@@ -772,15 +780,16 @@ def hair_share(
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
-    # side, because hair texture and noise would bias its extreme
-    skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
+    # side, because hair texture and noise would bias its extreme; both in the core
+    lo, hi = (float(v) for v in np.quantile(t[core], [share_end_quantile, 1 - share_end_quantile]))
+    skin0 = np.median(img[core & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, core & (t >= 0.5 * (lo + hi)), hi - lo)
     if not _skin_plausible(skin0) and _skin_plausible(hair0):
         # skin is never near-black, grey, blue or green; hair can be: the vote read
         # highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
-        skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
+        skin0 = np.median(img[core & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, core & (t >= 0.5 * (lo + hi)), hi - lo)
     contrast = _delta_e(skin0, hair0)
     if evidence < share_min_evidence:
         # strands are not resolved: which colour is hair is not known
@@ -794,7 +803,7 @@ def hair_share(
         # ... and near the first skin colour: not leftover background or clothes
         diff = img - skin0.astype(np.float32)
         near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
-        pure = reg & (az < share_skin_refine) & near
+        pure = core & (az < share_skin_refine) & near
         if pure.sum() >= 100:
             skin0 = np.median(img[pure], axis=0).astype(np.float64)
             skin_c = skin0
@@ -1017,6 +1026,7 @@ def scalp_region(
     share_zone_sigma: float = 2.0,
     share_pure: float = 0.2,
     share_smooth: float = 1.0,
+    share_edge: float = 0.03,
     fringe_sigma: float = 0.01,
     fringe_background: float = 0.15,
 ) -> ScalpRegion:
@@ -1099,7 +1109,7 @@ def scalp_region(
     share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
 share_thin_contrast, share_min_evidence, share_vote_ratio, share_vote_sigma, \
 share_skin_refine, share_field_passes, share_field_sigma, share_zone_sigma, share_pure, \
-share_smooth
+share_smooth, share_edge
         Used by :func:`hair_share` only (accepted here so that one parameters object
         serves both).
 
