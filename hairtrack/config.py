@@ -190,6 +190,12 @@ class GlobalParams:
         this share of the long side: at a region's edge, background, fringe and clothes
         the region let in would pass for the skin end (whole region when the core would
         be under a quarter of it).
+    share_edge_mix : float
+        The whole region's colours are used after all when the core's skin colour is a
+        mix of the whole region's skin and hair: on the line from that skin towards that
+        hair, off it by at most this share of its distance. The core then holds no pure
+        skin (dense hair; the skin shows only at the edge, e.g. a forehead under the
+        hairline); a shirt or wall taken for skin at the edge is off that line.
     fringe_sigma : float
         Window (share of the long side) in which background pixels are counted to find
         the fringe of strands sticking out past the head's outline.
@@ -249,6 +255,7 @@ class GlobalParams:
     share_pure: float = 0.2
     share_smooth: float = 1.0
     share_edge: float = 0.03
+    share_edge_mix: float = 0.25
     fringe_sigma: float = 0.01
     fringe_background: float = 0.15
 

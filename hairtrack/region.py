@@ -548,6 +548,7 @@ SHARE_PARAMS = (
     "share_pure",
     "share_smooth",
     "share_edge",
+    "share_edge_mix",
 )
 
 
@@ -650,6 +651,43 @@ def _side_colour(img: np.ndarray, t: np.ndarray, sel: np.ndarray, span: float) -
     return np.median(img[near] if near.any() else img[sel], axis=0).astype(np.float64)
 
 
+def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bool:
+    """Whether colour ``c`` lies on the segment from ``skin`` towards ``hair``.
+
+    True when ``c - skin`` points towards ``hair`` (its part off that direction is at
+    most ``tol`` of its length) and ``c`` is not past ``hair``.
+    """
+    d = np.asarray(hair, np.float64) - skin
+    v = np.asarray(c, np.float64) - skin
+    nd, nv = float(np.linalg.norm(d)), float(np.linalg.norm(v))
+    if nd == 0 or nv == 0:
+        return False
+    along = float(v @ d) / nd
+    off = float(np.sqrt(max(nv * nv - along * along, 0.0)))
+    return 0 < along <= nd and off <= tol * nv
+
+
+def _ends(
+    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float
+) -> tuple[np.ndarray, float, float, np.ndarray, np.ndarray]:
+    """Skin and hair colours at the ends of the colour axis ``t`` over ``sel``.
+
+    Skin is the median of the ``quantile`` extreme at the low end, hair the mode of the
+    high side. Skin is never near-black, grey, blue or green while hair can be: when
+    only the high end is plausible skin, the axis is flipped. Returns the (possibly
+    flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
+    """
+    lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
+    skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    if not _skin_plausible(skin0) and _skin_plausible(hair0):
+        # the vote read highlights or gaps as strands
+        t, lo, hi = -t, -hi, -lo
+        skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    return t, lo, hi, skin0, hair0
+
+
 def hair_share(
     rgb: np.ndarray,
     region: np.ndarray,
@@ -670,6 +708,7 @@ def hair_share(
     share_pure: float = 0.2,
     share_smooth: float = 1.0,
     share_edge: float = 0.03,
+    share_edge_mix: float = 0.25,
 ) -> HairShare:
     """Hair share of each pixel of the region: linear unmixing of skin and hair colour.
 
@@ -780,16 +819,15 @@ def hair_share(
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
-    # side, because hair texture and noise would bias its extreme; both in the core
-    lo, hi = (float(v) for v in np.quantile(t[core], [share_end_quantile, 1 - share_end_quantile]))
-    skin0 = np.median(img[core & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, core & (t >= 0.5 * (lo + hi)), hi - lo)
-    if not _skin_plausible(skin0) and _skin_plausible(hair0):
-        # skin is never near-black, grey, blue or green; hair can be: the vote read
-        # highlights or gaps as strands
-        t, lo, hi = -t, -hi, -lo
-        skin0 = np.median(img[core & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, core & (t >= 0.5 * (lo + hi)), hi - lo)
+    # side, because hair texture and noise would bias its extreme; both in the core,
+    # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
+    # forehead under the hairline): its skin end is then a mix of the whole region's
+    # skin and hair, on the line between them (a shirt or wall is off that line)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile)
+    if core is not reg:
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile)
+        if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
+            t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)
     if evidence < share_min_evidence:
         # strands are not resolved: which colour is hair is not known
@@ -1027,6 +1065,7 @@ def scalp_region(
     share_pure: float = 0.2,
     share_smooth: float = 1.0,
     share_edge: float = 0.03,
+    share_edge_mix: float = 0.25,
     fringe_sigma: float = 0.01,
     fringe_background: float = 0.15,
 ) -> ScalpRegion:
@@ -1109,7 +1148,7 @@ def scalp_region(
     share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
 share_thin_contrast, share_min_evidence, share_vote_ratio, share_vote_sigma, \
 share_skin_refine, share_field_passes, share_field_sigma, share_zone_sigma, share_pure, \
-share_smooth, share_edge
+share_smooth, share_edge, share_edge_mix
         Used by :func:`hair_share` only (accepted here so that one parameters object
         serves both).
 
