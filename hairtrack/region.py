@@ -141,6 +141,33 @@ def _warn_if_blank(rgb: np.ndarray, *, stacklevel: int = 3) -> None:
 # ---- features --------------------------------------------------------------------------
 
 
+def _global_params(params: dict, names: tuple[str, ...] | None = None) -> dict:
+    """The :class:`hairtrack.config.GlobalParams` defaults updated with ``params``.
+
+    Every default is written once, in the config; the stages take theirs from there.
+    ``names`` limits the result (and the accepted names) to those of one stage.
+
+    Raises
+    ------
+    ValueError
+        On a name that is not a global parameter (of that stage).
+    """
+    from dataclasses import asdict
+
+    from hairtrack.config import GlobalParams
+
+    defaults = asdict(GlobalParams())
+    known = set(defaults) if names is None else set(names)
+    unknown = set(params) - known
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {sorted(unknown)} for global photos; known: {sorted(known)}"
+        )
+    out = {k: v for k, v in defaults.items() if k in known}
+    out.update(params)
+    return out
+
+
 @dataclass(frozen=True)
 class _Features:
     """Per-pixel features at the working size (all (h, w) float32 unless noted)."""
@@ -461,6 +488,8 @@ def _below_hairline(
 
 #: Names of the :class:`hairtrack.config.GlobalParams` values used by :func:`trim_fringe`.
 FRINGE_PARAMS = ("fringe_sigma", "fringe_background")
+#: All the parameters :func:`trim_fringe` takes.
+TRIM_PARAMS = ("share_side", "background_distance", "background_skin_distance") + FRINGE_PARAMS
 
 
 def trim_fringe(
@@ -468,12 +497,7 @@ def trim_fringe(
     region: np.ndarray,
     skin: np.ndarray,
     background_colours: np.ndarray,
-    *,
-    share_side: int = 1024,
-    background_distance: float = 10.0,
-    background_skin_distance: float = 4.0,
-    fringe_sigma: float = 0.01,
-    fringe_background: float = 0.15,
+    **params: float,
 ) -> np.ndarray:
     """Leave out the fringe of strands that stick out past the head's outline.
 
@@ -490,12 +514,22 @@ def trim_fringe(
         Region and skin-coloured pixels at the working size.
     background_colours : (k, 3) ndarray
         Background colours (Lab), as found by the region steps.
+    **params
+        ``share_side``, ``background_distance``, ``background_skin_distance``,
+        ``fringe_sigma``, ``fringe_background`` (defaults:
+        :class:`hairtrack.config.GlobalParams`).
 
     Returns
     -------
     (h, w) bool ndarray
         The region without its fringe (unchanged when that would leave little).
     """
+    p = _global_params(params, TRIM_PARAMS)
+    share_side = int(p["share_side"])
+    background_distance = float(p["background_distance"])
+    background_skin_distance = float(p["background_skin_distance"])
+    fringe_sigma = float(p["fringe_sigma"])
+    fringe_background = float(p["fringe_background"])
     if fringe_background >= 1.0 or len(background_colours) == 0 or not region.any():
         return region
     hw, ww = region.shape
@@ -688,28 +722,7 @@ def _ends(
     return t, lo, hi, skin0, hair0
 
 
-def hair_share(
-    rgb: np.ndarray,
-    region: np.ndarray,
-    *,
-    share_side: int = 1024,
-    share_blur: float = 0.7,
-    share_axis_blur: float = 3.0,
-    share_end_quantile: float = 0.02,
-    share_thin_radius: int = 2,
-    share_thin_contrast: float = 0.4,
-    share_min_evidence: float = 2e-3,
-    share_vote_ratio: float = 1.5,
-    share_vote_sigma: float = 8.0,
-    share_skin_refine: float = 0.1,
-    share_field_passes: int = 0,
-    share_field_sigma: float = 0.08,
-    share_zone_sigma: float = 2.0,
-    share_pure: float = 0.2,
-    share_smooth: float = 1.0,
-    share_edge: float = 0.03,
-    share_edge_mix: float = 0.25,
-) -> HairShare:
+def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShare:
     """Hair share of each pixel of the region: linear unmixing of skin and hair colour.
 
     Each pixel is modelled as ``I = a * H + (1 - a) * S`` with ``S`` the local skin colour
@@ -757,11 +770,36 @@ def hair_share(
     rgb : (H, W, 3) uint8 ndarray
     region : (h, w) bool ndarray
         Scalp region at the working size; the share is returned at this size.
+    **params
+        Any of ``SHARE_PARAMS`` (defaults: :class:`hairtrack.config.GlobalParams`).
 
     Returns
     -------
     HairShare
+
+    Raises
+    ------
+    ValueError
+        On a parameter that is not one of ``SHARE_PARAMS``.
     """
+    p = _global_params(params, SHARE_PARAMS)
+    share_side = int(p["share_side"])
+    share_blur = float(p["share_blur"])
+    share_axis_blur = float(p["share_axis_blur"])
+    share_end_quantile = float(p["share_end_quantile"])
+    share_thin_radius = int(p["share_thin_radius"])
+    share_thin_contrast = float(p["share_thin_contrast"])
+    share_min_evidence = float(p["share_min_evidence"])
+    share_vote_ratio = float(p["share_vote_ratio"])
+    share_vote_sigma = float(p["share_vote_sigma"])
+    share_skin_refine = float(p["share_skin_refine"])
+    share_field_passes = int(p["share_field_passes"])
+    share_field_sigma = float(p["share_field_sigma"])
+    share_zone_sigma = float(p["share_zone_sigma"])
+    share_pure = float(p["share_pure"])
+    share_smooth = float(p["share_smooth"])
+    share_edge = float(p["share_edge"])
+    share_edge_mix = float(p["share_edge_mix"])
     hw, ww = region.shape
     h, w = rgb.shape[:2]
     s = min(1.0, share_side / max(h, w))
@@ -1011,146 +1049,20 @@ def _region_working(
     }
 
 
-def scalp_region(
-    rgb: np.ndarray,
-    *,
-    working_side: int = 512,
-    texture_radius: int = 4,
-    texture_sigma: float = 4.0,
-    skin_hue_min: float = 20.0,
-    skin_hue_max: float = 80.0,
-    skin_prior_chroma: float = 8.0,
-    skin_prior_max_chroma: float = 40.0,
-    skin_prior_texture: float = 3.0,
-    skin_mahalanobis: float = 3.0,
-    skin_min_chroma: float = 5.0,
-    background_band: float = 0.025,
-    background_corner: float = 0.15,
-    background_side_height: float = 0.6,
-    background_clusters: int = 4,
-    background_distance: float = 10.0,
-    background_skin_distance: float = 4.0,
-    background_texture: float = 1.0,
-    head_opening: float = 0.02,
-    texture_threshold: float = 2.5,
-    dark_ratio: float = 0.6,
-    soft_width: float = 1.0,
-    skin_lightness_quantile: float = 0.5,
-    hair_grey_chroma: float = 8.0,
-    hair_hue_min: float = 10.0,
-    hair_hue_max: float = 110.0,
-    hair_max_chroma: float = 40.0,
-    clothes_min_area: float = 0.01,
-    clothes_top: float = 0.4,
-    clothes_band: float = 0.025,
-    clothes_distance: float = 8.0,
-    clothes_hair_distance: float = 10.0,
-    min_hair_component: float = 0.003,
-    max_hairline_slope: float = 0.3,
-    max_face_fraction: float = 0.5,
-    face_max_score: float = 0.2,
-    share_side: int = 1024,
-    share_blur: float = 0.7,
-    share_axis_blur: float = 3.0,
-    share_end_quantile: float = 0.02,
-    share_thin_radius: int = 2,
-    share_thin_contrast: float = 0.4,
-    share_min_evidence: float = 2e-3,
-    share_vote_ratio: float = 1.5,
-    share_vote_sigma: float = 8.0,
-    share_skin_refine: float = 0.1,
-    share_field_passes: int = 0,
-    share_field_sigma: float = 0.08,
-    share_zone_sigma: float = 2.0,
-    share_pure: float = 0.2,
-    share_smooth: float = 1.0,
-    share_edge: float = 0.03,
-    share_edge_mix: float = 0.25,
-    fringe_sigma: float = 0.01,
-    fringe_background: float = 0.15,
-) -> ScalpRegion:
+def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
     """Find the scalp region (hair plus bare scalp skin) of a global photo.
 
     Parameters
     ----------
     rgb : (H, W, 3) uint8 ndarray
         The photo, RGB order, at least 32x32 px.
-    working_side : int
-        Long side (px) of the working image all steps run on.
-    texture_radius : int
-        Radius (px, working size) of the black-hat element that picks up strands.
-    texture_sigma : float
-        Smoothing (px, working size) of the black-hat response into a texture energy.
-    skin_hue_min, skin_hue_max : float
-        Hue range (degrees of atan2(b*, a*)) of the skin prior.
-    skin_prior_chroma : float
-        Least chroma of the skin prior.
-    skin_prior_max_chroma : float
-        Most chroma of the skin prior (saturated red clothes are not skin).
-    skin_prior_texture : float
-        Largest texture energy of the skin prior.
-    skin_mahalanobis : float
-        Skin is within this many standard deviations of the image's skin colour.
-    skin_min_chroma : float
-        Least chroma of any skin pixel (greys are never skin).
-    background_band : float
-        Width of the border bands sampled for the background, share of the height.
-    background_corner : float
-        Width of the top corners sampled, share of the width (the middle of the top edge
-        is not sampled: frontal photos crop the hair there).
-    background_side_height : float
-        Share of the height, from the top, of the side bands sampled.
-    background_clusters : int
-        Number of background colours (k-means).
-    background_distance : float
-        Largest Lab distance to a background colour.
-    background_skin_distance : float
-        The same for skin-coloured pixels (stricter: skin-coloured walls are background
-        only when they match the border closely).
-    background_texture : float
-        Largest texture energy of background.
-    head_opening : float
-        Radius of the opening that cuts the head from clutter, share of the long side.
-    texture_threshold : float
-        Texture energy above which a pixel is hair (zone level).
-    dark_ratio : float
-        Pixels darker than this share of the skin's L* are hair (in a hair colour).
-    soft_width : float
-        Width of the soft hair-score ramps around the thresholds, in multiples of them
-        (0-2; the score is 0.5 on the thresholds).
-    skin_lightness_quantile : float
-        The skin's L* is this quantile of L* over skin-coloured pixels of the head.
-    hair_grey_chroma : float
-        Chroma below which any colour can be hair (black, grey, white).
-    hair_hue_min, hair_hue_max : float
-        Hue range of coloured hair (brown, blond, red).
-    hair_max_chroma : float
-        Most chroma of coloured hair.
-    clothes_min_area : float
-        Least area of a clothes blob, share of the frame.
-    clothes_top : float
-        Clothes blobs start below this share of the height.
-    clothes_band, clothes_distance, clothes_hair_distance : float
-        Clothes by colour (see :class:`hairtrack.config.GlobalParams`).
-    min_hair_component : float
-        Least area of a hair blob that defines the hairline, share of the head.
-    max_hairline_slope : float
-        Steepest hairline (height difference over distance of its two lowest points)
-        the face rule accepts; photos are taken upright.
-    max_face_fraction : float
-        The face rule is not applied when it would remove more than this share of the
-        head (a bald head seen from above has no hairline to go by).
-    face_max_score : float
-        The face rule is not applied when the mean zone-level hair score of what it
-        would remove is above this (a face is bare; weakly scored hair is not a face).
-    share_side, fringe_sigma, fringe_background : float
-        Fringe trim (see :func:`trim_fringe` and :class:`hairtrack.config.GlobalParams`).
-    share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
-share_thin_contrast, share_min_evidence, share_vote_ratio, share_vote_sigma, \
-share_skin_refine, share_field_passes, share_field_sigma, share_zone_sigma, share_pure, \
-share_smooth, share_edge, share_edge_mix
-        Used by :func:`hair_share` only (accepted here so that one parameters object
-        serves both).
+    **params
+        Any :class:`hairtrack.config.GlobalParams` value, by name (the defaults are
+        there: ``working_side``, ``texture_radius`` and ``texture_sigma`` set the working
+        image; the ``skin_*``, ``background_*``, ``head_opening``, ``texture_threshold``,
+        ``dark_ratio``, ``soft_width``, ``hair_*``, ``clothes_*``, face-rule and
+        ``fringe_*`` values the region steps; the ``share_*`` values are for
+        :func:`hair_share` and accepted so that one parameters object serves both).
 
     Returns
     -------
@@ -1159,7 +1071,8 @@ share_smooth, share_edge, share_edge_mix
     Raises
     ------
     ValueError
-        If ``rgb`` is not an (H, W, 3) uint8 array of at least 32x32 px.
+        If ``rgb`` is not an (H, W, 3) uint8 array of at least 32x32 px, or on an unknown
+        parameter.
 
     Examples
     --------
@@ -1170,59 +1083,23 @@ share_smooth, share_edge, share_edge_mix
     >>> r.mask.shape, r.mask.dtype
     ((300, 400), dtype('bool'))
     """
+    p = _global_params(params)
     rgb = _check_rgb(rgb)
     _warn_if_blank(rgb)
+    working_side = int(p.pop("working_side"))
     if working_side < 64:
         raise ValueError(f"working_side={working_side} is too small; use at least 64 px")
     f = _features(
-        rgb, working_side=working_side, texture_radius=texture_radius, texture_sigma=texture_sigma
-    )
-    out = _region_working(
-        f,
-        skin_hue_min=skin_hue_min,
-        skin_hue_max=skin_hue_max,
-        skin_prior_chroma=skin_prior_chroma,
-        skin_prior_max_chroma=skin_prior_max_chroma,
-        skin_prior_texture=skin_prior_texture,
-        skin_mahalanobis=skin_mahalanobis,
-        skin_min_chroma=skin_min_chroma,
-        background_band=background_band,
-        background_corner=background_corner,
-        background_side_height=background_side_height,
-        background_clusters=background_clusters,
-        background_distance=background_distance,
-        background_skin_distance=background_skin_distance,
-        background_texture=background_texture,
-        head_opening=head_opening,
-        texture_threshold=texture_threshold,
-        dark_ratio=dark_ratio,
-        soft_width=soft_width,
-        skin_lightness_quantile=skin_lightness_quantile,
-        hair_grey_chroma=hair_grey_chroma,
-        hair_hue_min=hair_hue_min,
-        hair_hue_max=hair_hue_max,
-        hair_max_chroma=hair_max_chroma,
-        clothes_min_area=clothes_min_area,
-        clothes_top=clothes_top,
-        clothes_band=clothes_band,
-        clothes_distance=clothes_distance,
-        clothes_hair_distance=clothes_hair_distance,
-        min_hair_component=min_hair_component,
-        max_hairline_slope=max_hairline_slope,
-        max_face_fraction=max_face_fraction,
-        face_max_score=face_max_score,
-    )
-    region = trim_fringe(
         rgb,
-        out["region"],
-        out["skin"],
-        out["background_colours"],
-        share_side=share_side,
-        background_distance=background_distance,
-        background_skin_distance=background_skin_distance,
-        fringe_sigma=fringe_sigma,
-        fringe_background=fringe_background,
+        working_side=working_side,
+        texture_radius=int(p.pop("texture_radius")),
+        texture_sigma=float(p.pop("texture_sigma")),
     )
+    trim_p = {k: p[k] for k in TRIM_PARAMS}
+    for k in SHARE_PARAMS + FRINGE_PARAMS:
+        p.pop(k)
+    out = _region_working(f, **p)
+    region = trim_fringe(rgb, out["region"], out["skin"], out["background_colours"], **trim_p)
     if region.mean() < 0.02:
         warnings.warn(
             f"scalp region covers only {100 * region.mean():.1f}% of the frame; "

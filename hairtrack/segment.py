@@ -824,18 +824,9 @@ class GlobalSegmentation:
 
 def _global_params(params: dict) -> dict:
     """Check keyword parameters against :class:`hairtrack.config.GlobalParams`."""
-    from dataclasses import asdict as _asdict
+    from hairtrack import region as _region
 
-    from hairtrack.config import GlobalParams
-
-    defaults = _asdict(GlobalParams())
-    unknown = set(params) - set(defaults)
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {sorted(unknown)} for global photos; known: {sorted(defaults)}"
-        )
-    defaults.update(params)
-    return defaults
+    return _region._global_params(params)
 
 
 def segment_global(
