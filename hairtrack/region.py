@@ -399,6 +399,7 @@ def _clothes(
     clothes_band: float,
     clothes_distance: float,
     clothes_hair_distance: float,
+    skin_max_chroma: float,
 ) -> np.ndarray:
     """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down.
 
@@ -412,7 +413,8 @@ def _clothes(
     third (the bottom is then hair, as in close crown photos, not clothes).
     """
     h, w = head.shape
-    cand = head & ~skin & (f.texture < texture_threshold)
+    # too saturated for skin (a maroon shirt that a broad skin model took in) is not skin
+    cand = head & (~skin | (f.chroma > skin_max_chroma)) & (f.texture < texture_threshold)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
     low = np.zeros((h, w), bool)
     low[int(clothes_top * h) :] = True
@@ -986,6 +988,7 @@ def _region_working(
         clothes_band=clothes_band,
         clothes_distance=clothes_distance,
         clothes_hair_distance=clothes_hair_distance,
+        skin_max_chroma=skin_prior_max_chroma,
     )
     if clothes.any():
         rest = cv2.morphologyEx((head & ~clothes).astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
