@@ -152,14 +152,8 @@ class GlobalParams:
         Blur (px at 1024 px) before the skin-hair colour axis is found, so that zones,
         not strand texture, set it.
     share_end_quantile : float
-        Share of the region's pixels at each end of the colour axis taken as its ends
-        for the strand vote (the end-to-end contrast strands are measured against).
-    share_skin_quantile : float
-        Share of the region's pixels at the skin end of the colour axis whose median is
-        the skin colour. Wider than ``share_end_quantile``: the 2 % extreme is pushed
-        past typical skin by shading and noise. Phantom grid medians (seeds 12, 77, 5),
-        pp: 0.02: 1.29, 1.01, 1.33; 0.03: 0.96, 1.59, 0.95; 0.035: 0.89, 1.17, 0.92;
-        0.04: 1.10, 1.06, 1.06; 0.05: 0.88, 1.44, 0.98 (a plateau, noisy by seed).
+        Share of the region's pixels at each end of the colour axis taken as its ends;
+        the skin colour is the median of its end.
     share_thin_radius : int
         Radius (px) of the top-hat / black-hat that finds strands (thin structures).
     share_thin_contrast : float
@@ -249,7 +243,6 @@ class GlobalParams:
     share_blur: float = 0.7
     share_axis_blur: float = 3.0
     share_end_quantile: float = 0.02
-    share_skin_quantile: float = 0.04
     share_thin_radius: int = 2
     share_thin_contrast: float = 0.4
     share_min_evidence: float = 2e-3

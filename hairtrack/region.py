@@ -572,7 +572,6 @@ SHARE_PARAMS = (
     "share_blur",
     "share_axis_blur",
     "share_end_quantile",
-    "share_skin_quantile",
     "share_thin_radius",
     "share_thin_contrast",
     "share_min_evidence",
@@ -745,7 +744,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
        ``share_vote_sigma`` px), so that strands on bare scalp outvote the few gaps in
        dense hair. Without a clear vote (``share_vote_ratio``) the darker end is hair.
        Skin is never near-black, grey, blue or green: if the skin end is and the hair
-       end is not, they swap. Skin is the colour of the ``share_skin_quantile`` extreme
+       end is not, they swap. Skin is the colour of the ``share_end_quantile`` extreme
        pixels (pure skin shows between strands); hair is the mode of the projection on
        its side (not its extreme: hair texture and noise would bias it).
     3. Skin, refined: the median colour of the pixels in zones whose share (smoothed by
@@ -790,7 +789,6 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     share_blur = float(p["share_blur"])
     share_axis_blur = float(p["share_axis_blur"])
     share_end_quantile = float(p["share_end_quantile"])
-    share_skin_quantile = float(p["share_skin_quantile"])
     share_thin_radius = int(p["share_thin_radius"])
     share_thin_contrast = float(p["share_thin_contrast"])
     share_min_evidence = float(p["share_min_evidence"])
@@ -865,9 +863,9 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
     # forehead under the hairline): its skin end is then a mix of the whole region's
     # skin and hair, on the line between them (a shirt or wall is off that line)
-    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_skin_quantile)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile)
     if core is not reg:
-        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_skin_quantile)
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile)
         if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
             t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)
