@@ -71,6 +71,10 @@ class GlobalParams:
         Hue range of the skin prior, degrees.
     skin_prior_chroma : float
         Least chroma of the skin prior.
+    skin_prior_max_chroma : float
+        Most chroma of the skin prior: a maroon or red shirt (chroma 45-55) has the hue
+        of skin and, in the centre of the frame, outnumbered the bare scalp of light skin
+        (real photos: the skin's mean chroma is 10-37).
     skin_prior_texture : float
         Largest texture energy of the skin prior.
     skin_mahalanobis : float
@@ -115,6 +119,15 @@ class GlobalParams:
         Least area of a clothes blob, share of the frame.
     clothes_top : float
         Clothes blobs start below this share of the height.
+    clothes_band : float
+        Height of the bottom band, share of the height, whose smooth non-skin pixels give
+        the clothes' colour (dark clothes and smooth dark hair form one blob; their
+        colours tell them apart).
+    clothes_distance : float
+        Lab distance within which pixels below ``clothes_top`` match the clothes' colour.
+    clothes_hair_distance : float
+        The colour rule is skipped when the clothes' colour is within this Lab distance
+        of the head blob's top third (the bottom of the frame is then hair).
     min_hair_component : float
         Least area of a hair blob that shapes the hairline, share of the head.
     max_hairline_slope : float
@@ -123,6 +136,11 @@ class GlobalParams:
     max_face_fraction : float
         The face rule (skin below the hairline is face) is skipped when it would remove
         more than this share of the head.
+    face_max_score : float
+        The face rule is skipped when the mean zone-level hair score of what it would
+        remove is above this: a face or forehead is bare (real photos: at most 0.17),
+        while hair the hairline missed (brown hair on a crown, whose hair score is
+        weak) scores 0.2-0.35.
     share_side : int
         Long side (px) of the copy the per-pixel hair share is unmixed on (and the fringe
         trimmed on); strands of 1-2 px must stay resolved there. Smaller photos are used
@@ -167,6 +185,17 @@ class GlobalParams:
     share_smooth : float
         Smoothing (px, working size) of the unclipped share before it is clipped to 0-1
         (clipping noisy pixels one by one would bias the mean).
+    share_edge : float
+        The skin and hair colours (and the colour axis) are learnt on the region eroded by
+        this share of the long side: at a region's edge, background, fringe and clothes
+        the region let in would pass for the skin end (whole region when the core would
+        be under a quarter of it).
+    share_edge_mix : float
+        The whole region's colours are used after all when the core's skin colour is a
+        mix of the whole region's skin and hair: on the line from that skin towards that
+        hair, off it by at most this share of its distance. The core then holds no pure
+        skin (dense hair; the skin shows only at the edge, e.g. a forehead under the
+        hairline); a shirt or wall taken for skin at the edge is off that line.
     fringe_sigma : float
         Window (share of the long side) in which background pixels are counted to find
         the fringe of strands sticking out past the head's outline.
@@ -181,6 +210,7 @@ class GlobalParams:
     skin_hue_min: float = 20.0
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0
+    skin_prior_max_chroma: float = 40.0
     skin_prior_texture: float = 3.0
     skin_mahalanobis: float = 3.0
     skin_min_chroma: float = 5.0
@@ -202,9 +232,13 @@ class GlobalParams:
     hair_max_chroma: float = 40.0
     clothes_min_area: float = 0.01
     clothes_top: float = 0.4
+    clothes_band: float = 0.025
+    clothes_distance: float = 8.0
+    clothes_hair_distance: float = 10.0
     min_hair_component: float = 0.003
     max_hairline_slope: float = 0.3
     max_face_fraction: float = 0.5
+    face_max_score: float = 0.2
     share_side: int = 1024
     share_blur: float = 0.7
     share_axis_blur: float = 3.0
@@ -220,6 +254,8 @@ class GlobalParams:
     share_zone_sigma: float = 2.0
     share_pure: float = 0.2
     share_smooth: float = 1.0
+    share_edge: float = 0.03
+    share_edge_mix: float = 0.25
     fringe_sigma: float = 0.01
     fringe_background: float = 0.15
 

@@ -141,6 +141,33 @@ def _warn_if_blank(rgb: np.ndarray, *, stacklevel: int = 3) -> None:
 # ---- features --------------------------------------------------------------------------
 
 
+def _global_params(params: dict, names: tuple[str, ...] | None = None) -> dict:
+    """The :class:`hairtrack.config.GlobalParams` defaults updated with ``params``.
+
+    Every default is written once, in the config; the stages take theirs from there.
+    ``names`` limits the result (and the accepted names) to those of one stage.
+
+    Raises
+    ------
+    ValueError
+        On a name that is not a global parameter (of that stage).
+    """
+    from dataclasses import asdict
+
+    from hairtrack.config import GlobalParams
+
+    defaults = asdict(GlobalParams())
+    known = set(defaults) if names is None else set(names)
+    unknown = set(params) - known
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {sorted(unknown)} for global photos; known: {sorted(known)}"
+        )
+    out = {k: v for k, v in defaults.items() if k in known}
+    out.update(params)
+    return out
+
+
 @dataclass(frozen=True)
 class _Features:
     """Per-pixel features at the working size (all (h, w) float32 unless noted)."""
@@ -203,6 +230,7 @@ def _skin_model(
     *,
     skin_hue_range: tuple[float, float],
     skin_prior_chroma: float,
+    skin_prior_max_chroma: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -225,6 +253,7 @@ def _skin_model(
         (f.hue > skin_hue_range[0])
         & (f.hue < skin_hue_range[1])
         & (f.chroma > skin_prior_chroma)
+        & (f.chroma < skin_prior_max_chroma)
         & (f.lightness > 20)
         & (f.lightness < 97)
         & (f.texture < skin_prior_texture)
@@ -367,17 +396,54 @@ def _clothes(
     texture_threshold: float,
     clothes_min_area: float,
     clothes_top: float,
+    clothes_band: float,
+    clothes_distance: float,
+    clothes_hair_distance: float,
+    skin_max_chroma: float,
 ) -> np.ndarray:
-    """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down."""
+    """Clothes: smooth non-skin blobs in the head blob, touching the bottom edge, low down.
+
+    Two rules, either finds clothes. (1) A smooth non-skin blob that starts below
+    ``clothes_top`` of the height. (2) Dark hair is smooth too at the working size, so a
+    dark shirt and dark hair form one smooth blob that starts high up; then the
+    clothes' own colour tells them apart: the median colour of the smooth non-skin
+    pixels of the head blob's bottom ``clothes_band`` of rows, matched within
+    ``clothes_distance`` (Lab) below ``clothes_top``. Rule (2) is skipped when that
+    colour is within ``clothes_hair_distance`` of the median colour of the blob's top
+    third (the bottom is then hair, as in close crown photos, not clothes).
+    """
     h, w = head.shape
-    cand = head & ~skin & (f.texture < texture_threshold)
+    # too saturated for skin (a maroon shirt that a broad skin model took in) is not skin
+    cand = head & (~skin | (f.chroma > skin_max_chroma)) & (f.texture < texture_threshold)
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+    low = np.zeros((h, w), bool)
+    low[int(clothes_top * h) :] = True
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
     out = np.zeros((h, w), bool)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
         if area >= clothes_min_area * h * w and y + bh >= h - 1 and y >= clothes_top * h:
             out |= lbl == i
+    band = max(3, int(round(clothes_band * h)))
+    bottom = cand.astype(bool) & ~out
+    bottom[: h - band] = False
+    rows = np.flatnonzero(head.any(axis=1))
+    if bottom.sum() >= band * 10 and rows.size:
+        lab = np.dstack([f.lightness, f.a, f.b])
+        colour = np.median(lab[bottom], axis=0)
+        top = head.copy()
+        top[rows[0] + (rows[-1] - rows[0]) // 3 :] = False
+        hair_colour = np.median(lab[top], axis=0)
+        if np.linalg.norm(colour - hair_colour) > clothes_hair_distance:
+            near = np.linalg.norm(lab - colour, axis=-1) < clothes_distance
+            like = cand.astype(bool) & low & near
+            like = cv2.morphologyEx(like.astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
+            like = _fill_holes(like.astype(bool)).astype(np.uint8)
+            n, lbl, stats, _ = cv2.connectedComponentsWithStats(like, connectivity=8)
+            for i in range(1, n):
+                x, y, bw, bh, area = stats[i]
+                if area >= clothes_min_area * h * w and y + bh >= h - 1:
+                    out |= lbl == i
     return cv2.dilate(out.astype(np.uint8), _disk(2)).astype(bool)
 
 
@@ -424,6 +490,8 @@ def _below_hairline(
 
 #: Names of the :class:`hairtrack.config.GlobalParams` values used by :func:`trim_fringe`.
 FRINGE_PARAMS = ("fringe_sigma", "fringe_background")
+#: All the parameters :func:`trim_fringe` takes.
+TRIM_PARAMS = ("share_side", "background_distance", "background_skin_distance") + FRINGE_PARAMS
 
 
 def trim_fringe(
@@ -431,12 +499,7 @@ def trim_fringe(
     region: np.ndarray,
     skin: np.ndarray,
     background_colours: np.ndarray,
-    *,
-    share_side: int = 1024,
-    background_distance: float = 10.0,
-    background_skin_distance: float = 4.0,
-    fringe_sigma: float = 0.01,
-    fringe_background: float = 0.15,
+    **params: float,
 ) -> np.ndarray:
     """Leave out the fringe of strands that stick out past the head's outline.
 
@@ -453,12 +516,22 @@ def trim_fringe(
         Region and skin-coloured pixels at the working size.
     background_colours : (k, 3) ndarray
         Background colours (Lab), as found by the region steps.
+    **params
+        ``share_side``, ``background_distance``, ``background_skin_distance``,
+        ``fringe_sigma``, ``fringe_background`` (defaults:
+        :class:`hairtrack.config.GlobalParams`).
 
     Returns
     -------
     (h, w) bool ndarray
         The region without its fringe (unchanged when that would leave little).
     """
+    p = _global_params(params, TRIM_PARAMS)
+    share_side = int(p["share_side"])
+    background_distance = float(p["background_distance"])
+    background_skin_distance = float(p["background_skin_distance"])
+    fringe_sigma = float(p["fringe_sigma"])
+    fringe_background = float(p["fringe_background"])
     if fringe_background >= 1.0 or len(background_colours) == 0 or not region.any():
         return region
     hw, ww = region.shape
@@ -510,6 +583,8 @@ SHARE_PARAMS = (
     "share_zone_sigma",
     "share_pure",
     "share_smooth",
+    "share_edge",
+    "share_edge_mix",
 )
 
 
@@ -612,26 +687,44 @@ def _side_colour(img: np.ndarray, t: np.ndarray, sel: np.ndarray, span: float) -
     return np.median(img[near] if near.any() else img[sel], axis=0).astype(np.float64)
 
 
-def hair_share(
-    rgb: np.ndarray,
-    region: np.ndarray,
-    *,
-    share_side: int = 1024,
-    share_blur: float = 0.7,
-    share_axis_blur: float = 3.0,
-    share_end_quantile: float = 0.02,
-    share_thin_radius: int = 2,
-    share_thin_contrast: float = 0.4,
-    share_min_evidence: float = 2e-3,
-    share_vote_ratio: float = 1.5,
-    share_vote_sigma: float = 8.0,
-    share_skin_refine: float = 0.1,
-    share_field_passes: int = 0,
-    share_field_sigma: float = 0.08,
-    share_zone_sigma: float = 2.0,
-    share_pure: float = 0.2,
-    share_smooth: float = 1.0,
-) -> HairShare:
+def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bool:
+    """Whether colour ``c`` lies on the segment from ``skin`` towards ``hair``.
+
+    True when ``c - skin`` points towards ``hair`` (its part off that direction is at
+    most ``tol`` of its length) and ``c`` is not past ``hair``.
+    """
+    d = np.asarray(hair, np.float64) - skin
+    v = np.asarray(c, np.float64) - skin
+    nd, nv = float(np.linalg.norm(d)), float(np.linalg.norm(v))
+    if nd == 0 or nv == 0:
+        return False
+    along = float(v @ d) / nd
+    off = float(np.sqrt(max(nv * nv - along * along, 0.0)))
+    return 0 < along <= nd and off <= tol * nv
+
+
+def _ends(
+    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float
+) -> tuple[np.ndarray, float, float, np.ndarray, np.ndarray]:
+    """Skin and hair colours at the ends of the colour axis ``t`` over ``sel``.
+
+    Skin is the median of the ``quantile`` extreme at the low end, hair the mode of the
+    high side. Skin is never near-black, grey, blue or green while hair can be: when
+    only the high end is plausible skin, the axis is flipped. Returns the (possibly
+    flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
+    """
+    lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
+    skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    if not _skin_plausible(skin0) and _skin_plausible(hair0):
+        # the vote read highlights or gaps as strands
+        t, lo, hi = -t, -hi, -lo
+        skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    return t, lo, hi, skin0, hair0
+
+
+def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShare:
     """Hair share of each pixel of the region: linear unmixing of skin and hair colour.
 
     Each pixel is modelled as ``I = a * H + (1 - a) * S`` with ``S`` the local skin colour
@@ -679,11 +772,36 @@ def hair_share(
     rgb : (H, W, 3) uint8 ndarray
     region : (h, w) bool ndarray
         Scalp region at the working size; the share is returned at this size.
+    **params
+        Any of ``SHARE_PARAMS`` (defaults: :class:`hairtrack.config.GlobalParams`).
 
     Returns
     -------
     HairShare
+
+    Raises
+    ------
+    ValueError
+        On a parameter that is not one of ``SHARE_PARAMS``.
     """
+    p = _global_params(params, SHARE_PARAMS)
+    share_side = int(p["share_side"])
+    share_blur = float(p["share_blur"])
+    share_axis_blur = float(p["share_axis_blur"])
+    share_end_quantile = float(p["share_end_quantile"])
+    share_thin_radius = int(p["share_thin_radius"])
+    share_thin_contrast = float(p["share_thin_contrast"])
+    share_min_evidence = float(p["share_min_evidence"])
+    share_vote_ratio = float(p["share_vote_ratio"])
+    share_vote_sigma = float(p["share_vote_sigma"])
+    share_skin_refine = float(p["share_skin_refine"])
+    share_field_passes = int(p["share_field_passes"])
+    share_field_sigma = float(p["share_field_sigma"])
+    share_zone_sigma = float(p["share_zone_sigma"])
+    share_pure = float(p["share_pure"])
+    share_smooth = float(p["share_smooth"])
+    share_edge = float(p["share_edge"])
+    share_edge_mix = float(p["share_edge_mix"])
     hw, ww = region.shape
     h, w = rgb.shape[:2]
     s = min(1.0, share_side / max(h, w))
@@ -698,6 +816,12 @@ def hair_share(
     if reg.sum() < 100:
         return HairShare(zero, grey, grey, 0.0, 0.0, False)
     px_scale = max(size) / 1024.0
+    # the colours are learnt away from the region's edge, where a wrong region lets in
+    # background, fringe or clothes (which then pass for the skin end)
+    edge = int(round(share_edge * max(size)))
+    core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
+    if core.sum() < 0.25 * reg.sum():
+        core = reg
     # 1. colour axis
     big = cv2.GaussianBlur(img, (0, 0), max(share_axis_blur * px_scale, 0.5))
     x = big[reg]
@@ -735,15 +859,15 @@ def hair_share(
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
-    # side, because hair texture and noise would bias its extreme
-    skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
-    if not _skin_plausible(skin0) and _skin_plausible(hair0):
-        # skin is never near-black, grey, blue or green; hair can be: the vote read
-        # highlights or gaps as strands
-        t, lo, hi = -t, -hi, -lo
-        skin0 = np.median(img[reg & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, reg & (t >= 0.5 * (lo + hi)), hi - lo)
+    # side, because hair texture and noise would bias its extreme; both in the core,
+    # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
+    # forehead under the hairline): its skin end is then a mix of the whole region's
+    # skin and hair, on the line between them (a shirt or wall is off that line)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile)
+    if core is not reg:
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile)
+        if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
+            t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)
     if evidence < share_min_evidence:
         # strands are not resolved: which colour is hair is not known
@@ -757,7 +881,7 @@ def hair_share(
         # ... and near the first skin colour: not leftover background or clothes
         diff = img - skin0.astype(np.float32)
         near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
-        pure = reg & (az < share_skin_refine) & near
+        pure = core & (az < share_skin_refine) & near
         if pure.sum() >= 100:
             skin0 = np.median(img[pure], axis=0).astype(np.float64)
             skin_c = skin0
@@ -797,6 +921,7 @@ def _region_working(
     skin_hue_min: float,
     skin_hue_max: float,
     skin_prior_chroma: float,
+    skin_prior_max_chroma: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -818,9 +943,13 @@ def _region_working(
     hair_max_chroma: float,
     clothes_min_area: float,
     clothes_top: float,
+    clothes_band: float,
+    clothes_distance: float,
+    clothes_hair_distance: float,
     min_hair_component: float,
     max_hairline_slope: float,
     max_face_fraction: float,
+    face_max_score: float,
 ) -> dict:
     """All region steps at the working size; returns the intermediate masks and models."""
     h, w = f.lightness.shape
@@ -828,6 +957,7 @@ def _region_working(
         f,
         skin_hue_range=(skin_hue_min, skin_hue_max),
         skin_prior_chroma=skin_prior_chroma,
+        skin_prior_max_chroma=skin_prior_max_chroma,
         skin_prior_texture=skin_prior_texture,
         skin_mahalanobis=skin_mahalanobis,
         skin_min_chroma=skin_min_chroma,
@@ -855,6 +985,10 @@ def _region_working(
         texture_threshold=texture_threshold,
         clothes_min_area=clothes_min_area,
         clothes_top=clothes_top,
+        clothes_band=clothes_band,
+        clothes_distance=clothes_distance,
+        clothes_hair_distance=clothes_hair_distance,
+        skin_max_chroma=skin_prior_max_chroma,
     )
     if clothes.any():
         rest = cv2.morphologyEx((head & ~clothes).astype(np.uint8), cv2.MORPH_OPEN, _disk(3))
@@ -886,13 +1020,14 @@ def _region_working(
     )
     face_share = float(face.sum()) / max(int(head.sum()), 1)
     region = head
-    if 0 < face_share <= max_face_fraction:
+    bare = face.any() and float(score[face].mean()) <= face_max_score
+    if 0 < face_share <= max_face_fraction and bare:
         region = head & ~face
     else:
         face_share = 0.0
     # neither skin nor a hair colour (blue, green, purple, saturated red): clothes,
     # pillows, background left in the blob
-    other = region & ~skin & ~colour_ok
+    other = region & ~skin & ~colour_ok & (f.texture < texture_threshold)
     other = cv2.morphologyEx(other.astype(np.uint8), cv2.MORPH_OPEN, _disk(2)).astype(bool)
     if other.any() and (region & ~other).any():
         region = region & ~other
@@ -917,132 +1052,20 @@ def _region_working(
     }
 
 
-def scalp_region(
-    rgb: np.ndarray,
-    *,
-    working_side: int = 512,
-    texture_radius: int = 4,
-    texture_sigma: float = 4.0,
-    skin_hue_min: float = 20.0,
-    skin_hue_max: float = 80.0,
-    skin_prior_chroma: float = 8.0,
-    skin_prior_texture: float = 3.0,
-    skin_mahalanobis: float = 3.0,
-    skin_min_chroma: float = 5.0,
-    background_band: float = 0.025,
-    background_corner: float = 0.15,
-    background_side_height: float = 0.6,
-    background_clusters: int = 4,
-    background_distance: float = 10.0,
-    background_skin_distance: float = 4.0,
-    background_texture: float = 1.0,
-    head_opening: float = 0.02,
-    texture_threshold: float = 2.5,
-    dark_ratio: float = 0.6,
-    soft_width: float = 1.0,
-    skin_lightness_quantile: float = 0.5,
-    hair_grey_chroma: float = 8.0,
-    hair_hue_min: float = 10.0,
-    hair_hue_max: float = 110.0,
-    hair_max_chroma: float = 40.0,
-    clothes_min_area: float = 0.01,
-    clothes_top: float = 0.4,
-    min_hair_component: float = 0.003,
-    max_hairline_slope: float = 0.3,
-    max_face_fraction: float = 0.5,
-    share_side: int = 1024,
-    share_blur: float = 0.7,
-    share_axis_blur: float = 3.0,
-    share_end_quantile: float = 0.02,
-    share_thin_radius: int = 2,
-    share_thin_contrast: float = 0.4,
-    share_min_evidence: float = 2e-3,
-    share_vote_ratio: float = 1.5,
-    share_vote_sigma: float = 8.0,
-    share_skin_refine: float = 0.1,
-    share_field_passes: int = 0,
-    share_field_sigma: float = 0.08,
-    share_zone_sigma: float = 2.0,
-    share_pure: float = 0.2,
-    share_smooth: float = 1.0,
-    fringe_sigma: float = 0.01,
-    fringe_background: float = 0.15,
-) -> ScalpRegion:
+def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
     """Find the scalp region (hair plus bare scalp skin) of a global photo.
 
     Parameters
     ----------
     rgb : (H, W, 3) uint8 ndarray
         The photo, RGB order, at least 32x32 px.
-    working_side : int
-        Long side (px) of the working image all steps run on.
-    texture_radius : int
-        Radius (px, working size) of the black-hat element that picks up strands.
-    texture_sigma : float
-        Smoothing (px, working size) of the black-hat response into a texture energy.
-    skin_hue_min, skin_hue_max : float
-        Hue range (degrees of atan2(b*, a*)) of the skin prior.
-    skin_prior_chroma : float
-        Least chroma of the skin prior.
-    skin_prior_texture : float
-        Largest texture energy of the skin prior.
-    skin_mahalanobis : float
-        Skin is within this many standard deviations of the image's skin colour.
-    skin_min_chroma : float
-        Least chroma of any skin pixel (greys are never skin).
-    background_band : float
-        Width of the border bands sampled for the background, share of the height.
-    background_corner : float
-        Width of the top corners sampled, share of the width (the middle of the top edge
-        is not sampled: frontal photos crop the hair there).
-    background_side_height : float
-        Share of the height, from the top, of the side bands sampled.
-    background_clusters : int
-        Number of background colours (k-means).
-    background_distance : float
-        Largest Lab distance to a background colour.
-    background_skin_distance : float
-        The same for skin-coloured pixels (stricter: skin-coloured walls are background
-        only when they match the border closely).
-    background_texture : float
-        Largest texture energy of background.
-    head_opening : float
-        Radius of the opening that cuts the head from clutter, share of the long side.
-    texture_threshold : float
-        Texture energy above which a pixel is hair (zone level).
-    dark_ratio : float
-        Pixels darker than this share of the skin's L* are hair (in a hair colour).
-    soft_width : float
-        Width of the soft hair-score ramps around the thresholds, in multiples of them
-        (0-2; the score is 0.5 on the thresholds).
-    skin_lightness_quantile : float
-        The skin's L* is this quantile of L* over skin-coloured pixels of the head.
-    hair_grey_chroma : float
-        Chroma below which any colour can be hair (black, grey, white).
-    hair_hue_min, hair_hue_max : float
-        Hue range of coloured hair (brown, blond, red).
-    hair_max_chroma : float
-        Most chroma of coloured hair.
-    clothes_min_area : float
-        Least area of a clothes blob, share of the frame.
-    clothes_top : float
-        Clothes blobs start below this share of the height.
-    min_hair_component : float
-        Least area of a hair blob that defines the hairline, share of the head.
-    max_hairline_slope : float
-        Steepest hairline (height difference over distance of its two lowest points)
-        the face rule accepts; photos are taken upright.
-    max_face_fraction : float
-        The face rule is not applied when it would remove more than this share of the
-        head (a bald head seen from above has no hairline to go by).
-    share_side, fringe_sigma, fringe_background : float
-        Fringe trim (see :func:`trim_fringe` and :class:`hairtrack.config.GlobalParams`).
-    share_blur, share_axis_blur, share_end_quantile, share_thin_radius, \
-share_thin_contrast, share_min_evidence, share_vote_ratio, share_vote_sigma, \
-share_skin_refine, share_field_passes, share_field_sigma, share_zone_sigma, share_pure, \
-share_smooth
-        Used by :func:`hair_share` only (accepted here so that one parameters object
-        serves both).
+    **params
+        Any :class:`hairtrack.config.GlobalParams` value, by name (the defaults are
+        there: ``working_side``, ``texture_radius`` and ``texture_sigma`` set the working
+        image; the ``skin_*``, ``background_*``, ``head_opening``, ``texture_threshold``,
+        ``dark_ratio``, ``soft_width``, ``hair_*``, ``clothes_*``, face-rule and
+        ``fringe_*`` values the region steps; the ``share_*`` values are for
+        :func:`hair_share` and accepted so that one parameters object serves both).
 
     Returns
     -------
@@ -1051,7 +1074,8 @@ share_smooth
     Raises
     ------
     ValueError
-        If ``rgb`` is not an (H, W, 3) uint8 array of at least 32x32 px.
+        If ``rgb`` is not an (H, W, 3) uint8 array of at least 32x32 px, or on an unknown
+        parameter.
 
     Examples
     --------
@@ -1062,54 +1086,23 @@ share_smooth
     >>> r.mask.shape, r.mask.dtype
     ((300, 400), dtype('bool'))
     """
+    p = _global_params(params)
     rgb = _check_rgb(rgb)
     _warn_if_blank(rgb)
+    working_side = int(p.pop("working_side"))
     if working_side < 64:
         raise ValueError(f"working_side={working_side} is too small; use at least 64 px")
     f = _features(
-        rgb, working_side=working_side, texture_radius=texture_radius, texture_sigma=texture_sigma
-    )
-    out = _region_working(
-        f,
-        skin_hue_min=skin_hue_min,
-        skin_hue_max=skin_hue_max,
-        skin_prior_chroma=skin_prior_chroma,
-        skin_prior_texture=skin_prior_texture,
-        skin_mahalanobis=skin_mahalanobis,
-        skin_min_chroma=skin_min_chroma,
-        background_band=background_band,
-        background_corner=background_corner,
-        background_side_height=background_side_height,
-        background_clusters=background_clusters,
-        background_distance=background_distance,
-        background_skin_distance=background_skin_distance,
-        background_texture=background_texture,
-        head_opening=head_opening,
-        texture_threshold=texture_threshold,
-        dark_ratio=dark_ratio,
-        soft_width=soft_width,
-        skin_lightness_quantile=skin_lightness_quantile,
-        hair_grey_chroma=hair_grey_chroma,
-        hair_hue_min=hair_hue_min,
-        hair_hue_max=hair_hue_max,
-        hair_max_chroma=hair_max_chroma,
-        clothes_min_area=clothes_min_area,
-        clothes_top=clothes_top,
-        min_hair_component=min_hair_component,
-        max_hairline_slope=max_hairline_slope,
-        max_face_fraction=max_face_fraction,
-    )
-    region = trim_fringe(
         rgb,
-        out["region"],
-        out["skin"],
-        out["background_colours"],
-        share_side=share_side,
-        background_distance=background_distance,
-        background_skin_distance=background_skin_distance,
-        fringe_sigma=fringe_sigma,
-        fringe_background=fringe_background,
+        working_side=working_side,
+        texture_radius=int(p.pop("texture_radius")),
+        texture_sigma=float(p.pop("texture_sigma")),
     )
+    trim_p = {k: p[k] for k in TRIM_PARAMS}
+    for k in SHARE_PARAMS + FRINGE_PARAMS:
+        p.pop(k)
+    out = _region_working(f, **p)
+    region = trim_fringe(rgb, out["region"], out["skin"], out["background_colours"], **trim_p)
     if region.mean() < 0.02:
         warnings.warn(
             f"scalp region covers only {100 * region.mean():.1f}% of the frame; "

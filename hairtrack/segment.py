@@ -928,18 +928,9 @@ class GlobalSegmentation:
 
 def _global_params(params: dict) -> dict:
     """Check keyword parameters against :class:`hairtrack.config.GlobalParams`."""
-    from dataclasses import asdict as _asdict
+    from hairtrack import region as _region
 
-    from hairtrack.config import GlobalParams
-
-    defaults = _asdict(GlobalParams())
-    unknown = set(params) - set(defaults)
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {sorted(unknown)} for global photos; known: {sorted(defaults)}"
-        )
-    defaults.update(params)
-    return defaults
+    return _region._global_params(params)
 
 
 def segment_global(
@@ -1025,6 +1016,7 @@ def segment_global(
             f,
             skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
             skin_prior_chroma=p["skin_prior_chroma"],
+            skin_prior_max_chroma=p["skin_prior_max_chroma"],
             skin_prior_texture=p["skin_prior_texture"],
             skin_mahalanobis=p["skin_mahalanobis"],
             skin_min_chroma=p["skin_min_chroma"],

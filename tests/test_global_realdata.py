@@ -291,11 +291,23 @@ def test_blank_image_warns():
         segment_global(np.full((64, 80, 3), 128, np.uint8))
 
 
-def test_scalp_region_defaults_are_the_config_defaults():
+def test_region_stages_take_their_defaults_from_the_config():
+    """Each default is written once, in GlobalParams: the stages take no defaults of
+    their own, use the config's, and refuse names that are not theirs."""
     import inspect
     from dataclasses import asdict
 
-    sig = inspect.signature(scalp_region).parameters
-    for name, value in asdict(GlobalParams()).items():
-        assert sig[name].default == value, name
-    assert set(asdict(GlobalParams())) == {n for n in sig if n != "rgb"}
+    from hairtrack.region import SHARE_PARAMS, TRIM_PARAMS, hair_share, trim_fringe
+
+    for func in (scalp_region, hair_share, trim_fringe):
+        sig = inspect.signature(func).parameters.values()
+        assert not [p.name for p in sig if p.default is not inspect.Parameter.empty], func
+    assert set(SHARE_PARAMS) | set(TRIM_PARAMS) <= set(asdict(GlobalParams()))
+    img, _, _ = draw_head(np.random.default_rng(2))
+    a = scalp_region(img)
+    b = scalp_region(img, **asdict(GlobalParams()))
+    assert np.array_equal(a.mask, b.mask)
+    with pytest.raises(ValueError, match="unknown"):
+        scalp_region(img, no_such_value=1.0)
+    with pytest.raises(ValueError, match="unknown"):
+        hair_share(img, a.working_mask, texture_threshold=1.0)
