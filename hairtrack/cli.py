@@ -150,6 +150,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise HairtrackError(f"--workers must be 1 or more, got {args.workers}")
     params = _load_params(args)
+    if not args.debug:
+        # each refused alignment is already a verdict ("unreliable") in the report
+        logging.getLogger("hairtrack.align").setLevel(logging.WARNING)
     progress = None
     if not args.quiet and sys.stderr.isatty():
 

@@ -340,6 +340,8 @@ def _series_chart(series, *, title: str, dpi: int) -> np.ndarray:
         ax.plot(xs, dens, "o-", color="#4d4d4d", ms=4)
         ax.set_ylabel("hairs per cm²")
         ax.grid(alpha=0.3)
+    if len(set(xs)) == 1:  # one session: a month either side, not matplotlib's years
+        axes[-1].set_xlim(xs[0] - timedelta(days=30), xs[0] + timedelta(days=30))
     if title:
         fig.suptitle(title, fontsize=10)
     fig.autofmt_xdate()
