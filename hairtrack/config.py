@@ -720,6 +720,11 @@ class SeriesParams:
         A view's overall call needs at least this share of its follow-up sessions
         registered on the baseline (a verdict other than "unreliable"); otherwise the
         call is "unreliable".
+    baseline_share_of_reshoot : float
+        Share of a comparison's re-shoot variance (``compare.reshoot_sd_pct_*``) that
+        comes from the baseline photo, and so is shared by every session compared with
+        it: the trend's slope accounts for that common error. A re-shoot pair has two
+        photos with the same kind of error, hence one half.
     days_per_month : float
         Days in a month, for the trend's slope per month.
     picture_side : int
@@ -729,6 +734,7 @@ class SeriesParams:
     """
 
     min_reliable_share: float = 0.5
+    baseline_share_of_reshoot: float = 0.5
     days_per_month: float = 30.4375
     picture_side: int = 900
     chart_dpi: int = 100

@@ -248,16 +248,27 @@ def fit_trend(
     ci: Sequence[tuple[float, float] | None],
     verdicts: Sequence[str],
     *,
+    mdc_pct: float | None = None,
+    baseline_sd_pct: float = 0.0,
     min_reliable_share: float = 0.5,
     days_per_month: float = 30.4375,
 ) -> Trend:
     """The trend of a view from its follow-up sessions' changes vs the baseline.
 
-    The call is read from the verdicts: the latest registered session's verdict against
-    the baseline says improving (gain), declining (loss) or stable (no detectable
-    change). It is "unreliable" when fewer than ``min_reliable_share`` of the follow-up
-    sessions registered, or when the slope's interval lies wholly on the other side of
-    zero from an improving / declining call.
+    The slope is a generalised least-squares line through the baseline (0 % at day 0)
+    and the registered sessions: each session's error is read from its interval, and
+    ``baseline_sd_pct`` of it is shared by every session (they are all compared with
+    the same baseline photo, so its own error moves them together). Its interval is
+    widened when the sessions scatter more about the line than their errors say.
+
+    The call is read from the verdicts first: the latest registered session's verdict
+    against the baseline says improving (gain) or declining (loss). When it says "no
+    detectable change", the sessions together can still show a change: the call is
+    improving / declining when the slope's interval excludes zero and the line's change
+    at the latest registered session reaches the minimal detectable change ``mdc_pct``;
+    otherwise stable. It is "unreliable" when fewer than ``min_reliable_share`` of the
+    follow-up sessions registered, or when the slope's interval lies wholly on the other
+    side of zero from a gain or loss verdict.
 
     Parameters
     ----------
@@ -269,6 +280,10 @@ def fit_trend(
         Its 95 % intervals.
     verdicts : sequence of str
         The verdicts vs the baseline.
+    mdc_pct : float, optional
+        Minimal detectable change, %; without it the trend alone never makes a call.
+    baseline_sd_pct : float
+        Standard deviation, %, of the error all sessions share through the baseline.
     min_reliable_share : float
     days_per_month : float
 
@@ -281,7 +296,7 @@ def fit_trend(
     >>> t = fit_trend([30, 60, 90], [10.0, 22.0, 29.0], [(-10, 30), (2, 42), (9, 49)],
     ...               ["no detectable change", "no detectable change", "gain"])
     >>> t.call, round(t.slope_pct_per_month, 1)
-    ('improving', 10.0)
+    ('improving', 10.2)
     """
     n = len(verdicts)
     if n == 0:
@@ -298,13 +313,16 @@ def fit_trend(
         t = np.array([months[i] for i in pts])
         y = np.array([pct[i] for i in pts], float)
         se = np.array([(ci[i][1] - ci[i][0]) / (2 * _Z95) for i in pts], float)
-        w = 1.0 / np.maximum(se, 1e-6) ** 2
-        sxx = float(np.sum(w * t * t))
-        slope = float(np.sum(w * t * y) / sxx)
-        se_b = 1.0 / math.sqrt(sxx)
+        shared = min(baseline_sd_pct**2, 0.9 * float(np.min(se**2)))
+        cov = shared + np.diag(np.maximum(se**2 - shared, 1e-6))
+        inv = np.linalg.inv(cov)
+        var = 1.0 / float(t @ inv @ t)
+        slope = var * float(t @ inv @ y)
+        se_b = math.sqrt(var)
         q = _Z95
         if len(pts) >= 2:
-            red = float(np.sum(w * (y - slope * t) ** 2)) / (len(pts) - 1)
+            res = y - slope * t
+            red = float(res @ inv @ res) / (len(pts) - 1)
             if red > 1.0:
                 from scipy.stats import t as student
 
@@ -336,6 +354,16 @@ def fit_trend(
     ):
         call = "unreliable"
         basis += "; the trend over all sessions points the other way"
+    elif call == "stable" and slope is not None and slope_ci is not None and mdc_pct:
+        fitted = slope * months[last]
+        if (slope_ci[0] > 0 or slope_ci[1] < 0) and abs(fitted) >= mdc_pct:
+            call = "improving" if slope > 0 else "declining"
+            basis += (
+                f"; but the trend over {len(pts)} registered sessions,"
+                f" {slope:+.1f} % per month (95 % interval {slope_ci[0]:+.1f} to"
+                f" {slope_ci[1]:+.1f}), reaches {fitted:+.1f} % by session {last + 2},"
+                f" beyond the {mdc_pct:.0f} % a re-shoot can give"
+            )
     return Trend(n + 1, n_rel, slope, slope_ci, call, basis)
 
 
@@ -728,6 +756,7 @@ def _view_series(
 ) -> tuple[ViewSeries, list[str]]:
     p = params.compare
     mdc = p.mdc_pct_closeup if kind == "closeup" else p.mdc_pct_global
+    reshoot = p.reshoot_sd_pct_closeup if kind == "closeup" else p.reshoot_sd_pct_global
     notes: list[str] = []
     latest: Comparison | None = None
     out: list[SessionResult] = []
@@ -798,6 +827,8 @@ def _view_series(
         [None if v is None else v.coverage_pct for v in vbs],
         [None if v is None else v.coverage_pct_ci for v in vbs],
         ["unreliable" if v is None else v.verdict for v in vbs],
+        mdc_pct=mdc,
+        baseline_sd_pct=reshoot * math.sqrt(params.series.baseline_share_of_reshoot),
         min_reliable_share=params.series.min_reliable_share,
         days_per_month=params.series.days_per_month,
     )

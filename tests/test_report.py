@@ -1,8 +1,8 @@
 """The batch report: sample patients against their truth, hostile names, privacy, skips.
 
 Each report is run once per module (fixtures of scope "module") on small copies of the
-bundled sample patients, so that the whole file stays within a few tens of seconds. Set
-HAIRTRACK_FULL_SAMPLE=1 to run the sample check on every session and view instead.
+bundled sample patients: the sample check uses every close-up session (the call may rest
+on the trend over all of them); HAIRTRACK_FULL_SAMPLE=1 adds the crown photos.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hairtrack.config import Params
@@ -71,19 +72,18 @@ def rows_of(out: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    """A copy of the sample patients: close-ups of the first and last sessions (every
-    session and view with HAIRTRACK_FULL_SAMPLE=1), in their own folder conventions."""
+    """A copy of the sample patients' close-ups (and crowns with HAIRTRACK_FULL_SAMPLE=1),
+    in their own folder conventions."""
     root = tmp_path_factory.mktemp("sample") / "patients"
     for patient in ("anna-improving", "ben-stable", "carla-declining"):
         for view in ("closeup", "crown") if FULL else ("closeup",):
-            photos = sample_photos(patient, view)
-            for p in photos if FULL else [photos[0], photos[-1]]:
+            for p in sample_photos(patient, view):
                 dst = root / p.relative_to(SAMPLES)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dst)
     before = digest(root)
     out = root.parent / "out"
-    r = run_cli("report", str(root), "-o", str(out), "--workers", "2" if FULL else "1")
+    r = run_cli("report", str(root), "-o", str(out), "--workers", "2")
     return root, out, r, before
 
 
@@ -406,6 +406,19 @@ def test_fit_trend_calls():
         [loss, loss, loss, gain],
     )
     assert t.call == "unreliable"
+    # no session alone is beyond the detectable change, but the sessions together are
+    days, cis = [30, 60, 90, 120], [(-25, 32), (-12, 42), (-8, 55), (-4, 57)]
+    t = fit_trend(days, [3.0, 15.0, 23.0, 27.0], cis, [ndc] * 4, mdc_pct=25.0, baseline_sd_pct=8)
+    assert t.call == "improving" and "trend" in t.basis
+    # ... unless the line stays below it, or no minimal detectable change is given
+    t = fit_trend(days, [3.0, 8.0, 10.0, 14.0], cis, [ndc] * 4, mdc_pct=25.0, baseline_sd_pct=8)
+    assert t.call == "stable"
+    t = fit_trend(days, [3.0, 15.0, 23.0, 27.0], cis, [ndc] * 4)
+    assert t.call == "stable"
+    # the error shared through the baseline widens the slope's interval
+    narrow = fit_trend(days, [3.0, 15.0, 23.0, 27.0], cis, [ndc] * 4)
+    wide = fit_trend(days, [3.0, 15.0, 23.0, 27.0], cis, [ndc] * 4, baseline_sd_pct=8)
+    assert np.ptp(wide.slope_ci) > np.ptp(narrow.slope_ci)
 
 
 def test_patient_call():
