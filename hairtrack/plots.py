@@ -269,8 +269,8 @@ def _series_chart(series, *, title: str, dpi: int) -> np.ndarray:
     ys, lo, hi, vx = [0.0], [0.0], [0.0], [xs[0]]
     for s, x in zip(sessions[1:], xs[1:], strict=True):
         c = s.vs_baseline
-        if c is None or c.coverage_pct is None:
-            continue
+        if c is None or c.coverage_pct is None or c.verdict == "unreliable":
+            continue  # the band joins registered sessions only
         vx.append(x)
         ys.append(c.coverage_pct)
         ci = c.coverage_pct_ci or (c.coverage_pct, c.coverage_pct)
