@@ -404,6 +404,7 @@ def report(
         raise NothingToReport(
             f"{root}: nothing to report: no usable photo in any patient folder", skipped
         )
+    stale = _previous_outputs(out)
     written: list[Path] = []
 
     def put(path: Path, data: bytes) -> None:
@@ -496,11 +497,41 @@ def report(
         "inputs": inputs,
         "skipped": [s.to_dict() for s in skipped],
         "started": started.isoformat(timespec="seconds"),
+        "outputs": sorted(str(p.relative_to(out)) for p in written) + ["run.json"],
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(out / "run.json", run)
     written.append(out / "run.json")
+    _remove_stale(out, stale, set(run["outputs"]))
     return ReportResult(out, len(cohort.patients), skipped, notes, tuple(written))
+
+
+def _previous_outputs(out: Path) -> list[str]:
+    """The files an earlier report wrote to ``out`` (from its run.json), if any."""
+    import json
+
+    try:
+        old = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        return [str(p) for p in old.get("outputs", [])]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def _remove_stale(out: Path, previous: list[str], current: set[str]) -> None:
+    """Remove what an earlier report wrote and this one did not (e.g. a patient's folder
+    under their real name before an ``--anonymize`` run); nothing else is touched."""
+    base = out.resolve()
+    for rel in previous:
+        if rel in current:
+            continue
+        path = (out / rel).resolve()
+        if base not in path.parents or not path.is_file():
+            continue
+        path.unlink()
+        folder = path.parent
+        while folder != base and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _render_html(ctx: dict[str, Any]) -> str:

@@ -278,6 +278,10 @@ def anonymized(tmp_path_factory):
         shutil.copy2(
             sample_photos("carla-declining", "closeup")[0], root / name / "2026-01-12_closeup.jpg"
         )
+    # a plain report first, into the folder the first anonymized one then replaces: its
+    # files under the real names must go
+    plain = run_cli("report", str(root), "-o", str(root.parent / "out0"))
+    assert plain.returncode == 0 and (root.parent / "out0" / "jane-doe").is_dir(), plain.stderr
     outs, runs = [], []
     for i in range(2):
         out = root.parent / f"out{i}"
