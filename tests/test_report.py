@@ -193,10 +193,13 @@ def edge(tmp_path_factory):
     ben_c = sample_photos("ben-stable", "closeup")
     ben_g = sample_photos("ben-stable", "crown")
     hostile = root / HOSTILE
+    carla_c = sample_photos("carla-declining", "closeup")
     for rel, src in (
-        ("2026-01-12/closeup.jpg", ben_c[0]),
+        ("2026-01-12/closeup-1.jpg", ben_c[0]),
+        ("2026-01-12/closeup-2.jpg", carla_c[0]),  # a second field: another patch
         ("2026-01-12/crown.jpg", ben_g[0]),  # the crown is only in the first session
-        ("2026-05-10/closeup.jpg", ben_c[-1]),
+        ("2026-05-10/closeup-1.jpg", ben_c[-1]),
+        ("2026-05-10/closeup-2.jpg", carla_c[-1]),
     ):
         (hostile / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, hostile / rel)
@@ -260,6 +263,24 @@ def test_missing_view_and_single_session(edge):
     crown = next(v for v in by[HOSTILE]["views"] if v["view"] == "crown")
     assert crown["trend"]["n_sessions"] == 1
     assert by[HOSTILE]["call"] in ("stable", "unreliable")  # ben's truth: stable
+
+
+def test_fields_of_a_session_are_averaged(edge):
+    _, out, _, _ = edge
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    (p,) = [p for p in summary["patients"] if p["patient"] == HOSTILE]
+    closeup = next(v for v in p["views"] if v["view"] == "closeup")
+    first, second = closeup["sessions"]
+    assert first["fields"] == [1, 2] and second["fields"] == [1, 2]
+    ch = second["vs_baseline"]
+    assert ch["n_fields"] == 2
+    pcts = [f["change"]["coverage_pct"] for f in ch["fields"] if f["change"]["paired"]]
+    assert ch["coverage_pct"] == pytest.approx(sum(pcts) / len(pcts), abs=0.01)
+    for f in ch["fields"]:  # the mean's interval: at most a little wider than a field's
+        lo, hi = f["change"]["coverage_pct_ci"]
+        assert ch["coverage_pct_ci"][1] - ch["coverage_pct_ci"][0] <= (hi - lo) * 1.5
+    row = next(r for r in rows_of(out) if r["patient"] == HOSTILE and r["session"] == "2")
+    assert row["fields"] == "2" and first["coverage_se"] is not None
 
 
 def test_edge_input_unchanged(edge):
