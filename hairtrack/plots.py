@@ -336,9 +336,9 @@ def _series_chart(series, *, title: str, dpi: int) -> np.ndarray:
     ax.grid(alpha=0.3)
     if density:
         ax = axes[2]
-        dens = [np.nan if s.hair_per_cm2 is None else s.hair_per_cm2 for s in sessions]
-        ax.plot(xs, dens, "o-", color="#4d4d4d", ms=4)
-        ax.set_ylabel("hairs per cm²")
+        have = [(x, s.hair_per_cm2) for x, s in zip(xs, sessions, strict=True) if s.hair_per_cm2]
+        ax.plot([h[0] for h in have], [h[1] for h in have], "o-", color="#4d4d4d", ms=4)
+        ax.set_ylabel("hairs per cm²\n(where a scale was read)")
         ax.grid(alpha=0.3)
     if len(set(xs)) == 1:  # one session: a month either side, not matplotlib's years
         axes[-1].set_xlim(xs[0] - timedelta(days=30), xs[0] + timedelta(days=30))
