@@ -167,6 +167,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             workers=args.workers,
             anonymize=args.anonymize,
             progress=progress,
+            cache=not args.no_cache,
         )
     except NothingToReport as exc:
         for s in exc.skipped:
@@ -383,6 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace patient names by stable pseudonyms (patient-1a2b3c4d) in everything "
         "written; the key is $HAIRTRACK_ANONYMIZE_KEY or ~/.config/hairtrack/anonymize.key",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="recompute everything; by default results are kept in OUT/.cache, keyed by "
+        "the photos' content and the parameters, and reused",
     )
     p.add_argument("--config", type=Path, metavar="TOML", help="parameters to change")
     p.set_defaults(func=_cmd_report)

@@ -40,7 +40,14 @@ from hairtrack.config import Params
 from hairtrack.errors import HairtrackError
 from hairtrack.files import write_atomic, write_json
 from hairtrack.scan import Skipped, scan
-from hairtrack.series import Cohort, SessionChange, ViewSeries, analyse_patients
+from hairtrack.series import (
+    CACHED_PICTURES,
+    Cohort,
+    ResultCache,
+    SessionChange,
+    ViewSeries,
+    analyse_patients,
+)
 
 __all__ = ["CSV_COLUMNS", "NothingToReport", "ReportResult", "pseudonym", "report"]
 
@@ -313,20 +320,32 @@ def _view_context(v: ViewSeries, names: _Names, pictures: dict[str, bytes]) -> d
         "chart": b64.get("chart"),
         "pair": b64.get("pair"),
         "change_map": b64.get("change_map"),
-        "aligned": v.latest is not None and v.latest.alignment.ok,
+        "aligned": _latest_aligned(v),
         "latest_session": len(v.sessions),
         "warnings": warnings,
     }
 
 
-def _pictures(v: ViewSeries, title: str, params: Params) -> dict[str, bytes]:
+def _latest_aligned(v: ViewSeries) -> bool:
+    last = v.sessions[-1].vs_baseline
+    return bool(last is not None and last.fields and last.fields[0]["alignment"]["ok"])
+
+
+def _pictures(
+    v: ViewSeries, title: str, params: Params, cache: ResultCache | None
+) -> dict[str, bytes]:
     """The charts and pictures of one view, as PNG bytes."""
     from hairtrack import plots
     from hairtrack.load import load_image
 
     out = {"chart": _png(plots.series_chart(v, title=title, dpi=params.series.chart_dpi))}
     c = v.latest
-    if c is not None and c.before.path and c.after.path:
+    if c is None and cache is not None and v.latest_key:
+        for name in CACHED_PICTURES:
+            data = cache.get_bytes(f"{v.latest_key}.{name}.png")
+            if data is not None:
+                out[name] = data
+    elif c is not None and c.before.path and c.after.path:
         lp = dict(max_pixels=params.load.max_pixels, min_side=params.load.min_side)
         before = load_image(c.before.path, **lp).rgb
         after = load_image(c.after.path, **lp).rgb
@@ -334,6 +353,9 @@ def _pictures(v: ViewSeries, title: str, params: Params) -> dict[str, bytes]:
         b, a = plots.aligned_pair(before, after, c, max_side=side)
         out["pair"] = _png(plots.side_by_side(b, a))
         out["change_map"] = _png(plots.change_map(before, c, max_side=side))
+        if cache is not None and v.latest_key:
+            for name in CACHED_PICTURES:
+                cache.put_bytes(f"{v.latest_key}.{name}.png", out[name])
     return out
 
 
@@ -346,6 +368,7 @@ def report(
     anonymize: bool = False,
     key: bytes | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    cache: bool = True,
 ) -> ReportResult:
     """Write the report of a patients folder.
 
@@ -365,6 +388,9 @@ def report(
         Key of the pseudonyms; by default :func:`anonymize_key`.
     progress : callable, optional
         ``progress(done, total, what)``.
+    cache : bool
+        Keep results in ``OUT/.cache`` (keyed by the photos' content and every
+        parameter) and reuse them: a second run with nothing new recomputes nothing.
 
     Returns
     -------
@@ -392,7 +418,10 @@ def report(
             f"{out}: the output folder must not be inside the patients folder "
             "(the photos' folder is never written to)"
         )
-    cohort: Cohort = analyse_patients(found, params=params, workers=workers, progress=progress)
+    store = ResultCache(out / ".cache", params) if cache else None
+    cohort: Cohort = analyse_patients(
+        found, params=params, workers=workers, progress=progress, cache=store
+    )
     names = _Names(
         root,
         [p.name for p in found.patients],
@@ -423,7 +452,7 @@ def report(
             view = names.text(v.view)
             if view not in view_names:
                 view_names.append(view)
-            pics = _pictures(v, f"{shown} – {view}", params)
+            pics = _pictures(v, f"{shown} – {view}", params, store)
             for k, data in pics.items():
                 put(folder / f"{view}_{k}.png", data)
             rows += _csv_rows(v, names)
@@ -495,6 +524,7 @@ def report(
         "python": sys.version.split()[0],
         "parameters": params.to_dict(),
         "inputs": inputs,
+        "cache": None if store is None else {"hits": store.hits, "misses": store.misses},
         "skipped": [s.to_dict() for s in skipped],
         "started": started.isoformat(timespec="seconds"),
         "outputs": sorted(str(p.relative_to(out)) for p in written) + ["run.json"],

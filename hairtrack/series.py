@@ -17,13 +17,16 @@ when asked) and returns a :class:`Cohort`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import math
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +40,7 @@ __all__ = [
     "CALLS",
     "Cohort",
     "PatientSeries",
+    "ResultCache",
     "SessionChange",
     "SessionResult",
     "Trend",
@@ -478,7 +482,10 @@ class ViewSeries:
         Minimal detectable change of this kind of photo, %.
     latest : Comparison or None
         The latest session's first field against the baseline's, kept whole (masks,
-        alignment) for pictures; None with a single session.
+        alignment) for pictures; None with a single session, or when it was read from
+        a cache (its pictures are there, under ``latest_key``).
+    latest_key : str or None
+        Cache key of that comparison.
     """
 
     patient: str
@@ -488,6 +495,7 @@ class ViewSeries:
     trend: Trend
     mdc_pct: float
     latest: Comparison | None = field(default=None, repr=False)
+    latest_key: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -609,6 +617,140 @@ class _Runner:
             self.progress(self.done, self.total, what)
 
 
+class ResultCache:
+    """Measurements and comparisons kept in a folder, keyed by the photos' content.
+
+    A result's key is a SHA-256 of hairtrack's version, every parameter, the job (measure
+    or compare, the view) and the SHA-256 of each photo's bytes: a renamed or moved photo
+    is found again, a changed photo or parameter misses. Results are stored without
+    their photos' paths (so an anonymized report's cache names nobody) and given the
+    current paths when read back. The aligned pair and change map of a view's latest
+    comparison are kept beside it, so that a run with nothing new recomputes nothing.
+
+    Parameters
+    ----------
+    folder : path-like
+    params : Params
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], params: Params) -> None:
+        import json
+
+        from hairtrack import __version__
+
+        self.folder = Path(folder)
+        text = json.dumps([__version__, params.to_dict()], sort_keys=True, default=str)
+        self.salt = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.hits = 0
+        self.misses = 0
+        self._sha: dict[str, str] = {}
+
+    def _file_sha(self, path: str) -> str:
+        if path not in self._sha:
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            self._sha[path] = h.hexdigest()
+        return self._sha[path]
+
+    def key(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> str | None:
+        """The key of a job, or None when a photo cannot be read."""
+        try:
+            if fn is _measure_job:
+                parts = ["measure", args[1], self._file_sha(args[0])]
+            else:
+                parts = ["compare", args[2], self._file_sha(args[0]), self._file_sha(args[1])]
+        except OSError:
+            return None
+        return hashlib.sha256("|".join([self.salt, *parts]).encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """A stored result, or None."""
+        import json
+
+        try:
+            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        """Store a result (without paths)."""
+        from hairtrack.files import write_json
+
+        write_json(self.folder / f"{key}.json", result)
+
+    def get_bytes(self, name: str) -> bytes | None:
+        """A stored picture, or None."""
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return None
+
+    def put_bytes(self, name: str, data: bytes) -> None:
+        """Store a picture."""
+        from hairtrack.files import write_atomic
+
+        write_atomic(self.folder / name, data)
+
+
+#: Pictures kept beside a view's latest comparison in the cache.
+CACHED_PICTURES = ("pair", "change_map")
+
+
+def _strip_paths(fn: Callable[..., Any], result: dict[str, Any]) -> dict[str, Any]:
+    if fn is _measure_job:
+        return {**result, "path": None}
+    return {
+        **result,
+        "before": {**result["before"], "path": None},
+        "after": {**result["after"], "path": None},
+    }
+
+
+def _with_paths(fn: Callable[..., Any], args: tuple[Any, ...], result: dict[str, Any]):
+    if fn is _measure_job:
+        return {**result, "path": args[0]}
+    return {
+        **result,
+        "before": {**result["before"], "path": args[0]},
+        "after": {**result["after"], "path": args[1]},
+    }
+
+
+def _cached_map(
+    run: _Runner,
+    cache: ResultCache | None,
+    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]],
+    what: str,
+) -> list:
+    """``run.map`` that reads what the cache holds and stores what it computes."""
+    if cache is None:
+        return run.map(jobs, what)
+    out: list[Any] = [None] * len(jobs)
+    keys = [cache.key(fn, args) for fn, args in jobs]
+    todo = []
+    for i, ((fn, args), key) in enumerate(zip(jobs, keys, strict=True)):
+        hit = cache.get(key) if key else None
+        keep = fn is _compare_job and args[4]
+        if hit is not None and keep:
+            hit = hit if all(cache.get_bytes(f"{key}.{n}.png") for n in CACHED_PICTURES) else None
+        if hit is None:
+            todo.append(i)
+            continue
+        out[i] = _with_paths(fn, args, hit)
+        cache.hits += 1
+        run._tick(what)
+    for i, res in zip(todo, run.map([jobs[i] for i in todo], what), strict=True):
+        out[i] = res
+        cache.misses += 1
+        if keys[i] and not isinstance(res, BaseException):
+            fn = jobs[i][0]
+            d = res.to_dict() if isinstance(res, Comparison) else res
+            cache.put(keys[i], _strip_paths(fn, d))
+    return out
+
+
 def _mean(vals: list[float | None]) -> float | None:
     v = [x for x in vals if x is not None]
     return float(np.mean(v)) if v else None
@@ -620,6 +762,7 @@ def analyse_patients(
     params: Params | None = None,
     workers: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> Cohort:
     """Measure and compare every session of every patient and view.
 
@@ -632,6 +775,8 @@ def analyse_patients(
         Worker processes (1: run here).
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each photo or comparison.
+    cache : ResultCache, optional
+        Where results are looked up before being computed, and kept.
 
     Returns
     -------
@@ -669,7 +814,7 @@ def analyse_patients(
                 for ph in series_in[k][2][0] if series_in[k][2] else []:
                     jobs.append((_measure_job, (str(ph.path), "auto", params)))
                     owners.append(k)
-            results = run.map(jobs, "photos measured")
+            results = _cached_map(run, cache, jobs, "photos measured")
             for (_, (path, _, _)), k, res in zip(jobs, owners, results, strict=True):
                 if isinstance(res, BaseException):
                     skip(path, res)
@@ -694,7 +839,8 @@ def analyse_patients(
             for s in sessions[1:]
             for ph in s
         ]
-        for (_, (path, _, _)), res in zip(jobs, run.map(jobs, "photos measured"), strict=True):
+        measured = _cached_map(run, cache, jobs, "photos measured")
+        for (_, (path, _, _)), res in zip(jobs, measured, strict=True):
             if isinstance(res, BaseException):
                 skip(path, res)
             else:
@@ -728,14 +874,21 @@ def analyse_patients(
                         )
                         keys.append((str(ref.path), str(ph.path)))
         comps: dict[tuple[str, str], Any] = {}
-        for key, res in zip(keys, run.map(cjobs, "comparisons"), strict=True):
+        for key, res in zip(keys, _cached_map(run, cache, cjobs, "comparisons"), strict=True):
             comps[key] = res
+        latest_keys = {
+            (args[0], args[1]): cache.key(fn, args)
+            for fn, args in cjobs
+            if cache is not None and args[4]
+        }
     notes = list(found.warnings)
     by_patient: dict[str, list[ViewSeries]] = {}
     for k, (patient, view, sessions) in enumerate(series_in):
         if not sessions:
             continue
-        vs, more = _view_series(patient.name, view, kinds[k], sessions, meas, comps, params)
+        vs, more = _view_series(
+            patient.name, view, kinds[k], sessions, meas, comps, params, latest_keys
+        )
         notes += more
         by_patient.setdefault(patient.name, []).append(vs)
     patients = tuple(
@@ -753,16 +906,18 @@ def _view_series(
     meas: dict[str, dict[str, Any]],
     comps: dict[tuple[str, str], Any],
     params: Params,
+    latest_keys: dict[tuple[str, str], str | None],
 ) -> tuple[ViewSeries, list[str]]:
     p = params.compare
     mdc = p.mdc_pct_closeup if kind == "closeup" else p.mdc_pct_global
     reshoot = p.reshoot_sd_pct_closeup if kind == "closeup" else p.reshoot_sd_pct_global
     notes: list[str] = []
     latest: Comparison | None = None
+    latest_key: str | None = None
     out: list[SessionResult] = []
 
     def change(ref: list[Photo], cur: list[Photo], warn: list[str]) -> SessionChange | None:
-        nonlocal latest
+        nonlocal latest, latest_key
         got = []
         refs = {ph.field: ph for ph in ref}
         for ph in cur:
@@ -777,6 +932,7 @@ def _view_series(
             if isinstance(res, BaseException):
                 warn.append(f"{ph.path.name}: comparison failed: {_reason(res)}")
                 continue
+            latest_key = latest_key or latest_keys.get((str(r.path), str(ph.path)))
             if isinstance(res, Comparison):
                 latest = latest or res
                 res = res.to_dict()
@@ -832,4 +988,4 @@ def _view_series(
         min_reliable_share=params.series.min_reliable_share,
         days_per_month=params.series.days_per_month,
     )
-    return ViewSeries(patient, view, kind, tuple(out), trend, mdc, latest), notes
+    return ViewSeries(patient, view, kind, tuple(out), trend, mdc, latest, latest_key), notes

@@ -342,7 +342,16 @@ def test_anonymize_pseudonyms_are_stable(anonymized):
     pb = sorted(r["patient"] for r in rows_of(b))
     assert pa == pb and len(set(pa)) == 2
     assert all(p.startswith("patient-") and len(p) == len("patient-") + 8 for p in pa)
-    assert sorted(p.name for p in a.iterdir() if p.is_dir()) == pa
+    assert sorted(p.name for p in a.iterdir() if p.is_dir() and p.name != ".cache") == pa
+
+
+def test_second_run_recomputes_nothing(anonymized):
+    """out0 was written by a plain run first; the anonymized run over it found every
+    measurement in its cache (which names nobody: see the test above)."""
+    _, (a, b), _ = anonymized
+    assert json.loads((a / "run.json").read_text())["cache"] == {"hits": 2, "misses": 0}
+    assert json.loads((b / "run.json").read_text())["cache"] == {"hits": 0, "misses": 2}
+    assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
 
 
 # ---- bad usage ------------------------------------------------------------------------
