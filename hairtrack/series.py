@@ -620,12 +620,13 @@ class _Runner:
 class ResultCache:
     """Measurements and comparisons kept in a folder, keyed by the photos' content.
 
-    A result's key is a SHA-256 of hairtrack's version, every parameter, the job (measure
-    or compare, the view) and the SHA-256 of each photo's bytes: a renamed or moved photo
-    is found again, a changed photo or parameter misses. Results are stored without
-    their photos' paths (so an anonymized report's cache names nobody) and given the
-    current paths when read back. The aligned pair and change map of a view's latest
-    comparison are kept beside it, so that a run with nothing new recomputes nothing.
+    A result's key is a SHA-256 of hairtrack's version and source code, every parameter,
+    the job (measure or compare, the view) and the SHA-256 of each photo's bytes: a
+    renamed or moved photo is found again, a changed photo, parameter or stage misses.
+    Results are stored without their photos' paths (so an anonymized report's cache
+    names nobody) and given the current paths when read back. The aligned pair and
+    change map of a view's latest comparison are kept beside it, so that a run with
+    nothing new recomputes nothing.
 
     Parameters
     ----------
@@ -640,7 +641,12 @@ class ResultCache:
 
         self.folder = Path(folder)
         text = json.dumps([__version__, params.to_dict()], sort_keys=True, default=str)
-        self.salt = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        h = hashlib.sha256(text.encode("utf-8"))
+        # the code itself too: a changed stage (same version number during development)
+        # must not reuse results it would no longer give
+        for src in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(src.name.encode("utf-8") + b"\0" + src.read_bytes())
+        self.salt = h.hexdigest()
         self.hits = 0
         self.misses = 0
         self._sha: dict[str, str] = {}
