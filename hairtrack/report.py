@@ -304,7 +304,7 @@ def _view_context(v: ViewSeries, names: _Names, pictures: dict[str, bytes]) -> d
         )
     warnings = [names.text(f"session {s.number}: {w}") for s in v.sessions for w in s.warnings]
     slope = None
-    if t.slope_pct_per_month is not None:
+    if t.slope_pct_per_month is not None and "the trend over" not in t.basis:
         slope = f"{t.slope_pct_per_month:+.1f} % per month"
         if t.slope_ci is not None:
             slope += f" (95 % interval {t.slope_ci[0]:+.1f} to {t.slope_ci[1]:+.1f})"
