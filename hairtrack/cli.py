@@ -36,6 +36,7 @@ examples:
   hairtrack measure photo.jpg                   hair coverage (and count) of one photo
   hairtrack measure photo.jpg --json -o out     the same as JSON, with an overlay picture
   hairtrack compare before.jpg after.jpg        is the hair coming back? (with -o DIR: pictures)
+  hairtrack report patients/ -o report          every patient: trends, HTML, CSV, JSON
   hairtrack <command> --help                    the options of one command
 
 exit codes: 0 done, 1 some inputs skipped (each named), 2 bad usage or nothing done"""
@@ -141,6 +142,46 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     else:
         _print_comparison(result)
     return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from hairtrack.report import NothingToReport, report
+
+    if args.workers < 1:
+        raise HairtrackError(f"--workers must be 1 or more, got {args.workers}")
+    params = _load_params(args)
+    if not args.debug:
+        # each refused alignment is already a verdict ("unreliable") in the report
+        logging.getLogger("hairtrack.align").setLevel(logging.WARNING)
+    progress = None
+    if not args.quiet and sys.stderr.isatty():
+
+        def progress(done: int, total: int, what: str) -> None:
+            print(f"\r  {done}/{total} {what}   ", end="", file=sys.stderr, flush=True)
+
+    try:
+        r = report(
+            args.patients_dir,
+            args.out,
+            params=params,
+            workers=args.workers,
+            anonymize=args.anonymize,
+            progress=progress,
+            cache=not args.no_cache,
+        )
+    except NothingToReport as exc:
+        for s in exc.skipped:
+            print(f"hairtrack: skipped {s.path}: {s.reason}", file=sys.stderr)
+        raise
+    finally:
+        if progress is not None:
+            print(file=sys.stderr)
+    for s in r.skipped:
+        print(f"hairtrack: skipped {s.path}: {s.reason}", file=sys.stderr)
+    for n in r.notes:
+        log.info("note: %s", n)
+    log.info("wrote the report of %d patient(s) to %s", r.patients, r.out / "index.html")
+    return EXIT_SKIPPED if r.skipped else EXIT_OK
 
 
 def _print_comparison(r: dict) -> None:
@@ -317,6 +358,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", type=Path, metavar="TOML", help="parameters to change")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="report every patient of a folder: series, trends, HTML, CSV, JSON",
+        description="Measure every session of every patient in PATIENTS_DIR (one folder "
+        "per patient, sessions dated by folder or file name or EXIF), compare each with "
+        "the baseline and the session before, and write OUT/index.html (self-contained), "
+        "OUT/summary.csv, OUT/summary.json, OUT/run.json and per patient pictures. The "
+        "patients folder is only read.",
+        epilog="summary.csv: one row per patient x view x session: patient, view, kind, "
+        "session, date, coverage, coverage_change_pct, coverage_change_ci_low, "
+        "coverage_change_ci_high, verdict, alignment_ok, hair_count, hair_per_cm2, "
+        "previous_change_pct, previous_change_ci_low, previous_change_ci_high, "
+        "previous_verdict, fields.",
+    )
+    p.add_argument("patients_dir", type=Path, help="folder of patient folders")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT", help="output folder")
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
+    )
+    p.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="replace patient names by stable pseudonyms (patient-1a2b3c4d) in everything "
+        "written; the key is $HAIRTRACK_ANONYMIZE_KEY or ~/.config/hairtrack/anonymize.key",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="recompute everything; by default results are kept in OUT/.cache, keyed by "
+        "the photos' content and the parameters, and reused",
+    )
+    p.add_argument("--config", type=Path, metavar="TOML", help="parameters to change")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -758,6 +758,37 @@ class CompareParams:
 
 
 @dataclass(frozen=True)
+class SeriesParams:
+    """Parameters of :mod:`hairtrack.series` (a patient's sessions over time) and of the
+    report's pictures.
+
+    Attributes
+    ----------
+    min_reliable_share : float
+        A view's overall call needs at least this share of its follow-up sessions
+        registered on the baseline (a verdict other than "unreliable"); otherwise the
+        call is "unreliable".
+    baseline_share_of_reshoot : float
+        Share of a comparison's re-shoot variance (``compare.reshoot_sd_pct_*``) that
+        comes from the baseline photo, and so is shared by every session compared with
+        it: the trend's slope accounts for that common error. A re-shoot pair has two
+        photos with the same kind of error, hence one half.
+    days_per_month : float
+        Days in a month, for the trend's slope per month.
+    picture_side : int
+        Longer side of the aligned pair and change map pictures in the report, px.
+    chart_dpi : int
+        Resolution of the report's charts, dots per inch.
+    """
+
+    min_reliable_share: float = 0.5
+    baseline_share_of_reshoot: float = 0.5
+    days_per_month: float = 30.4375
+    picture_side: int = 900
+    chart_dpi: int = 100
+
+
+@dataclass(frozen=True)
 class Params:
     """All of hairtrack's parameters, grouped by stage.
 
@@ -771,6 +802,7 @@ class Params:
     compare: CompareParams = field(default_factory=CompareParams)
     global_view: GlobalParams = field(default_factory=GlobalParams)
     closeup: CloseupParams = field(default_factory=CloseupParams)
+    series: SeriesParams = field(default_factory=SeriesParams)
 
     def replace(self, **stages: dict[str, Any]) -> Params:
         """Return a copy with some values of some stages changed.

@@ -192,3 +192,212 @@ def blink_gif(first: np.ndarray, second: np.ndarray, *, ms: int = 700) -> bytes:
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=ms, loop=0)
     return buf.getvalue()
+
+
+# ---- charts of a patient's sessions (the report) ------------------------------------
+
+#: Marker colour and shape of each verdict on the report's charts.
+VERDICT_STYLE = {
+    "baseline": ("#333333", "s"),
+    "gain": ("#1a9850", "^"),
+    "loss": ("#c51b7d", "v"),
+    "no detectable change": ("#7f7f7f", "o"),
+    "unreliable": ("#e08214", "x"),
+}
+
+
+def _new_figure(figsize: tuple[float, float], dpi: int):
+    """A matplotlib figure on the Agg canvas (no pyplot, no display, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _figure_rgb(fig) -> np.ndarray:
+    """A matplotlib figure as an RGB array (the caller writes it without metadata)."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def series_chart(series, *, title: str = "", dpi: int = 100) -> np.ndarray:
+    """A view's sessions over time: coverage change vs baseline and coverage itself.
+
+    The top panel shows the change vs the baseline (%) at each session with its 95 %
+    interval (band and bars), a marker per verdict, the minimal detectable change (dashed)
+    and the trend line; the lower panel(s) show each session's own coverage (and hairs per
+    cm2 on close-ups) with their standard error when the session has several fields.
+
+    Parameters
+    ----------
+    series : hairtrack.series.ViewSeries
+        The results; nothing is recomputed.
+    title : str
+        Shown above the chart (e.g. the patient's name or pseudonym and the view).
+    dpi : int
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):  # names may hold '$'
+        return _series_chart(series, title=title, dpi=dpi)
+
+
+def _series_chart(series, *, title: str, dpi: int) -> np.ndarray:
+    from datetime import date, timedelta
+
+    sessions = series.sessions
+    d0 = sessions[0].date
+
+    def x_of(s):
+        if s.date is not None:
+            return s.date
+        base = d0 or date(2000, 1, 1)
+        return base + timedelta(days=30 * (s.number - 1))
+
+    xs = [x_of(s) for s in sessions]
+    density = series.kind == "closeup" and any(s.hair_per_cm2 is not None for s in sessions)
+    n = 3 if density else 2
+    fig = _new_figure((7.2, 2.3 * n + 0.6), dpi)
+    axes = fig.subplots(n, 1, sharex=True)
+    ax = axes[0]
+    ys, lo, hi, vx = [0.0], [0.0], [0.0], [xs[0]]
+    for s, x in zip(sessions[1:], xs[1:], strict=True):
+        c = s.vs_baseline
+        if c is None or c.coverage_pct is None or c.verdict == "unreliable":
+            continue  # the band joins registered sessions only
+        vx.append(x)
+        ys.append(c.coverage_pct)
+        ci = c.coverage_pct_ci or (c.coverage_pct, c.coverage_pct)
+        lo.append(ci[0])
+        hi.append(ci[1])
+    ax.fill_between(vx, lo, hi, color="#4575b4", alpha=0.15, lw=0, label="95 % interval")
+    ax.plot(vx, ys, color="#4575b4", lw=1)
+    ax.axhline(0, color="black", lw=0.8)
+    for m in (series.mdc_pct, -series.mdc_pct):
+        ax.axhline(m, color="#999999", lw=0.8, ls="--")
+    ax.text(xs[0], series.mdc_pct, " detectable change", va="bottom", fontsize=7, color="#777")
+    seen = set()
+    for s, x in zip(sessions, xs, strict=True):
+        if s.number == 1:
+            verdict, y, e = "baseline", 0.0, None
+        elif s.vs_baseline is None or s.vs_baseline.coverage_pct is None:
+            continue
+        else:
+            c = s.vs_baseline
+            verdict, y = c.verdict, c.coverage_pct
+            e = None if c.coverage_pct_ci is None else c.coverage_pct_ci
+        colour, marker = VERDICT_STYLE.get(verdict, ("black", "o"))
+        if e is not None:
+            ax.plot([x, x], e, color=colour, lw=1.2)
+        ax.scatter(
+            [x],
+            [y],
+            color=colour,
+            marker=marker,
+            s=46,
+            zorder=3,
+            label=None if verdict in seen else verdict,
+        )
+        seen.add(verdict)
+    t = series.trend
+    if t.slope_pct_per_month is not None and d0 is not None:
+        end = xs[-1]
+        months = (end - xs[0]).days / 30.4375
+        ax.plot(
+            [xs[0], end],
+            [0, t.slope_pct_per_month * months],
+            color="black",
+            lw=1,
+            ls=":",
+            label=f"trend {t.slope_pct_per_month:+.1f} %/month",
+        )
+    ax.set_ylabel("coverage change\nvs baseline, %")
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    cov = [None if s.coverage is None else 100 * s.coverage for s in sessions]
+    err = [0 if s.coverage_se is None else 100 * s.coverage_se for s in sessions]
+    ax.errorbar(
+        xs,
+        [np.nan if c is None else c for c in cov],
+        yerr=err,
+        fmt="o-",
+        color="#4d4d4d",
+        ms=4,
+        capsize=3,
+    )
+    ax.set_ylabel("coverage, %\n(photo on its own)")
+    ax.grid(alpha=0.3)
+    if density:
+        ax = axes[2]
+        have = [(x, s.hair_per_cm2) for x, s in zip(xs, sessions, strict=True) if s.hair_per_cm2]
+        ax.plot([h[0] for h in have], [h[1] for h in have], "o-", color="#4d4d4d", ms=4)
+        ax.set_ylabel("hairs per cm²\n(where a scale was read)")
+        ax.grid(alpha=0.3)
+    if len(set(xs)) == 1:  # one session: a month either side, not matplotlib's years
+        axes[-1].set_xlim(xs[0] - timedelta(days=30), xs[0] + timedelta(days=30))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return _figure_rgb(fig)
+
+
+def cohort_chart(rows, *, dpi: int = 100) -> np.ndarray:
+    """Each patient's and view's latest change vs baseline, with its interval and verdict.
+
+    Parameters
+    ----------
+    rows : sequence of (str, SessionChange or None)
+        A label (patient and view, as shown in the report) and the latest session's
+        change vs the baseline (None: baseline only).
+    dpi : int
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):  # names may hold '$'
+        return _cohort_chart(rows, dpi=dpi)
+
+
+def _cohort_chart(rows, *, dpi: int) -> np.ndarray:
+    n = max(1, len(rows))
+    fig = _new_figure((7.2, 0.9 + 0.34 * n), dpi)
+    ax = fig.subplots()
+    seen = set()
+    for i, (_label, c) in enumerate(rows):
+        y = n - 1 - i
+        if c is None or c.coverage_pct is None:
+            ax.text(0, y, "  baseline only", va="center", fontsize=8, color="#777")
+            continue
+        colour, marker = VERDICT_STYLE.get(c.verdict, ("black", "o"))
+        if c.coverage_pct_ci is not None:
+            ax.plot(c.coverage_pct_ci, [y, y], color=colour, lw=2, alpha=0.6)
+        ax.scatter(
+            [c.coverage_pct],
+            [y],
+            color=colour,
+            marker=marker,
+            s=50,
+            zorder=3,
+            label=None if c.verdict in seen else c.verdict,
+        )
+        seen.add(c.verdict)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([r[0] for r in rows][::-1] if rows else [""], fontsize=8)
+    ax.set_xlabel("coverage change vs baseline at the latest session, % (95 % interval)")
+    ax.grid(axis="x", alpha=0.3)
+    if seen:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return _figure_rgb(fig)
