@@ -36,8 +36,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hairtrack import synth
-from hairtrack.align import align, corner_error
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.align import align, corner_error  # noqa: E402
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 CHANGES = (0.0, 0.0, -0.1, -0.2, -0.3, -0.4, 0.1, 0.2, 0.3, 0.4)
