@@ -29,9 +29,9 @@ texture of the hair-suppressed images correlating after warping, and no tile of 
 overlap left with a measurable shift. Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
 masks, enough inliers inside the head (not only in the band around it), and the hair
-mass of the warped photo must land on the hair mass, not tens of px beside it. Otherwise ``ok`` is False and ``reason`` says why;
-the homography is still reported when one was found, for inspection, but must not be
-used for a paired figure.
+mass of the warped photo must land on the hair mass, not tens of px beside it.
+Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
+one was found, for inspection, but must not be used for a paired figure.
 
 Examples
 --------
@@ -949,15 +949,18 @@ def _hair_map_offset(
     Where the hair mass sits is fixed on the head, whatever the combing; the background
     and the clothes can move apart from the head between visits, and a fit that follows
     them puts the hair mass off. The two photos' hair maps (blurred by
-    ``hair_map_sigma`` of the longer side) are compared on a small copy, shifted by up
-    to ``hair_map_search`` of the longer side.
+    ``hair_map_sigma`` of the longer side) are compared on a small copy; the warped map
+    is turned about the reference's hair mass by each of ``hair_map_rotations_deg`` and
+    shifted by up to ``hair_map_search`` of the longer side, and the best correlation
+    wins.
 
     Returns
     -------
-    shift : float
-        Distance of the best shift, working px (0 when the fit puts the hair mass right).
+    off : float
+        Mean distance the photo's corners move under the best turn and shift, working px
+        (0 when the fit puts the hair mass right).
     at_zero, best : float
-        Correlation of the hair maps as warped, and at the best shift.
+        Correlation of the hair maps as warped, and at the best turn and shift.
     """
     rh, rw = ref.image.shape
     f = min(1.0, p.hair_map_side / float(max(rh, rw)))
@@ -974,12 +977,24 @@ def _hair_map_offset(
     b = np.where(seen, b, float(np.nanmean(b)))
     a = cv2.GaussianBlur(a, (0, 0), sig)
     b = cv2.GaussianBlur(b, (0, 0), sig)
+    m = cv2.moments(a)
+    centre = (m["m10"] / max(m["m00"], 1e-9), m["m01"] / max(m["m00"], 1e-9))
     r = max(2, int(round(p.hair_map_search * max(size))))
-    pad = cv2.copyMakeBorder(b, r, r, r, r, cv2.BORDER_CONSTANT, value=float(b.mean()))
-    score = cv2.matchTemplate(pad, a, cv2.TM_CCOEFF_NORMED)
-    iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
-    shift = float(np.hypot(ix - r, iy - r)) / f
-    return shift, float(score[r, r]), float(score[iy, ix])
+    corners = _corners((size[1], size[0]))
+    at_zero, best, off = 0.0, -1.0, 0.0
+    for rot in (0.0, *p.hair_map_rotations_deg, *(-x for x in p.hair_map_rotations_deg)):
+        turn = cv2.getRotationMatrix2D(centre, float(rot), 1.0)
+        bb = cv2.warpAffine(b, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        pad = cv2.copyMakeBorder(bb, r, r, r, r, cv2.BORDER_CONSTANT, value=float(bb.mean()))
+        score = cv2.matchTemplate(pad, a, cv2.TM_CCOEFF_NORMED)
+        iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
+        if rot == 0.0:
+            at_zero = float(score[r, r])
+        if score[iy, ix] > best:
+            best = float(score[iy, ix])
+            moved = corners @ turn[:, :2].T + turn[:, 2] + [ix - r, iy - r]
+            off = float(np.linalg.norm(moved - corners, axis=1).mean()) / f
+    return off, at_zero, best
 
 
 def _interior(mask: np.ndarray, p: AlignParams) -> np.ndarray:
@@ -1174,7 +1189,7 @@ def align(
         if (
             off > p.hair_map_max_shift_px
             and best - at_zero > p.hair_map_min_gain
-            and best >= p.hair_map_min_ncc
+            and at_zero >= p.hair_map_min_ncc
         ):
             return result(
                 f"the hair mass lands {off:.0f} working px off the hair mass (hair map NCC "

@@ -392,12 +392,15 @@ class AlignParams:
         Longer side of the copy the hair maps are compared on, px.
     hair_map_search : float
         Shifts of the warped hair map searched, share of the longer side.
+    hair_map_rotations_deg : tuple of float
+        Turns of the warped hair map tried (and their negatives), degrees.
     hair_map_max_shift_px, hair_map_min_gain : float
-        A global fit is refused when the hair maps correlate best after a shift of more
-        than this (working px) and that shift gains more than this in correlation: the
-        fit puts the head off (e.g. it follows the background, which moved apart) ...
+        A global fit is refused when the hair maps correlate best after a turn and shift
+        that moves the photo's corners by more than this (working px, mean) and gains more
+        than this in correlation: the fit puts the head off (e.g. it follows the
+        background, which moved apart) ...
     hair_map_min_ncc : float
-        ... provided the shifted maps correlate at least this well (below it, the hair
+        ... provided the maps as warped correlate at least this well (below it, the hair
         found is too unlike between the photos to say where the head is).
     """
 
@@ -464,8 +467,9 @@ class AlignParams:
     hair_map_sigma: float = 0.01
     hair_map_side: int = 256
     hair_map_search: float = 0.1
+    hair_map_rotations_deg: tuple[float, ...] = (2.0, 4.0, 7.0, 10.0)
     hair_map_max_shift_px: float = 8.0
-    hair_map_min_gain: float = 0.02
+    hair_map_min_gain: float = 0.015
     hair_map_min_ncc: float = 0.5
 
 
