@@ -5,7 +5,9 @@ Sets (each pair has a known true homography, or is known to be unregistrable):
 * ``phantom closeup`` / ``phantom global``: phantoms re-photographed with
   ``synth.random_camera`` (rotation +-25 deg, scale +-12 %, mild perspective, new light,
   white balance, gamma, blur, noise, JPEG at the camera's quality), hair re-combed, with
-  and without a true hair change of 10-40 %, over all skin tones and hair colours.
+  and without a true hair change of 10-40 %, over all skin tones and hair colours; in
+  global pairs the head also moves against the room and clothes
+  (``synth.random_head_motion``) and the truth is the head's homography.
 * ``real closeup warp`` / ``real global warp``: real photos from ``../shared/realdata``
   warped by a known random homography (same ranges) and relit (gain gradient, gamma,
   white balance), JPEG.
@@ -34,8 +36,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hairtrack import synth
-from hairtrack.align import align, corner_error
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.align import align, corner_error  # noqa: E402
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 CHANGES = (0.0, 0.0, -0.1, -0.2, -0.3, -0.4, 0.1, 0.2, 0.3, 0.4)
@@ -83,7 +87,12 @@ def phantom_pair(seed: int, view: str, *, size: tuple[int, int] | None = None, *
     state = synth.visit_state(
         subject, hair_change=change, comb_deg=float(rng.uniform(0, 360)), rng=rng
     )
-    after = render(subject, state, cam, rng=rng)
+    if view == "global":
+        # the patient sits differently: the head moves against the room and the clothes
+        motion = synth.random_head_motion(np.random.default_rng([seed, 13]))
+        after = render(subject, state, cam, rng=rng, head_motion=motion)
+    else:
+        after = render(subject, state, cam, rng=rng)
     h_true = np.asarray(after.truth["homography_to_baseline"], np.float64)
     label = f"{skin}/{hair}/{'clipped' if view == 'closeup' and seed % 2 else 'long'}/{change:+.1f}"
     return jpeg(before.image, 92), jpeg(after.image, cam.jpeg_quality), h_true, label

@@ -5,7 +5,9 @@ Run:  .venv/bin/python benchmarks/pairs.py [--quick] [--view closeup|global] [--
 
 Each pair is one phantom scalp photographed twice: the visit with a new camera (rotation
 up to +-25 deg, scale +-12 %, mild perspective, new light gradient, white balance,
-exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed; either the
+exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed (global
+photos: the head also moves against the background and clothes, up to +-12 deg, +-6 %
+zoom and +-5 % shift, and the truth is the head's homography); either the
 same hair (a re-shoot) or a true change of 10-40 % of the hairs, gained or lost. The
 visit is JPEG-encoded and decoded, as a real photo would be.
 
@@ -66,7 +68,13 @@ def make_pair(view: str, k: int, change: float, seed: int = 0):
         render = synth.render_global
     base = render(subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng)
     cam = synth.random_camera(rng)
-    visit = render(subject, synth.visit_state(subject, hair_change=change, rng=rng), cam, rng=rng)
+    state = synth.visit_state(subject, hair_change=change, rng=rng)
+    if view == "global":
+        # the patient sits differently: the head moves against the room and the clothes
+        motion = synth.random_head_motion(np.random.default_rng([seed, k, 77]))
+        visit = render(subject, state, cam, rng=rng, head_motion=motion)
+    else:
+        visit = render(subject, state, cam, rng=rng)
     return base, visit, _jpeg(visit.image, cam.jpeg_quality), skin, hair
 
 

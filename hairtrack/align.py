@@ -26,9 +26,12 @@ a high enough share of them, a small residual, enough overlap, a plausible geome
 (scale 0.5-2, mild perspective, no mirror image), a fit that stays put at the corners
 when refitted to halves of its inliers, matches spread over the frame, the fine skin
 texture of the hair-suppressed images correlating after warping, and no tile of the
-overlap left with a measurable shift. Otherwise ``ok`` is False and ``reason`` says why;
-the homography is still reported when one was found, for inspection, but must not be
-used for a paired figure.
+overlap left with a measurable shift. Global photos must also show that the fit holds on
+the head, which can move apart from the background and clothes between visits: with
+masks, enough inliers inside the head (not only in the band around it), and the hair
+mass of the warped photo must land on the hair mass, not tens of px beside it.
+Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
+one was found, for inspection, but must not be used for a paired figure.
 
 Examples
 --------
@@ -940,6 +943,81 @@ def _corner_instability(
     return worst
 
 
+def _hair_map_offset(
+    ref: _Prepared, mov: _Prepared, h_work: np.ndarray, p: AlignParams
+) -> tuple[float, float, float]:
+    """How far the hair mass of the warped moving photo sits from the reference's.
+
+    Where the hair mass sits is fixed on the head, whatever the combing; the background
+    and the clothes can move apart from the head between visits, and a fit that follows
+    them puts the hair mass off. The two photos' hair maps (blurred by
+    ``hair_map_sigma`` of the longer side) are compared on a small copy; the warped map
+    is turned about the reference's hair mass by each of ``hair_map_rotations_deg`` and
+    shifted by up to ``hair_map_search`` of the longer side, and the best correlation
+    wins.
+
+    Returns
+    -------
+    off : float
+        Mean distance the photo's corners move under the best turn and shift, working px
+        (0 when the fit puts the hair mass right).
+    at_zero, best : float
+        Correlation of the hair maps as warped, and at the best turn and shift.
+    """
+    rh, rw = ref.image.shape
+    f = min(1.0, p.hair_map_side / float(max(rh, rw)))
+    size = (max(16, round(rw * f)), max(16, round(rh * f)))
+    sig = max(1.0, p.hair_map_sigma * max(size))
+    s = _scale_matrix(f, f)
+    a = cv2.resize(ref.hair.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    b = cv2.warpPerspective(
+        mov.hair.astype(np.float32), s @ h_work, size, flags=cv2.INTER_LINEAR, borderValue=np.nan
+    )
+    seen = np.isfinite(b)
+    if seen.sum() < 100 or a.std() <= 0:
+        return 0.0, 0.0, 0.0
+    b = np.where(seen, b, float(np.nanmean(b)))
+    a = cv2.GaussianBlur(a, (0, 0), sig)
+    b = cv2.GaussianBlur(b, (0, 0), sig)
+    m = cv2.moments(a)
+    centre = (m["m10"] / max(m["m00"], 1e-9), m["m01"] / max(m["m00"], 1e-9))
+    r = max(2, int(round(p.hair_map_search * max(size))))
+    corners = _corners((size[1], size[0]))
+    at_zero, best, off = 0.0, -1.0, 0.0
+    for rot in (0.0, *p.hair_map_rotations_deg, *(-x for x in p.hair_map_rotations_deg)):
+        turn = cv2.getRotationMatrix2D(centre, float(rot), 1.0)
+        bb = cv2.warpAffine(b, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        pad = cv2.copyMakeBorder(bb, r, r, r, r, cv2.BORDER_CONSTANT, value=float(bb.mean()))
+        score = cv2.matchTemplate(pad, a, cv2.TM_CCOEFF_NORMED)
+        iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
+        if rot == 0.0:
+            at_zero = float(score[r, r])
+        if score[iy, ix] > best:
+            best = float(score[iy, ix])
+            moved = corners @ turn[:, :2].T + turn[:, 2] + [ix - r, iy - r]
+            off = float(np.linalg.norm(moved - corners, axis=1).mean()) / f
+    return off, at_zero, best
+
+
+def _interior(mask: np.ndarray, p: AlignParams) -> np.ndarray:
+    """The head's interior: a look mask (255 = look) eroded by ``head_interior_margin``."""
+    r = max(1, int(round(p.head_interior_margin * max(mask.shape))))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.erode(mask, disk) > 0
+
+
+def _inside(pts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Which of the (N, 2) points (working px) fall on True pixels of ``mask``."""
+    if len(pts) == 0:
+        return np.zeros(0, bool)
+    h, w = mask.shape
+    xy = np.round(pts).astype(np.int64)
+    ok = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    out = np.zeros(len(pts), bool)
+    out[ok] = mask[xy[ok, 1], xy[ok, 0]]
+    return out
+
+
 def _spread(pts: np.ndarray, overlap_px: float) -> float:
     """Area of the convex hull of ``pts`` as a share of the overlap area (working px)."""
     if len(pts) < 3:
@@ -1079,6 +1157,16 @@ def align(
         return result(geom)
     if n_inl < p.min_inliers:
         return result(f"too few consistent matches ({n_inl})")
+    if view == "global" and ref.mask is not None and mov.mask is not None:
+        # the room and the clothes move apart from the head between visits: only
+        # matches on the head itself vouch for the head's registration
+        on_head = int(
+            (
+                _inside(in_dst, _interior(ref.mask, p)) & _inside(in_src, _interior(mov.mask, p))
+            ).sum()
+        )
+        if on_head < p.min_head_inliers:
+            return result(f"too few consistent matches on the head itself ({on_head})")
     if ratio < p.min_inlier_ratio:
         return result(f"too few of the matches are consistent ({n_inl} of {n_tent})")
     if rmse_work > p.max_rmse_px:
@@ -1097,6 +1185,20 @@ def align(
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
     if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
         return result(f"skin texture does not correlate after warping (NCC {ncc:.2f})", ncc)
+    if view == "global":
+        off, at_zero, best = _hair_map_offset(ref, mov, h_work, p)
+        logger.debug("hair map: off %.1f working px, NCC %.3f -> %.3f", off, at_zero, best)
+        if (
+            off > p.hair_map_max_shift_px
+            and best - at_zero > p.hair_map_min_gain
+            and at_zero >= p.hair_map_min_ncc
+        ):
+            return result(
+                f"the hair mass lands {off:.0f} working px off the hair mass (hair map NCC "
+                f"{at_zero:.2f}, {best:.2f} when shifted): the fit may follow the background, "
+                "not the head",
+                ncc,
+            )
     measured = shifts[:, 2] >= p.shift_min_response
     off = (
         measured

@@ -412,6 +412,32 @@ class AlignParams:
         flat areas give the odd spurious peak) ...
     min_measured_tiles : int
         ... among at least this many measured tiles.
+    head_interior_margin : float
+        Global photos with masks: the head's interior is the mask eroded by this share of
+        the longer side (more than compare's margin around the scalp), i.e. without the
+        band of background, clothes and outline around it, which may move with the room
+        rather than with the head.
+    min_head_inliers : int
+        Global photos with masks: a fit is trusted only when at least this many of its
+        inliers lie in the head's interior in both photos (else it may follow the room).
+    hair_map_sigma : float
+        Global photos: the hair found in each photo, blurred by this share of the longer
+        side, is a map of where the hair mass sits on the head; it moves with the head
+        (not with the room), whatever the combing.
+    hair_map_side : int
+        Longer side of the copy the hair maps are compared on, px.
+    hair_map_search : float
+        Shifts of the warped hair map searched, share of the longer side.
+    hair_map_rotations_deg : tuple of float
+        Turns of the warped hair map tried (and their negatives), degrees.
+    hair_map_max_shift_px, hair_map_min_gain : float
+        A global fit is refused when the hair maps correlate best after a turn and shift
+        that moves the photo's corners by more than this (working px, mean) and gains more
+        than this in correlation: the fit puts the head off (e.g. it follows the
+        background, which moved apart) ...
+    hair_map_min_ncc : float
+        ... provided the maps as warped correlate at least this well (below it, the hair
+        found is too unlike between the photos to say where the head is).
     """
 
     max_work_pixels: int = 1_000_000
@@ -472,6 +498,15 @@ class AlignParams:
     max_local_shift_px: float = 2.5
     max_off_share: float = 0.2
     min_measured_tiles: int = 3
+    head_interior_margin: float = 0.045
+    min_head_inliers: int = 25
+    hair_map_sigma: float = 0.01
+    hair_map_side: int = 256
+    hair_map_search: float = 0.1
+    hair_map_rotations_deg: tuple[float, ...] = (2.0, 4.0, 7.0, 10.0)
+    hair_map_max_shift_px: float = 8.0
+    hair_map_min_gain: float = 0.015
+    hair_map_min_ncc: float = 0.5
 
 
 @dataclass(frozen=True)

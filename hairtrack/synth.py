@@ -62,12 +62,14 @@ __all__ = [
     "CloseupSubject",
     "GlobalSubject",
     "HairState",
+    "HeadMotion",
     "Phantom",
     "apply_camera",
     "make_closeup_subject",
     "make_global_subject",
     "make_sample_set",
     "random_camera",
+    "random_head_motion",
     "reshoot",
     "render_closeup",
     "render_global",
@@ -224,6 +226,83 @@ def random_camera(
         gamma=float(u(0.85, 1.18)),
         blur_sigma=float(u(0.0, 1.0)),
         noise_sigma=float(u(0.5, 4.0)),
+    )
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    """How the head sits in the room at a visit, relative to the baseline visit.
+
+    A patient never sits exactly as before: the head turns, tilts and shifts against the
+    background and the clothes (which follow the shoulders and the chair), and the camera
+    follows the head. A global phantom's :class:`Camera` is the head's camera (its
+    homography is the truth the registration is held to); the room is seen through the
+    head's homography followed by this motion.
+
+    Attributes
+    ----------
+    rotation_deg, scale : float
+        Rotation (counter-clockwise, degrees) and zoom of the room against the head,
+        about the head's centre (baseline frame).
+    shift : tuple of float
+        Shift of the room against the head, as a fraction of (width, height).
+    """
+
+    rotation_deg: float = 0.0
+    scale: float = 1.0
+    shift: tuple[float, float] = (0.0, 0.0)
+
+    def homography(self, centre: tuple[float, float], width: int, height: int) -> np.ndarray:
+        """Map baseline head-frame pixels to baseline room-frame pixels.
+
+        Parameters
+        ----------
+        centre : tuple of float
+            Head centre in the baseline frame, px.
+        width, height : int
+            Photo size, px.
+
+        Returns
+        -------
+        (3, 3) float64 ndarray
+        """
+        cx, cy = centre
+        t = np.deg2rad(self.rotation_deg)
+        c, s = np.cos(t) * self.scale, np.sin(t) * self.scale
+        to_c = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], float)
+        back = np.array(
+            [[1, 0, cx + self.shift[0] * width], [0, 1, cy + self.shift[1] * height], [0, 0, 1]],
+            float,
+        )
+        sim = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]], float)
+        return back @ sim @ to_c
+
+
+def random_head_motion(
+    rng: np.random.Generator,
+    *,
+    max_rotation_deg: float = 12.0,
+    max_scale: float = 0.06,
+    max_shift: float = 0.05,
+) -> HeadMotion:
+    """Draw how a patient sits differently at a visit (head against room and clothes).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    max_rotation_deg, max_scale, max_shift : float
+        Bounds: rotation +-deg, zoom +-fraction (the camera nearer the head than the
+        wall), shift +-fraction of the frame.
+
+    Returns
+    -------
+    HeadMotion
+    """
+    u = rng.uniform
+    return HeadMotion(
+        rotation_deg=float(u(-max_rotation_deg, max_rotation_deg)),
+        scale=float(1.0 + u(-max_scale, max_scale)),
+        shift=(float(u(-max_shift, max_shift)), float(u(-max_shift, max_shift))),
     )
 
 
@@ -927,7 +1006,7 @@ def _burn_in(photo: np.ndarray, field_mask: np.ndarray, px_per_mm: float) -> lis
     return [[0, 0, w, bar_h], box]
 
 
-def _camera_dict(camera: Camera) -> dict[str, Any]:
+def _camera_dict(camera: Any) -> dict[str, Any]:
     return {
         k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(camera).items()
     }
@@ -1090,6 +1169,26 @@ def _global_scene(subject: GlobalSubject, margin: int) -> tuple[np.ndarray, np.n
 
     Returns the float32 RGB scene and the uint8 scalp-region mask (255 = scalp).
     """
+    room, layers, region = _global_layers(subject, margin)
+    img = room
+    for colour, a in layers:
+        img = img * (1 - a) + colour * a
+    return np.clip(img, 0, 1).astype(np.float32), region
+
+
+def _global_layers(
+    subject: GlobalSubject, margin: int
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """The room (background and clothes) and the head's layers, baseline frame plus margin.
+
+    Returns
+    -------
+    room : (H, W, 3) float32 ndarray
+    layers : list of (colour (H, W, 3), alpha (H, W, 1)) float32 pairs
+        The ear (if any) and the bare head, to be laid over the room in this order.
+    region : (H, W) uint8 ndarray
+        The scalp (255).
+    """
     rng = np.random.default_rng(subject.texture_seed)
     h, w = subject.height + 2 * margin, subject.width + 2 * margin
     bg = np.asarray(subject.background_rgb, np.float32) / 255.0
@@ -1117,6 +1216,7 @@ def _global_scene(subject: GlobalSubject, margin: int) -> tuple[np.ndarray, np.n
     img = img * (1 - a) + (cl * cloth_tex[..., None]) * a
     skin = np.asarray(subject.skin_rgb, np.float32) / 255.0
     skin_tex = 1.0 + 0.04 * _smooth_noise(rng, (h, w), 25) + 0.02 * _fine_noise(rng, (h, w), 1.0)
+    layers: list[tuple[np.ndarray, np.ndarray]] = []
     if subject.ear:
         side = 1 if rng.random() < 0.5 else -1
         ear = np.zeros((h, w), np.uint8)
@@ -1132,7 +1232,7 @@ def _global_scene(subject: GlobalSubject, margin: int) -> tuple[np.ndarray, np.n
             cv2.LINE_AA,
         )
         a = (ear.astype(np.float32) / 255.0)[..., None]
-        img = img * (1 - a) + (skin * 0.9 * skin_tex[..., None]) * a
+        layers.append((skin * 0.9 * skin_tex[..., None], a))
     region = np.zeros((h, w), np.uint8)
     cv2.ellipse(
         region,
@@ -1161,12 +1261,17 @@ def _global_scene(subject: GlobalSubject, margin: int) -> tuple[np.ndarray, np.n
     rr = np.clip(((xx - cx) / ax) ** 2 + ((yy - cy) / ay) ** 2, 0, 1)
     dome = 1.0 - 0.25 * rr**2
     a = (head_aa.astype(np.float32) / 255.0)[..., None]
-    img = img * (1 - a) + (skin * (skin_tex * dome)[..., None]) * a
-    return np.clip(img, 0, 1).astype(np.float32), region
+    layers.append((skin * (skin_tex * dome)[..., None], a))
+    return img, layers, region
 
 
 def render_global(
-    subject: GlobalSubject, state: HairState, camera: Camera, *, rng: np.random.Generator
+    subject: GlobalSubject,
+    state: HairState,
+    camera: Camera,
+    *,
+    rng: np.random.Generator,
+    head_motion: HeadMotion | None = None,
 ) -> Phantom:
     """Render a global crown photo of ``subject`` at one visit, taken with ``camera``.
 
@@ -1175,7 +1280,11 @@ def render_global(
     subject : GlobalSubject
     state : HairState
     camera : Camera
+        The head's camera.
     rng : numpy.random.Generator
+    head_motion : HeadMotion, optional
+        How the head sits against the room (background, clothes) compared with the
+        baseline; None keeps head and room together (one homography for the photo).
 
     Returns
     -------
@@ -1183,14 +1292,28 @@ def render_global(
         ``region_mask`` is the scalp (the head, without ear, clothes or background).
         ``truth`` has ``coverage`` (hair share of the scalp region), ``zone_area_px`` and
         ``zone_share`` (thinning zone, baseline frame), ``hair_count`` (strands) and
-        ``homography_to_baseline``.
+        ``homography_to_baseline`` (the head's: scalp, ear and hair roots); with a
+        ``head_motion`` also ``room_homography_to_baseline`` (background and clothes)
+        and ``head_motion``.
     """
     w, h = subject.width, subject.height
     hom = camera.homography(w, h)
     h_inv = np.linalg.inv(hom)
     margin = int(0.12 * max(w, h))
-    scene, region_scene = _global_scene(subject, margin)
-    img = _warp_scene(scene, hom, margin, (w, h))
+    room_hom = None
+    if head_motion is None:
+        scene, region_scene = _global_scene(subject, margin)
+        img = _warp_scene(scene, hom, margin, (w, h))
+    else:
+        head = subject.head
+        room_hom = head_motion.homography((head[0], head[1]), w, h) @ hom
+        room_hom = room_hom / room_hom[2, 2]
+        room, layers, region_scene = _global_layers(subject, margin)
+        img = _warp_scene(room, room_hom, margin, (w, h))
+        for colour, a in layers:
+            a = _warp_scene(a[..., 0], hom, margin, (w, h))[..., None]
+            img = img * (1 - a) + _warp_scene(colour, hom, margin, (w, h)) * a
+        img = np.clip(img, 0, 1).astype(np.float32)
     region = _warp_scene(region_scene, hom, margin, (w, h), nearest=True) > 127
     # strands, drawn in this frame
     roots = _map(h_inv, subject.fu_xy[state.active[:, 0]])
@@ -1248,6 +1371,9 @@ def render_global(
         "homography_to_baseline": np.round(hom, 10).tolist(),
         "camera": _camera_dict(camera),
     }
+    if room_hom is not None:
+        truth["room_homography_to_baseline"] = np.round(room_hom, 10).tolist()
+        truth["head_motion"] = _camera_dict(head_motion)
     return Phantom(photo, mask, region, truth)
 
 

@@ -82,6 +82,48 @@ def test_global_pair_registers():
     assert corner_error(al.homography, h_true, after.image.shape) < 2.0
 
 
+def _global_pair_with_head_motion(seed):
+    """A crown re-shot where the patient sits differently: the head moves against the
+    background and clothes; the truth is the head's homography."""
+    rng = np.random.default_rng(seed)
+    subject = synth.make_global_subject(rng, width=480, height=640, skin="medium", hair="black")
+    before = synth.render_global(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.random_camera(rng)
+    motion = synth.HeadMotion(rotation_deg=9.0, scale=1.05, shift=(0.04, -0.03))
+    after = synth.render_global(
+        subject, synth.visit_state(subject, rng=rng), cam, rng=rng, head_motion=motion
+    )
+    h_true = np.asarray(after.truth["homography_to_baseline"])
+    return _jpeg(before.image), _jpeg(after.image, cam.jpeg_quality), h_true
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_global_pair_with_head_motion_is_not_registered_on_the_room(seed):
+    ref, mov, h_true = _global_pair_with_head_motion(seed)
+    al = align(ref, mov, view="global")
+    # the background and clothes give far more matches than the head: a fit that follows
+    # them must be refused
+    if al.ok:
+        assert corner_error(al.homography, h_true, mov.shape) < 10.0
+    else:
+        assert al.homography is None or corner_error(al.homography, h_true, mov.shape) > 10.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issue 4): on phantom crowns the head shows too little that stays "
+    "(hair hides the scalp, outline and ear are fuzzy), so a head that moved against the "
+    "room is not registered yet",
+)
+def test_global_pair_with_head_motion_registers_on_the_head():
+    ref, mov, h_true = _global_pair_with_head_motion(3)
+    al = align(ref, mov, view="global")
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, mov.shape) < 3.0
+
+
 def test_recombed_pair_with_30_percent_hair_loss_still_aligns():
     ref, mov, h_true = _closeup_pair(
         4, CAMERA, hair_change=-0.3, comb_deg=250.0, skin="brown", hair="black", clipped=False

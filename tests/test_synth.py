@@ -241,3 +241,46 @@ def test_unknown_preset_and_bad_sizes():
         synth.make_closeup_subject(np.random.default_rng(0), width=20, height=20)
     with pytest.raises(ValueError, match="skin"):
         synth.make_closeup_subject(np.random.default_rng(0), skin="green")
+
+
+def test_global_head_moves_against_the_room():
+    """With a head motion, the truth homography maps the head (scalp, ear, roots) and the
+    room (background, clothes) moves differently."""
+    rng = np.random.default_rng(5)
+    subject = synth.make_global_subject(rng, width=300, height=400, skin="medium", hair="black")
+    bare = synth.visit_state(subject, rng=rng)
+    bare = dataclasses.replace(bare, active=np.zeros_like(bare.active))
+    base = synth.render_global(subject, bare, synth.Camera(), rng=np.random.default_rng(1))
+    cam = synth.Camera(rotation_deg=10.0, scale=1.05, shift=(0.02, -0.01), jpeg_quality=None)
+    motion = synth.HeadMotion(rotation_deg=-8.0, scale=0.95, shift=(0.05, 0.03))
+    visit = synth.render_global(
+        subject, bare, cam, rng=np.random.default_rng(1), head_motion=motion
+    )
+    h_head = np.asarray(visit.truth["homography_to_baseline"])
+    h_room = np.asarray(visit.truth["room_homography_to_baseline"])
+    np.testing.assert_allclose(h_head, cam.homography(300, 400), atol=1e-8)
+    # the scalp region is the head ellipse mapped by the head's homography
+    cx, cy, ax, ay = subject.head
+    t = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    rim = np.stack([cx + 0.9 * ax * np.cos(t), cy + 0.9 * ay * np.sin(t)], axis=1)
+    inside = synth._map(np.linalg.inv(h_head), rim).round().astype(int)
+    assert visit.region_mask[inside[:, 1], inside[:, 0]].all()
+    # warped back by the head's homography, the bare head matches the baseline ...
+    head_back = cv2.warpPerspective(visit.image, h_head, (300, 400)).astype(float)
+    room_back = cv2.warpPerspective(visit.image, h_room, (300, 400)).astype(float)
+    core = cv2.erode(base.region_mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    err_head = np.abs(head_back - base.image)[core].mean()
+    assert err_head < 6.0
+    # ... the room does not (it moved), but matches when warped by the room's homography
+    big = np.ones((61, 61), np.uint8)
+    head_there = cv2.dilate(visit.region_mask.astype(np.uint8), big)
+    head_there = cv2.warpPerspective(head_there, h_room, (300, 400)) > 0
+    seen = cv2.warpPerspective(np.ones((400, 300), np.uint8), h_room, (300, 400))
+    seen = cv2.erode(seen, np.ones((5, 5), np.uint8)) > 0
+    room = (cv2.dilate(base.region_mask.astype(np.uint8), big) == 0) & ~head_there & seen
+    assert room.mean() > 0.1
+    assert np.abs(room_back - base.image)[room].mean() < 6.0
+    assert np.abs(room_back - base.image)[core].mean() > 3 * err_head
+    # no head motion: no room homography, and visit 0 renders as before
+    still = synth.render_global(subject, bare, cam, rng=np.random.default_rng(1))
+    assert "room_homography_to_baseline" not in still.truth
