@@ -257,12 +257,25 @@ def _csv_rows(v: ViewSeries, names: _Names) -> list[dict[str, Any]]:
     return rows
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    A text cell starting with ``= + - @``, a tab or a carriage return (a folder named
+    ``=HYPERLINK(...)``) gets a leading apostrophe, as OWASP advises; numbers are kept.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in rows:
-        w.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
+        w.writerow({k: _csv_cell(row[k]) for k in CSV_COLUMNS})
     return buf.getvalue().encode("utf-8")
 
 

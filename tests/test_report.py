@@ -461,3 +461,18 @@ def test_patient_call():
     assert patient_call(["stable", "unreliable"]) == "stable"
     assert patient_call(["improving", "stable"]) == "improving"
     assert patient_call(["improving", "declining"]) == "unreliable"
+
+
+def test_csv_never_starts_a_formula():
+    """A folder named like a spreadsheet formula is written as text; numbers stay numbers."""
+    import csv
+    import io
+
+    from hairtrack.report import CSV_COLUMNS, _csv_bytes
+
+    row = {k: None for k in CSV_COLUMNS}
+    row.update(patient='=HYPERLINK("http://x","y")', view="@crown", coverage_change_pct=-12.5)
+    rec = next(csv.DictReader(io.StringIO(_csv_bytes([row]).decode("utf-8"))))
+    assert rec["patient"] == "'" + row["patient"]
+    assert rec["view"] == "'@crown"
+    assert rec["coverage_change_pct"] == "-12.5"
