@@ -128,14 +128,24 @@ def test_pore_and_dust_count_zero() -> None:
     assert _count(img2, count_border="include") == 1
 
 
+def _band(shape: tuple[int, int], p0, p1, width: float) -> np.ndarray:
+    """Pixels whose centre lies within ``width / 2`` of the segment p0-p1 (exact width).
+
+    (``cv2.line(..., thickness=5)`` is not 5 px wide on a diagonal: it covers ~7.)
+    """
+    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(float)
+    a, b = np.asarray(p0, float), np.asarray(p1, float)
+    ab = b - a
+    t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / (ab @ ab), 0, 1)
+    return np.hypot(xx - a[0] - t * ab[0], yy - a[1] - t * ab[1]) <= width / 2
+
+
 def test_count_hairs_on_masks() -> None:
-    mask = np.zeros((120, 170), np.uint8)
-    cv2.line(mask, (10, 10), (160, 110), 1, 5)
-    cv2.line(mask, (10, 110), (160, 10), 1, 5)
-    hc = count_hairs(mask.astype(bool), count_border="include")
+    mask = _band((120, 170), (10, 10), (160, 110), 5) | _band((120, 170), (10, 110), (160, 10), 5)
+    hc = count_hairs(mask, count_border="include")
     assert hc.count == 2
     assert hc.widths_px.shape == (2,) and hc.lengths_px.shape == (2,)
-    assert np.all(np.abs(hc.widths_px - 5) < 1.5)
+    assert np.all(np.abs(hc.widths_px - 5) < 0.75)
     assert np.all(hc.lengths_px > 150)
     assert hc.centroids.shape == (2, 2)
     assert hc.labels.shape == mask.shape

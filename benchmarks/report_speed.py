@@ -1,0 +1,77 @@
+"""How long the batch report takes: on sample_images, and 1 vs 2 workers on a larger cohort.
+
+Run:  .venv/bin/python benchmarks/report_speed.py [--patients N] [--skip-cohort]
+
+Prints (goals from the report issue):
+- wall time of ``hairtrack report sample_images`` with 2 workers into an empty folder (goal:
+  well under a minute on 2 cores), and of a second run with nothing new (the cache);
+- on a synthetic cohort of N patients (default 6: the sample set made with other seeds),
+  the wall time with 1 and with 2 workers, and their ratio (goal >= 1.7 on 2 cores).
+
+Timings are wall clock on this machine as it is; run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.report import report  # noqa: E402
+
+
+def _timed(src: Path, out: Path, **kw) -> float:
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report(src, out, **kw)
+    return time.perf_counter() - t0
+
+
+def _cohort(root: Path, n: int) -> Path:
+    """``n`` phantom patients: the sample set's three kinds, made with other seeds."""
+    cohort = root / "cohort"
+    seed = 1
+    while len(list(cohort.glob("*"))) < n:
+        tmp = root / f"seed{seed}"
+        synth.make_sample_set(tmp, seed=seed)
+        for p in sorted(tmp.iterdir()):
+            if len(list(cohort.glob("*"))) < n:
+                shutil.copytree(p, cohort / f"{p.name}-{seed}")
+        shutil.rmtree(tmp)
+        seed += 1
+    return cohort
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--patients", type=int, default=6, help="patients in the larger cohort")
+    ap.add_argument("--skip-cohort", action="store_true", help="only the sample_images timing")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t_sample = _timed(REPO / "sample_images", root / "s", workers=2)  # empty cache
+        t_warm = _timed(REPO / "sample_images", root / "s", workers=2)  # nothing new
+        print(f"sample_images, 2 workers, first run: {t_sample:6.1f} s (goal: well under 60 s)")
+        print(f"sample_images, second run, nothing new: {t_warm:6.1f} s")
+        if args.skip_cohort:
+            return
+        cohort = _cohort(root, args.patients)
+        t1 = _timed(cohort, root / "c1", workers=1, cache=False)
+        t2 = _timed(cohort, root / "c2", workers=2, cache=False)
+        print(
+            f"cohort of {args.patients} patients: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s, "
+            f"speed-up {t1 / t2:.2f}x (goal >= 1.7 on 2 cores)"
+        )
+
+
+if __name__ == "__main__":
+    main()
