@@ -317,6 +317,7 @@ def analyse(
             seg.work_scale,
             width,
             tuple(notes),
+            hair_weight=seg.hair_share,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
