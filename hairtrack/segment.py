@@ -210,15 +210,15 @@ def _refine_edges(h: _np.ndarray, seeds: _np.ndarray, *, frac: float, radius: in
 
 
 def _edge_share(
-    h: _np.ndarray, mask: _np.ndarray, *, radius: int, core_sigma: float
+    h: _np.ndarray, mask: _np.ndarray, *, radius: int, core_sigma: float, ring: int
 ) -> _np.ndarray:
     """Hair share of each pixel (0-1) from a shaft mask and its hairness.
 
     A pixel on a shaft's edge is partly hair: with skin at hairness 0 and the shaft's
     core at ``c``, a pixel of hairness ``h`` is about ``h / c`` hair (linear mixing of
     the two). Pixels inside the mask (not on its boundary) count 1, pixels on the
-    mask's boundary and the ring just outside it count ``clip(h / c, 0, 1)``, all others
-    0. The core level ``c`` is the largest smoothed hairness of the mask within
+    mask's boundary and in the ``ring`` px outside it count ``clip(h / c, 0, 1)``, all
+    others 0. The core level ``c`` is the largest smoothed hairness of the mask within
     ``radius`` (smoothing keeps noise from inflating it).
 
     Parameters
@@ -231,6 +231,9 @@ def _edge_share(
         How far the core level is looked for, px (about one shaft width).
     core_sigma : float
         Gaussian smoothing of the hairness before its core level is taken, px.
+    ring : int
+        Width of the ring outside the mask whose pixels may be partly hair, px (the
+        edge's 1 px ramp plus the camera's blur).
 
     Returns
     -------
@@ -245,7 +248,8 @@ def _edge_share(
     core = _cv2.dilate(_np.where(mask, hs, 0).astype(_np.float32), se)
     m8 = mask.view(_np.uint8)
     k3 = _np.ones((3, 3), _np.uint8)
-    band = (_cv2.dilate(m8, k3) > 0) & ~(_cv2.erode(m8, k3) > 0) & (core > 0)
+    k_out = _np.ones((2 * max(0, int(ring)) + 1,) * 2, _np.uint8)
+    band = (_cv2.dilate(m8, k_out) > 0) & ~(_cv2.erode(m8, k3) > 0) & (core > 0)
     share[band] = _np.clip(h[band] / core[band], 0.0, 1.0)
     return share
 
@@ -645,6 +649,7 @@ def segment_closeup(
     edge_frac_light: float = 0.35,
     edge_share: bool = True,
     edge_core_sigma: float = 1.0,
+    edge_share_ring_px: int = 2,
     min_length_widths: float = 2.0,
     min_elongation: float = 1.6,
     max_blob_widths: float = 4.0,
@@ -728,6 +733,10 @@ def segment_closeup(
     edge_core_sigma : float
         Smoothing of the hairness before a shaft's core level is read for
         ``hair_share``, px.
+    edge_share_ring_px : int
+        How far outside the mask pixels may count as partly hair, px (a phantom's 1 px
+        edge ramp plus up to 1 px of camera blur: 2 reads phantom coverage ~0.2-0.5 pp
+        closer than 1 on two seeds).
     min_length_widths : float
         Components shorter than this many shaft widths are dropped (pores, debris).
     min_elongation : float
@@ -895,7 +904,13 @@ def segment_closeup(
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
     share = (
-        _edge_share(h_w, work_mask, radius=max(1, round(width_w)), core_sigma=edge_core_sigma)
+        _edge_share(
+            h_w,
+            work_mask,
+            radius=max(1, round(width_w)),
+            core_sigma=edge_core_sigma,
+            ring=edge_share_ring_px,
+        )
         if edge_share and pol == "dark"
         else None
     )
