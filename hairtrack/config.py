@@ -558,6 +558,14 @@ class CloseupParams:
         Share of each shaft's own peak hairness at which its edge is drawn.
     edge_frac_light : float
         The same for hair lighter than the skin (its sheen peaks on the axis).
+    edge_share : bool
+        Coverage of dark hair counts each edge pixel's hair share (its contrast over
+        the shaft's core contrast) instead of the mask's pixels: the mask keeps the edge
+        hand tracers draw (~0.6 of the local contrast), coverage the hair area (0.5).
+    edge_core_sigma : float
+        Smoothing of the hairness before a shaft's core level is read for that share, px.
+    edge_share_ring_px : int
+        How far outside the mask pixels may count as partly hair, px (edge ramp + blur).
     min_length_widths : float
         Mask components shorter than this many widths are dropped (pores, debris).
     min_elongation : float
@@ -671,6 +679,9 @@ class CloseupParams:
     min_contrast: float = 0.1
     edge_frac: float = 0.6
     edge_frac_light: float = 0.35
+    edge_share: bool = True
+    edge_core_sigma: float = 1.0
+    edge_share_ring_px: int = 2
     min_length_widths: float = 2.0
     min_elongation: float = 1.6
     max_blob_widths: float = 4.0

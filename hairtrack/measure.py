@@ -188,7 +188,8 @@ class Analysis:
         Warnings found on the way.
     hair_weight : (m, n) float32 ndarray or None
         Soft hair share of each pixel, 0-1, at the working size (global photos, where
-        single strands are not resolved); coverage is its mean over the region, which is
+        single strands are not resolved; close-ups of dark hair, where a shaft's edge
+        pixels are partly hair); coverage is its mean over the region, which is
         steadier than the share of mask pixels.
     """
 
@@ -317,6 +318,7 @@ def analyse(
             seg.work_scale,
             width,
             tuple(notes),
+            hair_weight=seg.hair_share,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
