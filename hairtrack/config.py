@@ -637,11 +637,6 @@ class CloseupParams:
         of a V: two hairs fused only at their opening) is cut there; 180 never cuts.
     count_fold_arm_widths : float
         Length of the chords either side of a point that measure that turn, widths.
-    count_tip_breadth : float
-        A component counted as one hair whose medial axis has three or more free ends
-        and that is at least this many times as broad as the photo's median lone
-        hair counts two (a second hair fused for most of its length); 0 turns it off
-        (see :func:`hairtrack.count.count_hairs`).
     overlay_flat_std : float
         Local standard deviation (grey levels, 5x5) at or below which a pixel is drawn.
     overlay_min_chroma : float
@@ -710,7 +705,6 @@ class CloseupParams:
     count_border: str = "half"
     count_fold_deg: float = 110.0
     count_fold_arm_widths: float = 2.5
-    count_tip_breadth: float = 0.0
     overlay_flat_std: float = 0.3
     overlay_min_chroma: float = 60.0
     overlay_line_contrast: float = 20.0

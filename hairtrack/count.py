@@ -374,84 +374,6 @@ def _area_split(
     return out
 
 
-def _component_breadth(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """Mask components and their mean breadth: area over extent along the principal axis.
-
-    Returns
-    -------
-    n : int
-        Number of labels (background included).
-    comp : (M, N) int32 ndarray
-    breadth : (n,) float64 ndarray
-        px; k shafts lying side by side make a component about k shafts broad, whatever
-        their length.
-    """
-    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    rr, cc = np.nonzero(mask)
-    ll = comp[rr, cc]
-    cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
-    mr = np.bincount(ll, rr, n) / cnt
-    mc = np.bincount(ll, cc, n) / cnt
-    dr, dc = rr - mr[ll], cc - mc[ll]
-    srr = np.bincount(ll, dr * dr, n) / cnt
-    scc = np.bincount(ll, dc * dc, n) / cnt
-    src = np.bincount(ll, dr * dc, n) / cnt
-    theta = 0.5 * np.arctan2(2 * src, srr - scc)
-    proj = dr * np.cos(theta)[ll] + dc * np.sin(theta)[ll]
-    hi = np.full(n, -np.inf)
-    lo = np.full(n, np.inf)
-    np.maximum.at(hi, ll, proj)
-    np.minimum.at(lo, ll, proj)
-    return n, comp, cnt / np.maximum(hi - lo + 1.0, 1.0)
-
-
-def _tip_split(
-    mask: np.ndarray,
-    skel: np.ndarray,
-    labels: np.ndarray,
-    mult: np.ndarray,
-    at_edge: np.ndarray,
-    min_ratio: float,
-) -> np.ndarray:
-    """Count a one-hair component as two when it both branches and is broad.
-
-    Two hairs from one opening, fused for most of their length, leave one stroke plus a
-    free tip too short to count as a branch of its own: the medial axis has three or
-    more free ends. A ragged edge also makes such spurs, so the component must also be
-    at least ``min_ratio`` times as broad (see :func:`_component_breadth`) as the
-    median lone single hair of the photo (components with exactly one counted stroke
-    and two free ends that do not reach the frame; at least three of them, else nothing
-    changes).
-
-    Returns
-    -------
-    (K + 1,) int ndarray
-        New multiplicity per stroke label.
-    """
-    n, comp, breadth = _component_breadth(mask)
-    sel = labels > 0
-    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
-    pairs = pairs[mult[pairs[:, 1]] > 0]
-    if len(pairs) == 0:
-        return mult
-    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n).astype(int)
-    sk8 = skel.astype(np.uint8)
-    nb = cv2.filter2D(sk8, cv2.CV_16S, _NB8, borderType=cv2.BORDER_CONSTANT) - sk8
-    ends = np.bincount(comp[skel & (nb == 1)], minlength=n)
-    edge_comp = np.zeros(n, bool)
-    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
-    single = (per_comp == 1) & (ends <= 2) & ~edge_comp
-    if single.sum() < 3:
-        return mult
-    ref = float(np.median(breadth[single]))
-    grow = (per_comp == 1) & (ends >= 3) & (breadth >= min_ratio * ref) & ~edge_comp
-    out = mult.copy()
-    for c in np.flatnonzero(grow):
-        ks = pairs[pairs[:, 0] == c, 1]
-        out[ks[np.argmax(mult[ks])]] += 1
-    return out
-
-
 def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarray) -> np.ndarray:
     """Mean width of each stroke: the mask area nearest to its medial axis over its length.
 
@@ -509,7 +431,6 @@ def count_hairs(
     count_border: str = "half",
     count_fold_deg: float = 110.0,
     count_fold_arm_widths: float = 2.5,
-    count_tip_breadth: float = 0.0,
     region: np.ndarray | None = None,
     pixel_size: float = 1.0,
 ) -> HairCount:
@@ -583,17 +504,6 @@ def count_hairs(
         few shaft widths. 180 never cuts.
     count_fold_arm_widths : float
         Chord length either side of a medial-axis point for ``count_fold_deg``, widths.
-    count_tip_breadth : float
-        A mask component counted as one hair that does not reach the frame, whose
-        medial axis has three or more free ends (the tip of a second hair, fused with
-        the first for most of its length, too short to count as a branch) and that is
-        at least this many times as broad (area over extent along its principal axis)
-        as the photo's median lone single hair counts two. 0 (the default) turns it
-        off: at 1.3 the phantom clipped count error falls (median 26.5 % -> 23.8 %)
-        and, on the real trichoscopy set, per-component agreement with the boxes of
-        hairs not cut off by the frame improves, but the per-photo rank correlation
-        with the box counts falls (0.78 -> 0.73; boxes leave out edge hairs and some
-        others, which the per-photo count keeps).
     region : (M, N) bool ndarray, optional
         Analysed region; a stroke reaching its edge counts as cut off. Overlays masked
         out of the region should not be passed here (a hair crossing a drawn circle is
@@ -642,7 +552,6 @@ def count_hairs(
         shaft_width_px = float(2 * np.median(vals) - 1) if vals.size else 1.0
     w = max(float(shaft_width_px), 1.0)
 
-    skel_raw = skel.copy()
     if count_fold_deg < 180:
         # cut the medial axis at the apex of every V (two hairs from one opening)
         apex = _sharp_turns(
@@ -777,11 +686,9 @@ def count_hairs(
         ratio = wk / max(single, 1.0)
         extra = np.floor(ratio - count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
         mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, count_max_per_stroke), 0)
-    # hairs side by side across a stroke share its width; hairs added below (from the
-    # stroke's tips or area) lie along it, so they do not narrow each other
+    # hairs side by side across a stroke share its width; hairs added below from the
+    # stroke's area lie along it, so they do not narrow each other
     mult_across = mult.copy()
-    if count_tip_breadth > 0:
-        mult = _tip_split(mask, skel_raw, labels, mult, at_edge, count_tip_breadth)
     if count_area_split:
         mult = _area_split(
             mask, labels, mult, at_edge, count_max_per_stroke, ref_quantile=count_area_quantile

@@ -138,24 +138,6 @@ def test_count_keeps_a_curved_hair_whole():
     assert count_hairs(m.astype(bool), count_border="include").count == 1
 
 
-def test_count_tip_breadth_counts_a_broad_branched_stroke_twice():
-    """Two hairs fused side by side, one tip free but too short to be a branch."""
-    import cv2
-
-    from hairtrack.count import count_hairs
-
-    m = np.zeros((200, 300), np.uint8)
-    for x in (20, 60, 100, 140):  # lone single hairs: the photo's reference breadth
-        cv2.line(m, (x, 20), (x + 20, 90), 1, 5)
-    cv2.line(m, (200, 20), (220, 120), 1, 5)
-    cv2.line(m, (205, 20), (224, 110), 1, 5)
-    cv2.line(m, (224, 110), (232, 114), 1, 3)
-    mask = m.astype(bool)
-    assert count_hairs(mask, count_border="include", shaft_width_px=5).count == 5
-    hc = count_hairs(mask, count_border="include", shaft_width_px=5, count_tip_breadth=1.3)
-    assert hc.count == 6
-
-
 def test_closeup_scale_bar_is_read_and_overlays_are_not_hair():
     rng = np.random.default_rng(9)
     subject = synth.make_closeup_subject(rng, width=800, height=600, px_per_mm=75.0)
