@@ -476,3 +476,24 @@ def test_csv_never_starts_a_formula():
     assert rec["patient"] == "'" + row["patient"]
     assert rec["view"] == "'@crown"
     assert rec["coverage_change_pct"] == "-12.5"
+
+
+def test_adding_a_session_processes_only_its_photo(tmp_path):
+    """A new session costs its own measurement and its two comparisons (with the baseline
+    and with the session before); everything else comes from the cache."""
+    photos = sample_photos("carla-declining", "closeup")[:3]
+    root, out = tmp_path / "patients", tmp_path / "out"
+    for i, photo in enumerate(photos[:2]):
+        (root / "pat" / f"2026-0{i + 1}-10").mkdir(parents=True)
+        shutil.copy(photo, root / "pat" / f"2026-0{i + 1}-10" / "closeup.jpg")
+    first = run_cli("report", str(root), "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    done = json.loads((out / "run.json").read_text())["cache"]
+    assert done["hits"] == 0 and done["misses"] > 0
+    (root / "pat" / "2026-03-10").mkdir()
+    shutil.copy(photos[2], root / "pat" / "2026-03-10" / "closeup.jpg")
+    second = run_cli("report", str(root), "-o", str(out))
+    assert second.returncode == 0, second.stderr
+    again = json.loads((out / "run.json").read_text())["cache"]
+    assert again == {"hits": done["misses"], "misses": 3}
+    assert [r["session"] for r in rows_of(out)] == ["1", "2", "3"]
