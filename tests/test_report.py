@@ -497,3 +497,32 @@ def test_adding_a_session_processes_only_its_photo(tmp_path):
     again = json.loads((out / "run.json").read_text())["cache"]
     assert again == {"hits": done["misses"], "misses": 3}
     assert [r["session"] for r in rows_of(out)] == ["1", "2", "3"]
+
+
+def test_interrupted_run_leaves_the_last_report_whole(tmp_path):
+    """Ctrl-C in the middle of a run: the report of the run before is still there, byte
+    for byte, and no half-written (temporary) file is left behind."""
+    from hairtrack.report import report
+
+    photos = sample_photos("carla-declining", "closeup")
+    root, out = tmp_path / "patients", tmp_path / "out"
+    for i, photo in enumerate(photos[:2]):
+        (root / "pat" / f"2026-0{i + 1}-10").mkdir(parents=True)
+        shutil.copy(photo, root / "pat" / f"2026-0{i + 1}-10" / "closeup.jpg")
+    report(root, out)
+    before = {
+        p.relative_to(out): p.read_bytes()
+        for p in out.iterdir()
+        if p.is_file()  # index.html, summary.csv, summary.json, run.json, cohort.png
+    }
+    (root / "pat" / "2026-03-10").mkdir()
+    shutil.copy(photos[2], root / "pat" / "2026-03-10" / "closeup.jpg")
+
+    def ctrl_c(done: int, total: int, what: str) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        report(root, out, progress=ctrl_c)
+    after = {p.relative_to(out): p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in out.rglob("*.tmp")]
