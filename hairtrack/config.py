@@ -67,6 +67,10 @@ class GlobalParams:
         Radius of the black-hat element that picks up strands, px.
     texture_sigma : float
         Smoothing of the black-hat response into a texture energy, px.
+    texture_preblur : float
+        Blur of L* before the black-hat, px of the photo as given: small photos brought
+        up to the working size keep their own blur out of the texture energy, so a
+        re-shoot's resampling or focus does not move it (0 turns it off).
     skin_hue_min, skin_hue_max : float
         Hue range of the skin prior, degrees.
     skin_prior_chroma : float
@@ -207,6 +211,7 @@ class GlobalParams:
     working_side: int = 512
     texture_radius: int = 4
     texture_sigma: float = 4.0
+    texture_preblur: float = 1.0
     skin_hue_min: float = 20.0
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0

@@ -980,6 +980,7 @@ def segment_global(
         working_side=int(p.pop("working_side")),
         texture_radius=int(p.pop("texture_radius")),
         texture_sigma=float(p.pop("texture_sigma")),
+        texture_preblur=float(p.pop("texture_preblur")),
     )
     shape_w = f.lightness.shape
     share_p = {k: p.pop(k) for k in _region.SHARE_PARAMS}
