@@ -233,6 +233,14 @@ def compare(
             photometry_side=p.photometry_side,
             photometry_trim=p.photometry_trim,
         )
+    if al.ok and an_b.view == "global":
+        # read AFTER's hair on the scalp BEFORE shows where the two overlap: its skin
+        # lightness (the darkness threshold) then comes from the same patch of scalp
+        inv = dataclasses.replace(al, homography=np.linalg.inv(al.homography))
+        b_in_a = warp_to_reference(an_b.region_mask, inv, after.shape[:2], nearest=True)
+        b_in_a = b_in_a.astype(bool)
+        if b_in_a.any():
+            mov_region = b_in_a
     an_a = analyse(
         after,
         view=an_b.view,
