@@ -166,6 +166,10 @@ class GlobalParams:
         Least share of strand pixels (on their background zones) for the strands to
         count as resolved; below it the share cannot tell hair from skin and the
         zone-level score (``texture_threshold``, ``dark_ratio``) is used instead.
+    share_method : {'auto', 'unmixed', 'zone'}
+        'auto' unmixes per pixel when strands are resolved, else uses the zone score;
+        'unmixed' or 'zone' forces one (a comparison reads its second photo with the
+        method the first one got: a re-shoot's blur moves the evidence across the limit).
     share_vote_ratio : float
         The end that forms strands is hair when its strand share is at least this many
         times the other end's; otherwise the darker end is hair.
@@ -251,6 +255,7 @@ class GlobalParams:
     share_thin_radius: int = 2
     share_thin_contrast: float = 0.4
     share_min_evidence: float = 2e-3
+    share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_vote_sigma: float = 8.0
     share_skin_refine: float = 0.1

@@ -190,6 +190,9 @@ class Analysis:
         Soft hair share of each pixel, 0-1, at the working size (global photos, where
         single strands are not resolved); coverage is its mean over the region, which is
         steadier than the share of mask pixels.
+    unmixed : bool or None
+        Global photos: whether the hair share was unmixed per pixel (strands resolved)
+        rather than read from the zone-level score.
     """
 
     view: str
@@ -204,6 +207,7 @@ class Analysis:
     shaft_width_px: float | None = None
     notes: tuple[str, ...] = ()
     hair_weight: np.ndarray | None = None
+    unmixed: bool | None = None
 
 
 def measure(
@@ -332,7 +336,7 @@ def analyse(
     seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
     mask = _upsample(seg.working_mask, (h, w)) & region
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
-    return Analysis("global", reason, mask, region, hair_weight=weight)
+    return Analysis("global", reason, mask, region, hair_weight=weight, unmixed=seg.unmixed)
 
 
 def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:

@@ -1113,7 +1113,7 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         texture_preblur=float(p.pop("texture_preblur")),
     )
     trim_p = {k: p[k] for k in TRIM_PARAMS}
-    for k in SHARE_PARAMS + FRINGE_PARAMS:
+    for k in SHARE_PARAMS + FRINGE_PARAMS + ("share_method",):
         p.pop(k)
     out = _region_working(f, **p)
     region = trim_fringe(rgb, out["region"], out["skin"], out["background_colours"], **trim_p)

@@ -984,6 +984,11 @@ def segment_global(
     )
     shape_w = f.lightness.shape
     share_p = {k: p.pop(k) for k in _region.SHARE_PARAMS}
+    method = p.pop("share_method")
+    if method not in ("auto", "unmixed", "zone"):
+        raise ValueError(f"share_method must be 'auto', 'unmixed' or 'zone', not {method!r}")
+    if method == "unmixed":
+        share_p["share_min_evidence"] = 0.0
     fringe_p = {k: p.pop(k) for k in _region.FRINGE_PARAMS}
     if region is None:
         out = _region._region_working(f, **p)
@@ -1041,7 +1046,7 @@ def segment_global(
         zone_w = _np.where(region_w, zone_w, 0.0).astype(_np.float32)
         face = 0.0
     share = _region.hair_share(rgb, region_w, **share_p)
-    if share.resolved:
+    if share.resolved and method != "zone":
         score_w = share.share
     else:
         # strands not resolved: zone-level score (texture or darkness in a hair colour)
@@ -1060,5 +1065,5 @@ def segment_global(
         working_scale=f.scale,
         skin_lightness=skin_l,
         face_removed=face,
-        unmixed=share.resolved,
+        unmixed=share.resolved and method != "zone",
     )
