@@ -233,12 +233,26 @@ def compare(
             photometry_side=p.photometry_side,
             photometry_trim=p.photometry_trim,
         )
+    if al.ok and an_b.view == "global":
+        # read AFTER's hair on the scalp BEFORE shows where the two overlap: its skin
+        # lightness (the darkness threshold) then comes from the same patch of scalp
+        inv = dataclasses.replace(al, homography=np.linalg.inv(al.homography))
+        b_in_a = warp_to_reference(an_b.region_mask, inv, after.shape[:2], nearest=True)
+        b_in_a = b_in_a.astype(bool)
+        if b_in_a.any():
+            mov_region = b_in_a
+    params_a = params
+    if an_b.view == "global" and an_b.unmixed is not None:
+        # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
+        # the "strands resolved" evidence, and the two methods differ by tens of points
+        method = "unmixed" if an_b.unmixed else "zone"
+        params_a = params.replace(global_view={"share_method": method})
     an_a = analyse(
         after,
         view=an_b.view,
         polarity=an_b.polarity or "auto",
         region=mov_region if an_b.view == "global" else None,
-        params=params,
+        params=params_a,
     )
     mdc = p.mdc_pct_closeup if an_b.view == "closeup" else p.mdc_pct_global
     reshoot = p.reshoot_sd_pct_closeup if an_b.view == "closeup" else p.reshoot_sd_pct_global

@@ -67,6 +67,10 @@ class GlobalParams:
         Radius of the black-hat element that picks up strands, px.
     texture_sigma : float
         Smoothing of the black-hat response into a texture energy, px.
+    texture_preblur : float
+        Blur of L* before the black-hat, px of the photo as given: small photos brought
+        up to the working size keep their own blur out of the texture energy, so a
+        re-shoot's resampling or focus does not move it (0 turns it off).
     skin_hue_min, skin_hue_max : float
         Hue range of the skin prior, degrees.
     skin_prior_chroma : float
@@ -162,6 +166,10 @@ class GlobalParams:
         Least share of strand pixels (on their background zones) for the strands to
         count as resolved; below it the share cannot tell hair from skin and the
         zone-level score (``texture_threshold``, ``dark_ratio``) is used instead.
+    share_method : {'auto', 'unmixed', 'zone'}
+        'auto' unmixes per pixel when strands are resolved, else uses the zone score;
+        'unmixed' or 'zone' forces one (a comparison reads its second photo with the
+        method the first one got: a re-shoot's blur moves the evidence across the limit).
     share_vote_ratio : float
         The end that forms strands is hair when its strand share is at least this many
         times the other end's; otherwise the darker end is hair.
@@ -207,6 +215,7 @@ class GlobalParams:
     working_side: int = 512
     texture_radius: int = 4
     texture_sigma: float = 4.0
+    texture_preblur: float = 1.0
     skin_hue_min: float = 20.0
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0
@@ -246,6 +255,7 @@ class GlobalParams:
     share_thin_radius: int = 2
     share_thin_contrast: float = 0.4
     share_min_evidence: float = 2e-3
+    share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_vote_sigma: float = 8.0
     share_skin_refine: float = 0.1

@@ -191,6 +191,9 @@ class Analysis:
         single strands are not resolved; close-ups of dark hair, where a shaft's edge
         pixels are partly hair); coverage is its mean over the region, which is
         steadier than the share of mask pixels.
+    unmixed : bool or None
+        Global photos: whether the hair share was unmixed per pixel (strands resolved)
+        rather than read from the zone-level score.
     """
 
     view: str
@@ -205,6 +208,7 @@ class Analysis:
     shaft_width_px: float | None = None
     notes: tuple[str, ...] = ()
     hair_weight: np.ndarray | None = None
+    unmixed: bool | None = None
 
 
 def measure(
@@ -334,7 +338,7 @@ def analyse(
     seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
     mask = _upsample(seg.working_mask, (h, w)) & region
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
-    return Analysis("global", reason, mask, region, hair_weight=weight)
+    return Analysis("global", reason, mask, region, hair_weight=weight, unmixed=seg.unmixed)
 
 
 def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:

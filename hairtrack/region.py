@@ -184,7 +184,12 @@ class _Features:
 
 
 def _features(
-    rgb: np.ndarray, *, working_side: int, texture_radius: int, texture_sigma: float
+    rgb: np.ndarray,
+    *,
+    working_side: int,
+    texture_radius: int,
+    texture_sigma: float,
+    texture_preblur: float = 0.0,
 ) -> _Features:
     """Resize to the working size and compute colour and texture features.
 
@@ -197,6 +202,10 @@ def _features(
         Radius (px, working size) of the black-hat element: a bit wider than a strand.
     texture_sigma : float
         Gaussian smoothing (px) of the black-hat response into a texture energy.
+    texture_preblur : float
+        Gaussian blur of L* before the black-hat, in px of the photo as given (not of the
+        working size): a blur the photo already has, from a re-shoot's resampling or
+        focus, then changes the texture energy little.
 
     Returns
     -------
@@ -209,7 +218,11 @@ def _features(
     small = cv2.resize(rgb, size, interpolation=interp).astype(np.float32) / 255.0
     lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2Lab), (0, 0), 0.8)
     lightness, a, b = cv2.split(lab)
-    blackhat = cv2.morphologyEx(lightness, cv2.MORPH_BLACKHAT, _disk(texture_radius))
+    sharp = lightness
+    if texture_preblur * scale > 0.8:  # beyond the 0.8 px every feature already has
+        extra = float(np.sqrt((texture_preblur * scale) ** 2 - 0.8**2))
+        sharp = cv2.GaussianBlur(lightness, (0, 0), extra)
+    blackhat = cv2.morphologyEx(sharp, cv2.MORPH_BLACKHAT, _disk(texture_radius))
     texture = cv2.GaussianBlur(blackhat, (0, 0), texture_sigma)
     texture_fine = cv2.GaussianBlur(blackhat, (0, 0), 1.0)
     return _Features(
@@ -1097,9 +1110,10 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         working_side=working_side,
         texture_radius=int(p.pop("texture_radius")),
         texture_sigma=float(p.pop("texture_sigma")),
+        texture_preblur=float(p.pop("texture_preblur")),
     )
     trim_p = {k: p[k] for k in TRIM_PARAMS}
-    for k in SHARE_PARAMS + FRINGE_PARAMS:
+    for k in SHARE_PARAMS + FRINGE_PARAMS + ("share_method",):
         p.pop(k)
     out = _region_working(f, **p)
     region = trim_fringe(rgb, out["region"], out["skin"], out["background_colours"], **trim_p)

@@ -1064,9 +1064,15 @@ def segment_global(
         working_side=int(p.pop("working_side")),
         texture_radius=int(p.pop("texture_radius")),
         texture_sigma=float(p.pop("texture_sigma")),
+        texture_preblur=float(p.pop("texture_preblur")),
     )
     shape_w = f.lightness.shape
     share_p = {k: p.pop(k) for k in _region.SHARE_PARAMS}
+    method = p.pop("share_method")
+    if method not in ("auto", "unmixed", "zone"):
+        raise ValueError(f"share_method must be 'auto', 'unmixed' or 'zone', not {method!r}")
+    if method == "unmixed":
+        share_p["share_min_evidence"] = 0.0
     fringe_p = {k: p.pop(k) for k in _region.FRINGE_PARAMS}
     if region is None:
         out = _region._region_working(f, **p)
@@ -1124,7 +1130,7 @@ def segment_global(
         zone_w = _np.where(region_w, zone_w, 0.0).astype(_np.float32)
         face = 0.0
     share = _region.hair_share(rgb, region_w, **share_p)
-    if share.resolved:
+    if share.resolved and method != "zone":
         score_w = share.share
     else:
         # strands not resolved: zone-level score (texture or darkness in a hair colour)
@@ -1143,5 +1149,5 @@ def segment_global(
         working_scale=f.scale,
         skin_lightness=skin_l,
         face_removed=face,
-        unmixed=share.resolved,
+        unmixed=share.resolved and method != "zone",
     )
