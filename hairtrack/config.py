@@ -555,6 +555,9 @@ class CloseupParams:
         again (dense long hair otherwise darkens the background).
     skin_pad_px : int
         Margin around the first mask left out of that estimate, px.
+    skin_flatten_min_cover : float
+        Only when the first mask covers at least this share of the field (sparse
+        fields: the blind estimate is fine there).
     hysteresis_low, hysteresis_high : float
         Hysteresis thresholds as multiples of Otsu's threshold of the hairness.
     min_contrast : float
@@ -681,6 +684,7 @@ class CloseupParams:
     flatten_widths: float = 15.0
     skin_flatten: bool = True
     skin_pad_px: int = 2
+    skin_flatten_min_cover: float = 0.15
     hysteresis_low: float = 1.0
     hysteresis_high: float = 1.4
     min_contrast: float = 0.1
