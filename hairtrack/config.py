@@ -560,6 +560,14 @@ class CloseupParams:
         Hairness (black-hat / top-hat) disk diameter, in shaft widths.
     flatten_widths : float
         Scale of the illumination flattening, in shaft widths.
+    skin_flatten : bool
+        Re-estimate that background from the skin outside a first hair mask and detect
+        again (dense long hair otherwise darkens the background).
+    skin_pad_px : int
+        Margin around the first mask left out of that estimate, px.
+    skin_flatten_min_cover : float
+        Only when the first mask covers at least this share of the field (sparse
+        fields: the blind estimate is fine there).
     hysteresis_low, hysteresis_high : float
         Hysteresis thresholds as multiples of Otsu's threshold of the hairness.
     min_contrast : float
@@ -679,6 +687,9 @@ class CloseupParams:
     max_width_px: float = 9.0
     closing_widths: float = 4.0
     flatten_widths: float = 15.0
+    skin_flatten: bool = True
+    skin_pad_px: int = 2
+    skin_flatten_min_cover: float = 0.15
     hysteresis_low: float = 1.0
     hysteresis_high: float = 1.4
     min_contrast: float = 0.1

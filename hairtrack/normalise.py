@@ -63,11 +63,45 @@ def _suppress_thin(image: np.ndarray, *, size: int) -> np.ndarray:
     return cv2.morphologyEx(cv2.morphologyEx(image, cv2.MORPH_CLOSE, se), cv2.MORPH_OPEN, se)
 
 
+def _fill_from_skin(
+    f: np.ndarray, skin: np.ndarray, small_size: tuple[int, int], sigma_small: float
+) -> np.ndarray:
+    """Replace the non-skin pixels of ``f`` by the local mean of the skin pixels.
+
+    The local mean is a normalised convolution (Gaussian of ``sigma_small`` px on a copy
+    of ``small_size``); pixels with under 5 % skin weight nearby keep their value.
+    """
+    skin = np.asarray(skin, bool)
+    if skin.shape != f.shape[:2]:
+        raise ValueError(f"skin is {skin.shape}, image is {f.shape[:2]}")
+    wgt = skin.astype(np.float32)
+    w3 = wgt[..., None] if f.ndim == 3 else wgt
+    num = cv2.GaussianBlur(
+        cv2.resize(f * w3, small_size, interpolation=cv2.INTER_AREA), (0, 0), sigma_small
+    )
+    den = cv2.GaussianBlur(
+        cv2.resize(wgt, small_size, interpolation=cv2.INTER_AREA), (0, 0), sigma_small
+    )
+    if f.ndim == 3:
+        den = den[..., None]
+    level = np.where(den >= 0.05, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
+    ok = (den >= 0.05).astype(np.float32)
+    h, w = f.shape[:2]
+    level = cv2.resize(level, (w, h), interpolation=cv2.INTER_LINEAR)
+    ok = cv2.resize(ok, (w, h), interpolation=cv2.INTER_LINEAR)
+    if f.ndim == 3:
+        ok = ok.reshape(h, w, -1)
+        level = level.reshape(h, w, -1)
+    use = ~w3.astype(bool) & (ok > 0.5)
+    return np.where(use, level, f)
+
+
 def flatten_illumination(
     image: np.ndarray,
     *,
     sigma: float = 40.0,
     hair_size: int = 0,
+    skin: np.ndarray | None = None,
 ) -> np.ndarray:
     """Divide an image by its large-scale background, so the skin becomes ~1.0 everywhere.
 
@@ -84,6 +118,13 @@ def flatten_illumination(
     hair_size : int
         Widest structure to suppress before estimating the background, px; 0 means
         ``sigma / 2``.
+    skin : (M, N) bool ndarray, optional
+        Pixels known to be bare skin (e.g. everything outside a first hair mask). All
+        other pixels are first replaced by the local mean of the skin pixels
+        (normalised convolution at ``sigma``), so dense hair does not drag the
+        background down: the reduced copy averages hair and skin in each cell, which no
+        closing on it can undo. Pixels with hardly any skin near (under 5 % weight) keep
+        their value.
 
     Returns
     -------
@@ -97,12 +138,14 @@ def flatten_illumination(
     h, w = f.shape[:2]
     step = max(1.0, sigma / 4.0)
     small_size = (max(8, round(w / step)), max(8, round(h / step)))
+    if skin is not None:
+        f = _fill_from_skin(f, skin, small_size, sigma / step)
     small = cv2.resize(f, small_size, interpolation=cv2.INTER_AREA)
     k = max(3, int(round((hair_size or sigma / 2.0) / step)) | 1)
     bg = _suppress_thin(small, size=k)
     bg = cv2.GaussianBlur(bg, (0, 0), sigma / step)
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    return f / np.maximum(bg, 1e-3 * max(float(bg.max()), 1e-6))
+    return image.astype(np.float32) / np.maximum(bg, 1e-3 * max(float(bg.max()), 1e-6))
 
 
 def grey_world(rgb: np.ndarray, *, mask: np.ndarray | None = None) -> np.ndarray:

@@ -642,6 +642,9 @@ def segment_closeup(
     max_width_px: float = 9.0,
     closing_widths: float = 4.0,
     flatten_widths: float = 15.0,
+    skin_flatten: bool = True,
+    skin_pad_px: int = 2,
+    skin_flatten_min_cover: float = 0.15,
     hysteresis_low: float = 1.0,
     hysteresis_high: float = 1.4,
     min_contrast: float = 0.1,
@@ -713,6 +716,20 @@ def segment_closeup(
     flatten_widths : float
         Scale of the illumination flattening, in shaft widths (also the largest hair
         cluster suppressed when estimating the background).
+    skin_flatten : bool
+        Estimate the background a second time from the skin only (everything outside
+        the first hair mask, padded by ``skin_pad_px``) and detect again: in dense long
+        hair the first estimate mixes hair into the background (bare skin then reads
+        1.15-1.4 instead of 1), which thins every shaft's edge.
+    skin_pad_px : int
+        How far around the first hair mask pixels are left out of that estimate, px
+        (the shafts' blurred edges).
+    skin_flatten_min_cover : float
+        Only when the first mask covers at least this share of the analysed field:
+        the blind estimate's bias grows with the hair's density. 0.15 sits between
+        clipped phantom fields (~9 %, where it changes little but shifted the count of
+        shafts at the tolerance's edge) and long ones (~35 %); the real tiles and
+        trichoscopy photos then read exactly as before.
     hysteresis_low, hysteresis_high : float
         Hysteresis thresholds, as multiples of Otsu's threshold of the hairness.
     min_contrast : float
@@ -888,19 +905,32 @@ def segment_closeup(
     # hair, and clusters of hair with their shadow, are suppressed up to the same scale
     flat_w = _flatten(gray_w, sigma=flatten_widths * width_w, hair_size=flatten_widths * width_w)
     h_w = _hairness(flat_w, pol, round(closing_widths * width_w))
-    work_mask = _detect(
-        h_w,
-        None if user_base is None else _resize_mask(user_base, gray_w.shape),
-        width=width_w,
-        hysteresis_low=hysteresis_low,
-        hysteresis_high=hysteresis_high,
-        min_contrast=min_contrast,
-        edge_frac=edge_frac if pol == "dark" else edge_frac_light,
-        min_length_widths=min_length_widths,
-        min_elongation=min_elongation,
-        max_blob_widths=max_blob_widths,
-        rel_peak=rel_peak,
-    )
+    detect_kw = {
+        "width": width_w,
+        "hysteresis_low": hysteresis_low,
+        "hysteresis_high": hysteresis_high,
+        "min_contrast": min_contrast,
+        "edge_frac": edge_frac if pol == "dark" else edge_frac_light,
+        "min_length_widths": min_length_widths,
+        "min_elongation": min_elongation,
+        "max_blob_widths": max_blob_widths,
+        "rel_peak": rel_peak,
+    }
+    user_w = None if user_base is None else _resize_mask(user_base, gray_w.shape)
+    work_mask = _detect(h_w, user_w, **detect_kw)
+    cover_1 = float(work_mask[region_w].mean()) if region_w.any() else 0.0
+    if skin_flatten and work_mask.any() and cover_1 >= skin_flatten_min_cover:
+        # second pass: background from the skin between the shafts found
+        pad = 2 * max(0, int(skin_pad_px)) + 1
+        near = _cv2.dilate(work_mask.view(_np.uint8), _np.ones((pad, pad), _np.uint8)) > 0
+        flat_w = _flatten(
+            gray_w,
+            sigma=flatten_widths * width_w,
+            hair_size=flatten_widths * width_w,
+            skin=region_w & ~near,
+        )
+        h_w = _hairness(flat_w, pol, round(closing_widths * width_w))
+        work_mask = _detect(h_w, user_w, **detect_kw)
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
     share = (

@@ -85,3 +85,52 @@ def test_hair_share_reads_the_hair_area_the_mask_edge_leaves_out():
     off = segment_closeup(np.clip(img, 0, 255).astype(np.uint8), edge_share=False)
     assert off.hair_share is None
     assert np.array_equal(off.work_mask, seg.work_mask)  # the mask does not change
+
+
+def _dense_field(seed: int = 0):
+    """Skin (200) under a lighting ramp, half covered by dark 5 px shafts 5 px apart."""
+    rng = np.random.default_rng(seed)
+    shape = (300, 400)
+    hair = np.zeros(shape, bool)
+    for x in range(0, shape[1], 10):  # dense parallel shafts: 50 % of the field
+        hair[:, x : x + 5] = True
+    ramp = np.linspace(0.8, 1.2, shape[1], dtype=np.float32)[None, :]
+    img = np.where(hair, 40.0, 200.0) * ramp + rng.normal(0, 2.0, shape)
+    return np.clip(img, 0, 255).astype(np.float32), hair
+
+
+def test_flatten_from_skin_keeps_skin_at_one_in_dense_hair():
+    """Dense hair drags a blind background estimate down; the skin-only one is not."""
+    from hairtrack.normalise import flatten_illumination
+
+    img, hair = _dense_field()
+    inner = (slice(40, -40), slice(40, -40))
+    blind = flatten_illumination(img, sigma=75.0, hair_size=75)
+    skin_only = flatten_illumination(img, sigma=75.0, hair_size=75, skin=~hair)
+    skin = ~hair[inner]
+    assert np.median(blind[inner][skin]) > 1.1  # the bias this option removes
+    assert abs(np.median(skin_only[inner][skin]) - 1.0) < 0.03
+    assert np.ptp(np.median(skin_only[inner] * skin, axis=0)[skin[0]]) < 0.1  # ramp gone
+    with pytest.raises(ValueError):
+        flatten_illumination(img, sigma=75.0, skin=hair[:10])
+
+
+def test_dense_hair_coverage_closer_with_skin_background():
+    """Close-up coverage of dense long dark hair: the skin-only background reads it closer."""
+    rng = np.random.default_rng(3)
+    shape = (300, 400)
+    truth = np.zeros(shape, np.uint8)
+    for _ in range(70):  # long strands across the field, ~40 % cover
+        p = (int(rng.uniform(-100, 500)), int(rng.uniform(0, 300)))
+        ang = rng.uniform(-0.5, 0.5)
+        q = (int(p[0] + 600 * np.cos(ang)), int(p[1] + 600 * np.sin(ang)))
+        cv2.line(truth, p, q, 1, 5)
+    ramp = np.linspace(0.8, 1.2, shape[1], dtype=np.float32)[None, :]
+    img = np.where(truth > 0, 40.0, 200.0) * ramp
+    img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 0.7) + rng.normal(0, 2.0, shape)
+    rgb = np.repeat(np.clip(img, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    cov_true = float(truth.mean())
+    new = segment_closeup(rgb, polarity="dark")
+    old = segment_closeup(rgb, polarity="dark", skin_flatten=False)
+    cov = {k: float(s.hair_share.mean()) for k, s in (("new", new), ("old", old))}
+    assert abs(cov["new"] - cov_true) < abs(cov["old"] - cov_true) - 0.005
