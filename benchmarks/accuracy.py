@@ -78,6 +78,12 @@ def phantom_closeup(quick: bool) -> dict:
         "phantom close-up coverage |error| median, pp (goal <= 1)": np.median(cov_err),
         "phantom close-up count |error| median, clipped, % (goal <= 5)": np.median(count_err),
         "phantom close-up width |error| median, % (goal <= 15)": np.median(width_err),
+        "  of which clipped (phototrichogram) fields, %": np.median(
+            [abs(r[5]) for r in rows if r[2] == "clipped"]
+        ),
+        "  of which long hair (strands lying over each other), %": np.median(
+            [abs(r[5]) for r in rows if r[2] == "long"]
+        ),
     }
 
 

@@ -45,6 +45,7 @@ class HairCount:
     widths_px : (H,) float64 ndarray
         Shaft width of each hair kept, px (a fused stroke's width divided among its
         hairs). H = ``count`` except under ``'half'``, where cut-off hairs are listed.
+        NaN for a hair counted in a fused mass, whose own width cannot be read.
     lengths_px : (H,) float64 ndarray
         Length of each hair kept, px (ends included).
     labels : (M, N) int32 ndarray
@@ -701,6 +702,9 @@ def count_hairs(
     # reads a digital shaft 10-35 % narrow (1.5 px lines as 1.0, 5 px as 4.6)
     tw = _territory_width(mask, labels, stroke_len) if ks.size else width
     hair_w = (tw / np.maximum(mult_across, 1))[ks] * pixel_size
+    # a stroke given more hairs by its area is a fused mass (long hair lying over each
+    # other): its hairs are counted, but no single shaft's width can be read off it
+    hair_w[(mult > mult_across)[ks]] = np.nan
     hair_len = stroke_len[ks] * pixel_size
     return HairCount(
         count=int(round(total)),

@@ -439,13 +439,14 @@ def summarise(
             )
             n = int(cnt.count)
             widths = np.asarray(cnt.widths_px, float)
+            widths = widths[np.isfinite(widths)]  # shafts whose width can be read
             xy = cnt.centroids[:, ::-1] / a.work_scale if n else np.zeros((0, 2))
             total_len = float(cnt.total_length_px)
         if a.px_per_mm and region_px:
             area_cm2 = region_px / a.px_per_mm**2 / 100.0
             per_cm2 = n / area_cm2
             length = (total_len / a.px_per_mm) / area_cm2
-            if n:
+            if len(widths):
                 um = widths / a.px_per_mm * 1000.0
                 mean_um = float(um.mean())
                 thin = float((um < cutoff_um).mean())
