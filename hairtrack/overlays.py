@@ -442,9 +442,8 @@ def _bar_arms(
             else:
                 c0, s0 = x + w // 2, y
                 prof, sup = gray[:, c0], ridge[:, max(c0 - 1, 0) : c0 + 2].any(axis=1)
-            # burned-in graphics are flat: the middle line barely changes along the run
             core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
-            if core.size < 4 or float(np.std(core)) > max_std:
+            if core.size < 4:
                 continue
             grey = float(np.median(core))
             # follow the bar's colour past where a crossing hair broke the line test ...
@@ -455,6 +454,10 @@ def _bar_arms(
             # on from the bar has the bar's colour, not its thinness
             on = np.flatnonzero(sup[i0 : i1 + 1])
             i0, i1 = i0 + int(on[0]), i0 + int(on[-1])
+            # burned-in graphics are flat: the middle line barely changes along the arm
+            core = prof[i0 + thick : i1 + 1 - thick].astype(np.float32)
+            if core.size < 4 or float(np.std(core)) > max_std:
+                continue
             mid = (i0 + i1) // 2
             across = gray[:, mid] if axis == 1 else gray[mid, :]
             j0, j1 = _grow(
@@ -513,7 +516,8 @@ def read_scale_bar(
         Smallest share of an arm that passes the thin-line test (the rest may be crossed
         by hair).
     scale_bar_max_interior : float
-        Largest share of the bar's colour inside the L's corner box.
+        Largest share of the bar's colour (within ``overlay_line_contrast`` in every
+        channel) inside the L's corner box.
 
     Returns
     -------
@@ -564,8 +568,10 @@ def read_scale_bar(
             # an L stands alone: little of its colour inside its corner's box (letters have)
             yy, xx = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
             away = (np.abs(yy - hy) > pad) & (np.abs(xx - vx) > pad)
-            box = gray[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32)
-            inside = np.abs(box - 0.5 * (hc + vc)) <= contrast
+            # in colour: a white bar and pale skin differ little in grey
+            colour = np.median(rgb[int(round(hy)), hx0 : hx1 + 1].astype(np.float32), axis=0)
+            box = rgb[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32)
+            inside = np.abs(box - colour).max(axis=2) <= contrast
             if not away.any() or float(inside[away].mean()) > scale_bar_max_interior:
                 continue
             best = float(length)
