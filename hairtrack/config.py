@@ -674,7 +674,18 @@ class CloseupParams:
     scale_bar_mm : float
         Length the burned-in scale bar stands for, mm.
     scale_bar_min_frac : float
-        Shortest scale bar arm read, as a share of the longer image side.
+        Shortest scale bar arm read, as a share of the longer image side (0.03: a 1 mm
+        bar on a field up to 33 mm wide).
+    scale_bar_max_thick : int
+        Thickest scale bar line, px.
+    scale_bar_min_run_px : int
+        Shortest straight run looked at for a scale bar arm, px.
+    scale_bar_max_std : float
+        Largest spread (grey levels) along a scale bar arm: burned-in lines are flat.
+    scale_bar_min_support : float
+        Smallest share of a scale bar arm that must pass the thin-line test.
+    scale_bar_max_interior : float
+        Largest share of the bar's colour inside the L's corner box (letters have more).
     """
 
     mask_overlays: bool = True
@@ -735,7 +746,12 @@ class CloseupParams:
     overlay_strip_min_frac: float = 0.2
     overlay_max_side: int = 1400
     scale_bar_mm: float = 1.0
-    scale_bar_min_frac: float = 0.05
+    scale_bar_min_frac: float = 0.03
+    scale_bar_max_thick: int = 7
+    scale_bar_min_run_px: int = 12
+    scale_bar_max_std: float = 10.0
+    scale_bar_min_support: float = 0.6
+    scale_bar_max_interior: float = 0.1
 
     def _pick(self, keep) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if keep(f.name)}
@@ -754,12 +770,9 @@ class CloseupParams:
 
     def scale_bar_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`hairtrack.overlays.read_scale_bar`."""
-        return {
-            "scale_bar_mm": self.scale_bar_mm,
-            "scale_bar_min_frac": self.scale_bar_min_frac,
-            "overlay_line_contrast": self.overlay_line_contrast,
-            "overlay_max_side": self.overlay_max_side,
-        }
+        out = self._pick(lambda n: n.startswith("scale_bar_"))
+        out["overlay_line_contrast"] = self.overlay_line_contrast
+        return out
 
 
 @dataclass(frozen=True)

@@ -377,19 +377,122 @@ def _join_collinear(
     return [tuple(m) for m in merged if max(m[2], m[3]) >= short_len]
 
 
+def _line_ridges(rgb: np.ndarray, axis: int, k: int, contrast: float) -> list[np.ndarray]:
+    """Pixels brighter (first) or darker (second) than both pixels ``k`` px across a line.
+
+    ``axis`` 1 looks for horizontal lines (neighbours above and below), 0 for vertical
+    ones. A pixel counts when it stands out by ``contrast`` in any colour channel: a white
+    bar on pale skin differs little in grey but a lot in blue.
+    """
+    ax = 0 if axis == 1 else 1
+    bright = np.zeros(rgb.shape[:2], bool)
+    dark = np.zeros(rgb.shape[:2], bool)
+    for ch in range(rgb.shape[2]):
+        g = rgb[..., ch].astype(np.int16)
+        a = np.roll(g, k, axis=ax)
+        b = np.roll(g, -k, axis=ax)
+        bright |= np.minimum(g - a, g - b) >= contrast
+        dark |= np.minimum(a - g, b - g) >= contrast
+    return [bright, dark]
+
+
+def _grow(ok: np.ndarray, i: int, limit: int | None = None) -> tuple[int, int]:
+    """First and last index of the run of True in ``ok`` through index ``i``."""
+    i0 = i1 = i
+    n = ok.size
+    while i0 > 0 and ok[i0 - 1] and (limit is None or i - i0 < limit):
+        i0 -= 1
+    while i1 < n - 1 and ok[i1 + 1] and (limit is None or i1 - i < limit):
+        i1 += 1
+    return i0, i1
+
+
+def _bar_arms(
+    rgb: np.ndarray,
+    gray: np.ndarray,
+    axis: int,
+    *,
+    contrast: float,
+    max_thick: int,
+    min_run: int,
+    max_std: float,
+    min_support: float,
+) -> list[tuple[float, int, int, int, float]]:
+    """Thin, straight, flat-coloured runs along ``axis`` (1 = horizontal, 0 = vertical).
+
+    Returns
+    -------
+    list of (centre, start, end, thickness, grey)
+        ``centre`` is the row (column) of the run's middle line, ``start`` / ``end`` its
+        outer ends along the line (inclusive), ``thickness`` across it, px, and ``grey``
+        its grey level.
+    """
+    out: list[tuple[float, int, int, int, float]] = []
+    ker = np.ones((1, min_run), np.uint8) if axis == 1 else np.ones((min_run, 1), np.uint8)
+    for ridge in _line_ridges(rgb, axis, max_thick, contrast):
+        runs = cv2.morphologyEx(ridge.astype(np.uint8), cv2.MORPH_OPEN, ker)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        for x, y, w, h, _area in stats[1:n]:
+            length, thick = (w, h) if axis == 1 else (h, w)
+            if thick > max_thick:
+                continue
+            if axis == 1:
+                c0, s0 = y + h // 2, x
+                prof, sup = gray[c0, :], ridge[max(c0 - 1, 0) : c0 + 2, :].any(axis=0)
+            else:
+                c0, s0 = x + w // 2, y
+                prof, sup = gray[:, c0], ridge[:, max(c0 - 1, 0) : c0 + 2].any(axis=1)
+            core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
+            if core.size < 4:
+                continue
+            grey = float(np.median(core))
+            # follow the bar's colour past where a crossing hair broke the line test ...
+            i0, i1 = _grow(np.abs(prof.astype(np.float32) - grey) <= contrast, s0 + length // 2)
+            if sup[i0 : i1 + 1].mean() < min_support:
+                continue
+            # ... but end where it is still a thin line: a dark hair or a label box running
+            # on from the bar has the bar's colour, not its thinness
+            on = np.flatnonzero(sup[i0 : i1 + 1])
+            i0, i1 = i0 + int(on[0]), i0 + int(on[-1])
+            # burned-in graphics are flat: the middle line barely changes along the arm
+            core = prof[i0 + thick : i1 + 1 - thick].astype(np.float32)
+            if core.size < 4 or float(np.std(core)) > max_std:
+                continue
+            mid = (i0 + i1) // 2
+            across = gray[:, mid] if axis == 1 else gray[mid, :]
+            j0, j1 = _grow(
+                np.abs(across.astype(np.float32) - grey) <= contrast / 2, c0, limit=max_thick
+            )
+            t = j1 - j0 + 1
+            if t > max_thick:
+                continue
+            arm = ((j0 + j1) / 2.0, i0, i1, t, grey)
+            if not any(a[:4] == arm[:4] for a in out):
+                out.append(arm)
+    return out
+
+
 def read_scale_bar(
     rgb: np.ndarray,
     *,
     scale_bar_mm: float = 1.0,
     overlay_line_contrast: float = 20.0,
-    scale_bar_min_frac: float = 0.05,
-    overlay_max_side: int = 1400,
+    scale_bar_min_frac: float = 0.03,
+    scale_bar_max_thick: int = 7,
+    scale_bar_min_run_px: int = 12,
+    scale_bar_max_std: float = 10.0,
+    scale_bar_min_support: float = 0.6,
+    scale_bar_max_interior: float = 0.1,
 ) -> float | None:
     """Read the burned-in scale bar into pixels per millimetre.
 
-    The bar is an L of two thin, perfectly axis-aligned lines meeting at a corner; the
-    longer arm is taken (a hair crossing one arm does not shorten the reading). A lone
-    straight line is not trusted: a wrong scale is worse than none. The label cannot be
+    The bar is an L of two thin, perfectly axis-aligned, flat-coloured lines meeting at a
+    corner. It is read at full resolution (a 1 mm bar may be under 3 % of a 12 MP
+    photo's side, and its 3-5 px lines vanish when the photo is shrunk). Each arm's
+    length is its centre line: the outer extent minus the line's thickness (the caps
+    at both ends), the corner counted in both arms. The longer arm is taken. A lone
+    straight line is not trusted, nor an L with more of its colour inside its corner
+    (letters of burned-in text): a wrong scale is worse than none. The label cannot be
     read without OCR, so the bar's length in mm is a parameter.
 
     Parameters
@@ -397,10 +500,24 @@ def read_scale_bar(
     rgb : (M, N, 3) uint8 ndarray
     scale_bar_mm : float
         Length the bar stands for, mm (``1.0 mm`` on common trichoscopes).
+    overlay_line_contrast : float
+        Smallest contrast of a bar line against the pixels ``scale_bar_max_thick`` px
+        either side of it, in any colour channel, 0-255 levels.
     scale_bar_min_frac : float
-        Shortest arm read, as a share of the image's longer side.
-    overlay_line_contrast, overlay_max_side
-        As in :func:`capture_overlay_mask`.
+        Shortest arm read, as a share of the image's longer side (0.03: a field up to
+        33 mm wide).
+    scale_bar_max_thick : int
+        Thickest bar line, px.
+    scale_bar_min_run_px : int
+        Shortest straight run looked at, px.
+    scale_bar_max_std : float
+        Largest spread (standard deviation, grey levels) along an arm's centre line.
+    scale_bar_min_support : float
+        Smallest share of an arm that passes the thin-line test (the rest may be crossed
+        by hair).
+    scale_bar_max_interior : float
+        Largest share of the bar's colour (within ``overlay_line_contrast`` in every
+        channel) inside the L's corner box.
 
     Returns
     -------
@@ -410,37 +527,54 @@ def read_scale_bar(
     rgb = _check_rgb(rgb)
     if scale_bar_mm <= 0:
         raise ValueError(f"scale_bar_mm must be > 0, got {scale_bar_mm}")
-    rgb, factor = _downscale(rgb, overlay_max_side)
-    h, w = rgb.shape[:2]
-    min_len = max(24, int(scale_bar_min_frac * max(h, w)))
-    short_len = max(12, min_len // 3)  # the other arm of an L may be short
-    hor, ver = _straight_lines(rgb, min_length=short_len, contrast=overlay_line_contrast, size=7)
-    ink = _pure_colour(rgb, min_chroma=60.0, window=21)
-    # not the borders of text boxes and header strips
-    flat = _flat_mask(rgb, max_std=0.3, window=5)
-    ink |= _flat_boxes(flat, min_area=max(64, int(2e-4 * h * w)), min_fill=0.7, pad=3)
-    ink |= _edge_strips(
-        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY),
-        contrast=overlay_line_contrast,
-        min_length=max(24, int(0.2 * w)),
-        depth=0.08,
-    )
-    ink = cv2.dilate(ink.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
-    gap = max(9, int(0.03 * max(h, w)))  # bridge where the bar crosses a dark hair
-    hor_arms = _join_collinear(_thin_runs(hor & ~ink, axis=1), gap=gap, short_len=short_len)
-    ver_arms = _join_collinear(_thin_runs(ver & ~ink, axis=0), gap=gap, short_len=short_len)
-    arms = [
-        [(x, y, bw, bh, max(bw, bh) - min(bw, bh) + 1) for x, y, bw, bh in group]
-        for group in (hor_arms, ver_arms)
-    ]
-    hor_arms, ver_arms = arms
-    best = 0
-    for hx, hy, hw, hh, hlen in hor_arms:  # an L: a vertical arm ends where a horizontal does
-        for vx, vy, vw, vh, vlen in ver_arms:
-            near_x = min(abs(vx - hx), abs(vx + vw - hx - hw)) <= 6
-            near_y = min(abs(vy - hy), abs(vy + vh - hy - hh)) <= 6
-            if near_x and near_y and max(hlen, vlen) >= min_len:
-                best = max(best, hlen, vlen)
-    if best == 0:  # no L: a lone straight line is too often something else
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    contrast = overlay_line_contrast
+    kw = {
+        "contrast": contrast,
+        "max_thick": scale_bar_max_thick,
+        "min_run": scale_bar_min_run_px,
+        "max_std": scale_bar_max_std,
+        "min_support": scale_bar_min_support,
+    }
+    hor = _bar_arms(rgb, gray, 1, **kw)
+    ver = _bar_arms(rgb, gray, 0, **kw)
+    min_len = scale_bar_min_frac * max(gray.shape)
+    pad = scale_bar_max_thick + 2
+    best = 0.0
+    for hy, hx0, hx1, ht, hc in hor:
+        for vx, vy0, vy1, vt, vc in ver:
+            if abs(hc - vc) > contrast:
+                continue
+            # an L: a vertical arm ends where a horizontal does
+            tol = max(ht, vt) + 2
+            left, right = abs(vx - hx0 - vt / 2), abs(hx1 - vt / 2 - vx)
+            top, bottom = abs(hy - vy0 - ht / 2), abs(vy1 - ht / 2 - hy)
+            if min(left, right) > tol or min(top, bottom) > tol:
+                continue
+            # the corner belongs to both arms: each runs to the other's outer edge
+            x0, x1, y0, y1 = hx0, hx1, vy0, vy1
+            if left <= right:
+                x0 = min(x0, int(round(vx - (vt - 1) / 2)))
+            else:
+                x1 = max(x1, int(round(vx + (vt - 1) / 2)))
+            if top <= bottom:
+                y0 = min(y0, int(round(hy - (ht - 1) / 2)))
+            else:
+                y1 = max(y1, int(round(hy + (ht - 1) / 2)))
+            lh, lv = x1 - x0 + 1 - ht, y1 - y0 + 1 - vt
+            length = max(lh, lv)
+            if min(lh, lv) < 0.2 * length or length < min_len or length <= best:
+                continue
+            # an L stands alone: little of its colour inside its corner's box (letters have)
+            yy, xx = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
+            away = (np.abs(yy - hy) > pad) & (np.abs(xx - vx) > pad)
+            # in colour: a white bar and pale skin differ little in grey
+            colour = np.median(rgb[int(round(hy)), hx0 : hx1 + 1].astype(np.float32), axis=0)
+            box = rgb[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32)
+            inside = np.abs(box - colour).max(axis=2) <= contrast
+            if not away.any() or float(inside[away].mean()) > scale_bar_max_interior:
+                continue
+            best = float(length)
+    if best == 0:
         return None
-    return float(best) / factor / scale_bar_mm
+    return best / scale_bar_mm

@@ -1,0 +1,64 @@
+"""The burned-in 1 mm scale bar against phantom truth (hairtrack.synth overlays)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from hairtrack import synth
+from hairtrack.overlays import read_scale_bar
+
+
+def _phantom(width: int, height: int, field_mm: float, seed: int) -> tuple[np.ndarray, float]:
+    rng = np.random.default_rng(seed)
+    subject = synth.make_closeup_subject(
+        rng, width=width, height=height, px_per_mm=width / field_mm, fu_per_cm2=40.0
+    )
+    ph = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng, overlay=True
+    )
+    ok, buf = cv2.imencode(".jpg", ph.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy(), float(ph.truth["px_per_mm"])
+
+
+@pytest.mark.parametrize(
+    "width,height,field_mm,seed",
+    # the short arm is a third of the bar: it must reach scale_bar_min_run_px (12 px)
+    [(640, 480, 10.0, 1), (640, 480, 14.0, 2), (1152, 864, 24.0, 3), (1800, 1350, 12.0, 4)],
+)
+def test_phantom_bar_reads_within_a_pixel(width, height, field_mm, seed) -> None:
+    rgb, truth = _phantom(width, height, field_mm, seed)
+    assert read_scale_bar(rgb) == pytest.approx(truth, abs=1.0)
+
+
+def test_short_bar_on_a_wide_photo_is_read() -> None:
+    """A 1 mm bar at 4 % of the long side (the old 5 % rule missed it), drawn as synth does."""
+    rng = np.random.default_rng(5)
+    rgb = rng.normal(120, 12, (1500, 2000, 3)).clip(0, 255).astype(np.uint8)
+    rgb = cv2.GaussianBlur(rgb, (0, 0), 1.5)
+    ln, x0, y0 = 80, 1850, 1460
+    cv2.line(rgb, (x0, y0), (x0 + ln, y0), (255, 255, 255), 3)
+    cv2.line(rgb, (x0, y0), (x0, y0 - ln // 3), (255, 255, 255), 3)
+    cv2.putText(rgb, "1.0 mm", (x0, y0 - ln // 3 - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+    assert read_scale_bar(rgb) == pytest.approx(ln, abs=1.0)
+    assert read_scale_bar(rgb, scale_bar_mm=2.0) == pytest.approx(ln / 2, abs=0.5)
+
+
+def test_no_bar_no_reading() -> None:
+    rng = np.random.default_rng(6)
+    rgb = rng.normal(150, 15, (600, 800, 3)).clip(0, 255).astype(np.uint8)
+    cv2.line(rgb, (100, 300), (500, 300), (255, 255, 255), 2)  # a lone line is not a bar
+    rgb[:30] = 30  # a header with text: its letters have L-shaped corners
+    cv2.putText(rgb, "ID 0000 2026-01-01 20x", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.9,
+                (235, 235, 235), 2, cv2.LINE_AA)  # fmt: skip
+    assert read_scale_bar(rgb) is None
+
+
+def test_bar_on_washed_out_skin_is_not_guessed() -> None:
+    """White on near-white: no line to see, so no reading (never a wrong one)."""
+    rgb = np.full((480, 640, 3), 253, np.uint8)
+    cv2.line(rgb, (500, 450), (580, 450), (255, 255, 255), 3)
+    cv2.line(rgb, (500, 450), (500, 424), (255, 255, 255), 3)
+    assert read_scale_bar(rgb) is None
