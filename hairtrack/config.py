@@ -738,6 +738,18 @@ class CompareParams:
         Longer side of the copies the relighting is fitted on, px.
     photometry_trim : float
         Share of worst-fitting pixels (moved hair, highlights) left out of the refit.
+    match_sharpness : bool
+        Close-ups: blur the sharper photo of a registered pair to the other's edge blur
+        (:func:`hairtrack.compare.edge_blur`, Gaussians add in quadrature) before reading
+        its hair, so that thin and faint shafts are judged alike in both (a 0.8 px blur
+        alone moved a re-shoot's change by -1 to -8 %).
+    sharpness_min_sigma : float
+        Blur differences up to this, px, are left alone (noise reads as up to ~0.2).
+    sharpness_min_ratio : float
+        ... and so are pairs whose edge blurs differ by less than this factor (light
+        hair's soft edges read 1.3-1.5 px, and re-combing alone moved them by 5-10 %).
+    sharpness_deriv_sigma, sharpness_window, sharpness_edge_quantile
+        Passed to :func:`hairtrack.compare.edge_blur`.
     """
 
     # calibrated 2026-11-23 by `benchmarks/pairs.py --calibrate` on 20 registered close-up
@@ -755,6 +767,12 @@ class CompareParams:
     match_photometry: bool = True
     photometry_side: int = 256
     photometry_trim: float = 0.25
+    match_sharpness: bool = True
+    sharpness_min_sigma: float = 0.3
+    sharpness_min_ratio: float = 1.15
+    sharpness_deriv_sigma: float = 0.7
+    sharpness_window: int = 11
+    sharpness_edge_quantile: float = 0.9
 
 
 @dataclass(frozen=True)
