@@ -738,6 +738,11 @@ class CompareParams:
         Longer side of the copies the relighting is fitted on, px.
     photometry_trim : float
         Share of worst-fitting pixels (moved hair, highlights) left out of the refit.
+    match_jpeg_quality : int
+        Close-ups: both photos of a registered pair are re-encoded as JPEGs of this
+        quality before their hair is read, so that a cleaner photo loses its faintest
+        shafts as the more compressed one did (a photo already at this quality or lower
+        hardly changes); 0 leaves them as they are.
     match_sharpness : bool
         Close-ups: blur the sharper photo of a registered pair to the other's edge blur
         (:func:`hairtrack.compare.edge_blur`, Gaussians add in quadrature) before reading
@@ -767,6 +772,7 @@ class CompareParams:
     match_photometry: bool = True
     photometry_side: int = 256
     photometry_trim: float = 0.25
+    match_jpeg_quality: int = 75
     match_sharpness: bool = True
     sharpness_min_sigma: float = 0.3
     sharpness_min_ratio: float = 1.15
