@@ -408,8 +408,7 @@ def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
     """The region of a photo before its hair is read: the field without capture overlays
     (close-ups), or the scalp (global photos)."""
     if view == "closeup":
-        p = dataclasses.asdict(params.closeup)
-        return ~capture_overlay_mask(rgb, **kwargs_for(capture_overlay_mask, p))
+        return ~capture_overlay_mask(rgb, **params.closeup.overlay_kwargs())
     p = dataclasses.asdict(params.global_view)
     # found at the working size of :func:`hairtrack.measure.analyse`, like BEFORE's
     small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from os import PathLike
+from types import SimpleNamespace
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -532,13 +533,14 @@ class CloseupParams:
     Attributes
     ----------
     mask_overlays : bool
-        Leave burned-in capture overlays (text, circles, scale bars, bands) out of the
-        analysed region.
-    channel : str
-        Grey image hair is found in: ``'luma'``, ``'extreme'`` (max of R, G, B for dark
-        hair, min for light hair), ``'red'``, ``'green'``, ``'blue'``, or ``'auto'``
-        (luma unless hair shows much better in one channel: grey or blond hair on
-        light skin).
+        Leave out burned-in text, circles, scale bars and bands
+        (:func:`hairtrack.overlays.capture_overlay_mask`).
+    channel : {'auto', 'luma', 'extreme', 'red', 'green', 'blue'}
+        Grey image the hair is found in: 'luma', 'extreme' (the brightest of R, G, B
+        for dark hair, the darkest for light hair; keeps tinted skin bright, but is
+        noisier: on the real trichoscopy set luma counts better), one channel, or
+        'auto': luma, unless hair shows much better in one of R, G, B
+        (:func:`hairtrack.segment.choose_channel`; grey or blond hair on light skin).
     channel_switch_ratio : float
         For ``channel='auto'``: how many times more line contrast than luma a single
         channel must carry to be used instead.
@@ -547,132 +549,170 @@ class CloseupParams:
     probe_diameter_frac : float
         Hairness disk on that copy, as a share of its longer side (at least 15 px).
     probe_width_percentile : float
-        Typical shaft width = this percentile of the medial-axis widths of the strong
-        shafts on that copy.
+        The typical shaft width is this percentile of the widths along the medial axis
+        of the strong shafts on the probe.
     target_width_px : float
-        Shaft width wanted at the working scale, px (photos are never enlarged).
+        Shaft width wanted at the working scale, px (the photo is never enlarged).
     max_width_px : float
-        Photos whose shafts are at most this wide, px, are analysed at full size (a small
-        reduction blurs the shafts' edges); wider shafts are brought to
-        ``target_width_px``. The probe's width estimate reads ~1 px wide, and wider in
-        dense long hair (5 px phantom shafts read 6.4).
+        Photos whose shafts are at most this wide, px, are analysed at full size (a
+        small reduction saves little time and blurs the shafts' edges: on 5 px phantom
+        shafts a 0.6-0.9x copy under-reads coverage); wider shafts are brought to
+        ``target_width_px``. The width here is the probe's estimate, which reads about
+        1 px wide, and wider still in dense long hair (5 px phantom shafts read 6.4).
     closing_widths : float
         Hairness (black-hat / top-hat) disk diameter, in shaft widths.
     flatten_widths : float
-        Scale of the illumination flattening, in shaft widths.
+        Scale of the illumination flattening, in shaft widths (also the largest hair
+        cluster suppressed when estimating the background).
     skin_flatten : bool
-        Re-estimate that background from the skin outside a first hair mask and detect
-        again (dense long hair otherwise darkens the background).
+        Estimate the background a second time from the skin only (everything outside
+        the first hair mask, padded by ``skin_pad_px``) and detect again: in dense long
+        hair the first estimate mixes hair into the background (bare skin then reads
+        1.15-1.4 instead of 1), which thins every shaft's edge.
     skin_pad_px : int
-        Margin around the first mask left out of that estimate, px.
+        How far around the first hair mask pixels are left out of that estimate, px
+        (the shafts' blurred edges).
     skin_flatten_min_cover : float
-        Only when the first mask covers at least this share of the field (sparse
-        fields: the blind estimate is fine there).
+        Only when the first mask covers at least this share of the analysed field:
+        the blind estimate's bias grows with the hair's density. 0.15 sits between
+        clipped phantom fields (~9 %, where it changes little but shifted the count of
+        shafts at the tolerance's edge) and long ones (~35 %); the real tiles and
+        trichoscopy photos then read exactly as before.
     hysteresis_low, hysteresis_high : float
-        Hysteresis thresholds as multiples of Otsu's threshold of the hairness.
+        Hysteresis thresholds, as multiples of Otsu's threshold of the hairness.
     min_contrast : float
         Weakest relative contrast ever called hair (hairness of the flattened image).
     edge_frac : float
         Share of each shaft's own peak hairness at which its edge is drawn.
     edge_frac_light : float
-        The same for hair lighter than the skin (its sheen peaks on the axis).
+        The same for hair lighter than the skin: a light shaft's sheen peaks on its axis
+        and falls off well inside its edge, so its edge sits lower on the profile
+        (0.35 brings light-hair phantom coverage from 1-6 pp to 0.2-2.4 pp low).
     edge_share : bool
-        Coverage of dark hair counts each edge pixel's hair share (its contrast over
-        the shaft's core contrast) instead of the mask's pixels: the mask keeps the edge
-        hand tracers draw (~0.6 of the local contrast), coverage the hair area (0.5).
+        Also estimate each pixel's hair share (``CloseupSegmentation.hair_share``)
+        for hair darker than the skin: pixels along a shaft's edge count their share
+        of the core contrast, so coverage is the hair area (what phantom truth
+        measures) while the mask keeps the tighter edge hand tracers draw (about 0.6 of
+        the local contrast on the real tiles, against 0.5 for the area). Not for light
+        hair: its axial sheen puts the core well above the shaft's mean contrast (the
+        share reads 0.5-2 pp low).
     edge_core_sigma : float
-        Smoothing of the hairness before a shaft's core level is read for that share, px.
+        Smoothing of the hairness before a shaft's core level is read for
+        ``hair_share``, px.
     edge_share_ring_px : int
-        How far outside the mask pixels may count as partly hair, px (edge ramp + blur).
+        How far outside the mask pixels may count as partly hair, px (a phantom's 1 px
+        edge ramp plus up to 1 px of camera blur: 2 reads phantom coverage ~0.2-0.5 pp
+        closer than 1 on two seeds).
     min_length_widths : float
-        Mask components shorter than this many widths are dropped (pores, debris).
+        Components shorter than this many shaft widths are dropped (pores, debris).
     min_elongation : float
         Components rounder than this (major / minor axis) are dropped unless at least
         ``max_blob_widths`` long.
     max_blob_widths : float
-        Round components shorter than this many widths are dropped (pores, follicle
-        openings, debris); larger ones are tufts of short stubs and kept.
+        Round components shorter than this many shaft widths are dropped (pores,
+        follicle openings, debris); larger ones are tufts of short stubs and kept.
     rel_peak : float
-        Components whose peak contrast is below this share of the strong shafts' are
-        dropped (faint sheaths, scale); 0 keeps all.
+        Components whose peak contrast is below this share of the strong shafts' peak
+        are dropped (faint sheaths, scale, shadows); 0 keeps all.
     thin_detect : bool
-        Also look for thin (vellus) shafts with a ridge filter at about their own width.
+        Look for thin (vellus) shafts too, with a ridge filter at about their own width
+        (the black-hat hairness misses shafts of a quarter of the typical width).
     thin_sigma_widths : float
-        Scale of that ridge filter, in typical shaft widths.
+        Scale of that ridge filter, in typical shaft widths (at least 0.7 px).
     thin_snr : float
         A thin shaft's ridge strength must reach this multiple of the bare skin's
-        (99th percentile) ...
+        (99th percentile away from the shafts found) ...
     thin_min_contrast : float
-        ... and at least this.
+        ... and at least this (relative contrast, about that of the flattened image).
     thin_min_length_widths : float
-        Thin components shorter than this many widths are dropped.
+        Thin components shorter than this many typical widths are dropped (pores,
+        texture).
     thin_min_elongation : float
         Thin components less elongated (major / minor axis) than this are dropped.
     thin_pad_widths : float
-        Ridges within this many widths of a shaft already found are left out.
+        Ridges within this many typical widths of a shaft already found are left out
+        (a thick shaft's edge is a ridge too).
     count_min_length_widths : float
-        Strokes shorter than this many widths are not counted.
+        Strokes shorter than this many shaft widths are not hairs (pores, debris).
     count_spur_widths : float
-        Free side branches shorter than this many widths are edge noise.
+        Side branches ending free and shorter than this many widths are edge noise.
     count_merge_angle_deg : float
-        Segments leaving a junction in opposite directions within this angle of a
-        straight line are one hair (a crossing).
+        Two segments leaving a junction in opposite directions, within this angle of a
+        straight line, are one hair passing through (a crossing).
     count_fork_angle_deg : float
-        Two arms leaving a junction (no third arm) within this angle of each other are
-        two hairs from one opening (a V), not one bent hair; 0 joins them always.
+        Two arms that leave a junction (with no third arm) within this angle of each
+        other are two hairs from one follicle opening (a V), not one bent hair; 0 joins
+        every such pair.
     count_fork_arm_widths : float
-        Both arms of such a fork must be at least this many widths long.
+        Both arms of such a fork must be at least this many shaft widths long (shorter
+        ones are a frayed or split tip).
     count_branch_widths : float
-        A free-ended arm branching off a stroke counts from this many widths on (at or
-        above ``count_min_length_widths``: like any other stroke).
+        A free-ended arm branching off a stroke counts from this many shaft widths on
+        (the tip of a hair whose base is fused with its neighbour's); at or above
+        ``count_min_length_widths`` arms are treated like any other stroke.
     count_split_wide : bool
-        Count a stroke much wider than one shaft as side-by-side hairs.
+        Count a stroke much wider than one shaft as several side-by-side hairs.
     count_split_ratio : float
-        Width ratio (stroke / shaft) from which a stroke counts as two hairs.
-    count_split_measure : str
-        Stroke width for that ratio: ``'median'`` along the medial axis, or
-        ``'territory'`` (mean: nearest mask area over length).
+        Width ratio (stroke / single shaft) from which a stroke counts as two hairs;
+        each further whole unit of ratio adds one (2.2 -> 2, 3.2 -> 3, ...).
+    count_split_measure : {'median', 'territory'}
+        Width of a stroke for ``count_split_wide``: the median along its medial axis, or
+        its mean (the mask area nearest to its medial axis over its length; on the real
+        trichoscopy set it counts fused fans a little better but ranks photos a little
+        worse).
     count_max_per_stroke : int
         Most hairs one stroke may count for.
     count_single_quantile : float
-        A single shaft's width (for splitting wide strokes) is this length-weighted
-        quantile of the counted strokes' widths.
+        A single shaft's width, for ``count_split_wide``, is this length-weighted
+        quantile of the widths of the counted strokes.
     count_tuft_area : float
-        A mask component of at least this many squared widths counts at least one hair
-        (a short, wide tuft whose medial axis breaks into pieces too short to count).
+        A mask component of at least this many squared shaft widths counts at least
+        one hair, even when its medial axis breaks into pieces each too short to count
+        (a short, wide tuft of fused stubs).
     count_area_split : bool
-        Raise each component's count to its area over a lone single hair's area
-        (clipped stubs: fused tufts and fans).
+        Raise each mask component's count to its area over the area of a lone single
+        hair (for clipped stubs of similar length: tufts and fans fused near their
+        opening).
     count_area_quantile : float
-        That single-hair area is this quantile of the lone single hairs' areas (high:
-        only clearly oversized components are split; see
-        :func:`hairtrack.count.count_hairs`).
-    count_border : str
-        Hairs cut off by the frame: ``'half'`` (each counts 1/2, unbiased density),
-        ``'exclude'`` or ``'include'``.
+        That single-hair area is this quantile of the areas of lone single hairs. At
+        0.9 only clearly oversized components are split: on the real trichoscopy set the
+        rank correlation with hand counts rises (0.77 -> 0.78); at 0.5 (the median)
+        phantom counts rise most (~0.64 -> ~0.96 of the truth) but the real rank
+        correlation falls to ~0.60.
+    count_border : {'exclude', 'include', 'half'}
+        What to do with hairs cut off by the frame or the region's edge: leave them out
+        (hairs wholly inside the field only; the hand annotators of the real
+        trichoscopy set mostly do this), count them, or count each as half (the
+        default: an unbiased density estimate, a field being one of many).
     count_fold_deg : float
-        A medial axis that turns by more than this angle over a few widths (the apex
-        of a V: two hairs fused only at their opening) is cut there; 180 never cuts.
+        Where a medial axis turns by more than this angle (between the chords
+        ``count_fold_arm_widths`` shaft widths back and forward) it is cut: the apex of
+        a V, two hairs whose bases fuse at one opening so that their medial axis runs
+        up one and down the other with no branch point. A hair does not fold over a
+        few shaft widths. 180 never cuts.
     count_fold_arm_widths : float
-        Length of the chords either side of a point that measure that turn, widths.
+        Chord length either side of a medial-axis point for ``count_fold_deg``, widths.
     overlay_flat_std : float
-        Local standard deviation (grey levels, 5x5) at or below which a pixel is drawn.
+        Local standard deviation (grey levels, 5x5 window) at or below which a pixel is
+        flat, i.e. drawn rather than photographed.
     overlay_min_chroma : float
-        Chroma distance from the local skin tone above which a pixel is annotation ink.
+        Chroma distance from the local skin tone (grey levels) above which a pixel is
+        annotation ink (red circles, blue or cyan text).
     overlay_line_contrast : float
-        Contrast of a thin straight drawn line (scale bar), grey levels.
+        Contrast (grey levels) of a thin straight line (scale bar) against its surround.
     overlay_line_min_frac : float
-        Shortest drawn straight line masked, as a share of the longer image side.
+        Shortest straight line treated as drawn, as a share of the image's longer side.
     overlay_pad_px : int
         Margin grown around each overlay, px (at the overlay search size).
     overlay_strip_depth : float
-        Deepest header / footer strip looked for, as a share of the image height.
+        Deepest header or footer strip looked for, as a share of the image height.
     overlay_strip_min_frac : float
         Shortest straight border of such a strip, as a share of the image width.
     overlay_max_side : int
-        Overlays are searched at a reduced size with this longer side, px.
+        Larger photos are searched at a reduced size with this longer side, px (speed);
+        the overlay sizes in px are at that size.
     scale_bar_mm : float
-        Length the burned-in scale bar stands for, mm.
+        Length the bar stands for, mm (``1.0 mm`` on common trichoscopes).
     scale_bar_min_frac : float
         Shortest scale bar arm read, as a share of the longer image side (0.03: a 1 mm
         bar on a field up to 33 mm wide).
@@ -683,9 +723,11 @@ class CloseupParams:
     scale_bar_max_std : float
         Largest spread (grey levels) along a scale bar arm: burned-in lines are flat.
     scale_bar_min_support : float
-        Smallest share of a scale bar arm that must pass the thin-line test.
+        Smallest share of an arm that passes the thin-line test (the rest may be crossed
+        by hair).
     scale_bar_max_interior : float
-        Largest share of the bar's colour inside the L's corner box (letters have more).
+        Largest share of the bar's colour (within ``overlay_line_contrast`` in every
+        channel) inside the L's corner box.
     """
 
     mask_overlays: bool = True
@@ -955,6 +997,41 @@ class Params:
     def to_dict(self) -> dict[str, Any]:
         """All parameters as plain nested dicts (for ``run.json``)."""
         return dataclasses.asdict(self)
+
+
+def closeup_stage_params(given: dict[str, Any], share: str, stage: str) -> SimpleNamespace:
+    """A close-up stage's parameters: its share of the :class:`CloseupParams` defaults,
+    updated with the values it was called with.
+
+    Every default is written once, in :class:`CloseupParams`; the stage functions take
+    ``**params`` and read theirs from here.
+
+    Parameters
+    ----------
+    given : dict
+        The keyword arguments the stage was called with.
+    share : str
+        Name of the :class:`CloseupParams` method that lists the stage's parameters
+        (``'segment_kwargs'``, ``'count_kwargs'``, ``'overlay_kwargs'``,
+        ``'scale_bar_kwargs'``).
+    stage : str
+        The stage's name, for the error message.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        One attribute per parameter.
+
+    Raises
+    ------
+    TypeError
+        On a name the stage does not take (like any unexpected keyword argument).
+    """
+    defaults = getattr(CloseupParams(), share)()
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise TypeError(f"{stage}() got unexpected parameter(s) {unknown}")
+    return SimpleNamespace(**{**defaults, **given})
 
 
 def kwargs_for(func: Callable[..., Any], values: dict[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,12 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+
+from hairtrack.config import closeup_stage_params
 
 __all__ = ["HairCount", "count_hairs"]
 
@@ -415,25 +418,9 @@ def count_hairs(
     mask: np.ndarray,
     *,
     shaft_width_px: float | None = None,
-    count_min_length_widths: float = 2.5,
-    count_spur_widths: float = 1.5,
-    count_merge_angle_deg: float = 35.0,
-    count_fork_angle_deg: float = 60.0,
-    count_fork_arm_widths: float = 2.5,
-    count_branch_widths: float = 2.5,
-    count_split_wide: bool = True,
-    count_split_ratio: float = 2.2,
-    count_split_measure: str = "median",
-    count_max_per_stroke: int = 4,
-    count_single_quantile: float = 0.5,
-    count_tuft_area: float = 6.0,
-    count_area_split: bool = True,
-    count_area_quantile: float = 0.9,
-    count_border: str = "half",
-    count_fold_deg: float = 110.0,
-    count_fold_arm_widths: float = 2.5,
     region: np.ndarray | None = None,
     pixel_size: float = 1.0,
+    **params: Any,
 ) -> HairCount:
     """Count hair shafts in a binary hair mask.
 
@@ -445,66 +432,10 @@ def count_hairs(
         Typical shaft width, px (e.g. ``seg.shaft_width_px * seg.work_scale``); sets the
         junction size and the length thresholds. By default the median width over the
         mask.
-    count_min_length_widths : float
-        Strokes shorter than this many shaft widths are not hairs (pores, debris).
-    count_spur_widths : float
-        Side branches ending free and shorter than this many widths are edge noise.
-    count_merge_angle_deg : float
-        Two segments leaving a junction in opposite directions, within this angle of a
-        straight line, are one hair passing through (a crossing).
-    count_fork_angle_deg : float
-        Two arms that leave a junction (with no third arm) within this angle of each
-        other are two hairs from one follicle opening (a V), not one bent hair; 0 joins
-        every such pair.
-    count_fork_arm_widths : float
-        Both arms of such a fork must be at least this many shaft widths long (shorter
-        ones are a frayed or split tip).
-    count_branch_widths : float
-        A free-ended arm branching off a stroke counts from this many shaft widths on
-        (the tip of a hair whose base is fused with its neighbour's); at or above
-        ``count_min_length_widths`` arms are treated like any other stroke.
-    count_split_wide : bool
-        Count a stroke much wider than one shaft as several side-by-side hairs.
-    count_split_measure : {'median', 'territory'}
-        Width of a stroke for ``count_split_wide``: the median along its medial axis, or
-        its mean (the mask area nearest to its medial axis over its length; on the real
-        trichoscopy set it counts fused fans a little better but ranks photos a little
-        worse).
-    count_split_ratio : float
-        Width ratio (stroke / single shaft) from which a stroke counts as two hairs;
-        each further whole unit of ratio adds one (2.2 -> 2, 3.2 -> 3, ...).
-    count_max_per_stroke : int
-        Most hairs one stroke may count for.
-    count_single_quantile : float
-        A single shaft's width, for ``count_split_wide``, is this length-weighted
-        quantile of the widths of the counted strokes.
-    count_tuft_area : float
-        A mask component of at least this many squared shaft widths counts at least
-        one hair, even when its medial axis breaks into pieces each too short to count
-        (a short, wide tuft of fused stubs).
-    count_area_split : bool
-        Raise each mask component's count to its area over the area of a lone single
-        hair (for clipped stubs of similar length: tufts and fans fused near their
-        opening).
-    count_area_quantile : float
-        That single-hair area is this quantile of the areas of lone single hairs. At
-        0.9 only clearly oversized components are split: on the real trichoscopy set the
-        rank correlation with hand counts rises (0.77 -> 0.78); at 0.5 (the median)
-        phantom counts rise most (~0.64 -> ~0.96 of the truth) but the real rank
-        correlation falls to ~0.60.
-    count_border : {'exclude', 'include', 'half'}
-        What to do with hairs cut off by the frame or the region's edge: leave them out
-        (hairs wholly inside the field only; the hand annotators of the real
-        trichoscopy set mostly do this), count them, or count each as half (the
-        default: an unbiased density estimate, a field being one of many).
-    count_fold_deg : float
-        Where a medial axis turns by more than this angle (between the chords
-        ``count_fold_arm_widths`` shaft widths back and forward) it is cut: the apex of
-        a V, two hairs whose bases fuse at one opening so that their medial axis runs
-        up one and down the other with no branch point. A hair does not fold over a
-        few shaft widths. 180 never cuts.
-    count_fold_arm_widths : float
-        Chord length either side of a medial-axis point for ``count_fold_deg``, widths.
+    **params
+        Any of the fields :meth:`hairtrack.config.CloseupParams.count_kwargs`
+        returns; their defaults and meaning are documented in
+        :class:`hairtrack.config.CloseupParams`. An unknown name raises TypeError.
     region : (M, N) bool ndarray, optional
         Analysed region; a stroke reaching its edge counts as cut off. Overlays masked
         out of the region should not be passed here (a hair crossing a drawn circle is
@@ -517,19 +448,20 @@ def count_hairs(
     -------
     HairCount
     """
+    p = closeup_stage_params(params, "count_kwargs", "count_hairs")
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (M, N), got shape {mask.shape}")
     mask = mask.astype(bool)
     if pixel_size <= 0:
         raise ValueError(f"pixel_size must be > 0, got {pixel_size}")
-    if count_split_measure not in ("median", "territory"):
+    if p.count_split_measure not in ("median", "territory"):
         raise ValueError(
-            f"count_split_measure must be 'median' or 'territory', got {count_split_measure!r}"
+            f"count_split_measure must be 'median' or 'territory', got {p.count_split_measure!r}"
         )
-    if count_border not in ("exclude", "include", "half"):
+    if p.count_border not in ("exclude", "include", "half"):
         raise ValueError(
-            f"count_border must be 'exclude', 'include' or 'half', got {count_border!r}"
+            f"count_border must be 'exclude', 'include' or 'half', got {p.count_border!r}"
         )
     if region is not None:
         region = np.asarray(region, bool)
@@ -553,10 +485,10 @@ def count_hairs(
         shaft_width_px = float(2 * np.median(vals) - 1) if vals.size else 1.0
     w = max(float(shaft_width_px), 1.0)
 
-    if count_fold_deg < 180:
+    if p.count_fold_deg < 180:
         # cut the medial axis at the apex of every V (two hairs from one opening)
         apex = _sharp_turns(
-            skel, 0.5 * w, count_fold_arm_widths * w, float(np.cos(np.deg2rad(count_fold_deg)))
+            skel, 0.5 * w, p.count_fold_arm_widths * w, float(np.cos(np.deg2rad(p.count_fold_deg)))
         )
         for r0, c0 in apex:
             skel[max(r0 - 1, 0) : r0 + 2, max(c0 - 1, 0) : c0 + 2] = False
@@ -583,13 +515,13 @@ def count_hairs(
     alive = np.ones(n_seg + 1, bool)
     alive[0] = False
     for s in range(1, n_seg + 1):
-        if len(zones_of[s]) == 1 and length[s] < count_spur_widths * w:
+        if len(zones_of[s]) == 1 and length[s] < p.count_spur_widths * w:
             alive[s] = False
 
     # join segments through junctions
     uf = _UnionFind(n_seg + 1)
-    cos_lim = -np.cos(np.deg2rad(count_merge_angle_deg))
-    cos_fork = np.cos(np.deg2rad(count_fork_angle_deg)) if count_fork_angle_deg > 0 else 2.0
+    cos_lim = -np.cos(np.deg2rad(p.count_merge_angle_deg))
+    cos_fork = np.cos(np.deg2rad(p.count_fork_angle_deg)) if p.count_fork_angle_deg > 0 else 2.0
     for z in range(1, n_zone + 1):
         segs = [s for s in segs_of[z] if alive[s]]
         if len(segs) < 2:
@@ -605,7 +537,7 @@ def count_hairs(
             a, b = segs
             # two arms leaving the junction side by side: two hairs from one opening
             fork = float(dirs[a] @ dirs[b]) > cos_fork
-            fork &= min(length[a], length[b]) >= count_fork_arm_widths * w
+            fork &= min(length[a], length[b]) >= p.count_fork_arm_widths * w
             if not fork:
                 uf.union(a, b)
             continue
@@ -653,50 +585,50 @@ def count_hairs(
             [np.bincount(ll, lr, n_stroke + 1) / cnt, np.bincount(ll, lc, n_stroke + 1) / cnt],
             1,
         )
-    counted = stroke_len >= count_min_length_widths * w
-    if count_branch_widths < count_min_length_widths:
+    counted = stroke_len >= p.count_min_length_widths * w
+    if p.count_branch_widths < p.count_min_length_widths:
         # an arm that leaves a junction free-ended: the tip of a hair whose base is fused
         # in the stem it branches from (hairs of one follicle opening)
         n_junc = np.bincount(stroke_of, [len(zones_of[s]) for s in range(n_seg + 1)], n_stroke + 1)
         n_parts = np.bincount(stroke_of, minlength=n_stroke + 1)
         arm = (n_parts == 1) & (n_junc == 1)
-        counted |= arm & (stroke_len >= count_branch_widths * w)
+        counted |= arm & (stroke_len >= p.count_branch_widths * w)
     counted[0] = False
-    counted |= _rescue_blobs(mask, labels, stroke_len, counted, min_area=count_tuft_area * w * w)
+    counted |= _rescue_blobs(mask, labels, stroke_len, counted, min_area=p.count_tuft_area * w * w)
     # strokes reaching the frame (or the edge of the analysed region): cut-off hairs
     near = _near_edge(mask.shape, region) <= dt + 1.0
     at_edge = np.zeros(n_stroke + 1, bool)
     at_edge[np.unique(labels[near & (labels > 0)])] = True
     at_edge[0] = False
     n_edge_strokes = int((counted & at_edge).sum())
-    if count_border == "exclude":
+    if p.count_border == "exclude":
         counted &= ~at_edge
     mult = counted.astype(int)
 
-    if count_split_wide and counted.sum() >= 3:
+    if p.count_split_wide and counted.sum() >= 3:
         # a single shaft's width: a low quantile of the counted strokes' widths
         # (length-weighted), as fused pairs and triples only ever widen a stroke
-        if count_split_measure == "median":
+        if p.count_split_measure == "median":
             wk = width
         else:
             wk = _territory_width(mask, labels, stroke_len)
         ws, ls = wk[counted], stroke_len[counted]
         order = np.argsort(ws)
         cum = np.cumsum(ls[order]) / ls.sum()
-        single = float(ws[order][np.searchsorted(cum, count_single_quantile)])
+        single = float(ws[order][np.searchsorted(cum, p.count_single_quantile)])
         ratio = wk / max(single, 1.0)
-        extra = np.floor(ratio - count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
-        mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, count_max_per_stroke), 0)
+        extra = np.floor(ratio - p.count_split_ratio + 1.0).astype(int)  # 2.2 -> +1, 3.2 -> +2
+        mult = np.where(counted, np.clip(1 + np.maximum(extra, 0), 1, p.count_max_per_stroke), 0)
     # hairs side by side across a stroke share its width; hairs added below from the
     # stroke's area lie along it, so they do not narrow each other
     mult_across = mult.copy()
-    if count_area_split:
+    if p.count_area_split:
         mult = _area_split(
-            mask, labels, mult, at_edge, count_max_per_stroke, ref_quantile=count_area_quantile
+            mask, labels, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
         )
     ks = np.repeat(np.arange(n_stroke + 1), mult)
     total = float(mult.sum())
-    if count_border == "half":
+    if p.count_border == "half":
         total -= 0.5 * float(mult[at_edge].sum())
     # a shaft's width is its territory's area over its length: the medial-axis distance
     # reads a digital shaft 10-35 % narrow (1.5 px lines as 1.0, 5 px as 4.6)

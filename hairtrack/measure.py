@@ -296,14 +296,13 @@ def analyse(
             notes=("the photo is one flat colour: no hair can be found",),
         )
     if view == "closeup":
-        p = dataclasses.asdict(params.closeup)
         seg = segment_closeup(
-            rgb, region=region, polarity=polarity, **kwargs_for(segment_closeup, p)
+            rgb, region=region, polarity=polarity, **params.closeup.segment_kwargs()
         )
         source = "given" if px_per_mm is not None else None
         notes = []
         if px_per_mm is None:
-            px_per_mm = read_scale_bar(rgb, **kwargs_for(read_scale_bar, p))
+            px_per_mm = read_scale_bar(rgb, **params.closeup.scale_bar_kwargs())
             source = "scale bar" if px_per_mm is not None else None
         if px_per_mm is None:
             notes.append(
@@ -435,7 +434,7 @@ def summarise(
                 work,
                 shaft_width_px=single,
                 pixel_size=1.0 / a.work_scale,
-                **kwargs_for(count_hairs, dataclasses.asdict(params.closeup)),
+                **params.closeup.count_kwargs(),
             )
             n = int(cnt.count)
             widths = np.asarray(cnt.widths_px, float)

@@ -13,6 +13,8 @@ of skin is none of these.
 Examples
 --------
 >>> import numpy as np
+
+from hairtrack.config import closeup_stage_params
 >>> rng = np.random.default_rng(0)
 >>> rgb = rng.integers(150, 200, (256, 320, 3)).astype(np.uint8)
 >>> rgb[:20, :120] = 60  # a flat header box
@@ -23,8 +25,12 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+
+from hairtrack.config import closeup_stage_params
 
 __all__ = ["capture_overlay_mask", "read_scale_bar"]
 
@@ -246,15 +252,7 @@ def _edge_strips(gray: np.ndarray, *, contrast: float, min_length: int, depth: f
 
 def capture_overlay_mask(
     rgb: np.ndarray,
-    *,
-    overlay_flat_std: float = 0.3,
-    overlay_min_chroma: float = 60.0,
-    overlay_line_contrast: float = 20.0,
-    overlay_line_min_frac: float = 0.06,
-    overlay_pad_px: int = 2,
-    overlay_strip_depth: float = 0.08,
-    overlay_strip_min_frac: float = 0.2,
-    overlay_max_side: int = 1400,
+    **params: Any,
 ) -> np.ndarray:
     """Mask of graphics burned into a close-up photo by the capture software.
 
@@ -262,48 +260,34 @@ def capture_overlay_mask(
     ----------
     rgb : (M, N, 3) uint8 ndarray
         The photo, RGB order.
-    overlay_flat_std : float
-        Local standard deviation (grey levels, 5x5 window) at or below which a pixel is
-        flat, i.e. drawn rather than photographed.
-    overlay_min_chroma : float
-        Chroma distance from the local skin tone (grey levels) above which a pixel is
-        annotation ink (red circles, blue or cyan text).
-    overlay_line_contrast : float
-        Contrast (grey levels) of a thin straight line (scale bar) against its surround.
-    overlay_line_min_frac : float
-        Shortest straight line treated as drawn, as a share of the image's longer side.
-    overlay_pad_px : int
-        Margin grown around every detected overlay, px.
-    overlay_strip_depth : float
-        Deepest header or footer strip looked for, as a share of the image height.
-    overlay_strip_min_frac : float
-        Shortest straight border of such a strip, as a share of the image width.
-    overlay_max_side : int
-        Larger photos are searched at a reduced size with this longer side, px (speed);
-        pixel sizes above are at that size.
+    **params
+        Any of the fields :meth:`hairtrack.config.CloseupParams.overlay_kwargs`
+        returns; their defaults and meaning are documented in
+        :class:`hairtrack.config.CloseupParams`. An unknown name raises TypeError.
 
     Returns
     -------
     (M, N) bool ndarray
         True where the pixel belongs to an overlay (not to be analysed).
     """
+    p = closeup_stage_params(params, "overlay_kwargs", "capture_overlay_mask")
     rgb = _check_rgb(rgb)
     full_shape = rgb.shape[:2]
-    rgb, _ = _downscale(rgb, overlay_max_side)
+    rgb, _ = _downscale(rgb, p.overlay_max_side)
     h, w = rgb.shape[:2]
-    flat = _flat_mask(rgb, max_std=overlay_flat_std, window=5)
+    flat = _flat_mask(rgb, max_std=p.overlay_flat_std, window=5)
     min_area = max(64, int(2e-4 * h * w))
-    mask = _flat_boxes(flat, min_area=min_area, min_fill=0.7, pad=overlay_pad_px)
+    mask = _flat_boxes(flat, min_area=min_area, min_fill=0.7, pad=p.overlay_pad_px)
     mask |= _edge_bands(flat, min_share=0.9)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     mask |= _edge_strips(
         gray,
-        contrast=overlay_line_contrast,
-        min_length=max(24, int(overlay_strip_min_frac * w)),
-        depth=overlay_strip_depth,
+        contrast=p.overlay_line_contrast,
+        min_length=max(24, int(p.overlay_strip_min_frac * w)),
+        depth=p.overlay_strip_depth,
     )
 
-    ink = _pure_colour(rgb, min_chroma=overlay_min_chroma, window=21)
+    ink = _pure_colour(rgb, min_chroma=p.overlay_min_chroma, window=21)
     if ink.any():
         # text clusters -> their bounding box (a label box is often semi-transparent)
         ink8 = ink.astype(np.uint8)
@@ -316,17 +300,17 @@ def capture_overlay_mask(
             if n_ink < 40:  # a few odd pixels: skin, not ink
                 continue
             if np.hypot(bw, bh) < 0.3 * diag:
-                p = overlay_pad_px
-                mask[max(y - p, 0) : y + bh + p, max(x - p, 0) : x + bw + p] = True
+                pad = p.overlay_pad_px
+                mask[max(y - pad, 0) : y + bh + pad, max(x - pad, 0) : x + bw + pad] = True
             else:  # long curves (circles, pointer lines): the ink itself, grown
                 curves[i] = True
         if curves.any():
             mask |= curves[lab] & (cv2.dilate(ink8, np.ones((3, 3), np.uint8)) > 0)
 
-    min_len = max(24, int(overlay_line_min_frac * max(h, w)))
-    hor, ver = _straight_lines(rgb, min_length=min_len, contrast=overlay_line_contrast)
+    min_len = max(24, int(p.overlay_line_min_frac * max(h, w)))
+    hor, ver = _straight_lines(rgb, min_length=min_len, contrast=p.overlay_line_contrast)
     mask |= hor | ver
-    k = 2 * overlay_pad_px + 1
+    k = 2 * p.overlay_pad_px + 1
     mask = cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8))
     if mask.shape != full_shape:
         mask = cv2.resize(mask, full_shape[::-1], interpolation=cv2.INTER_NEAREST)
@@ -474,15 +458,7 @@ def _bar_arms(
 
 def read_scale_bar(
     rgb: np.ndarray,
-    *,
-    scale_bar_mm: float = 1.0,
-    overlay_line_contrast: float = 20.0,
-    scale_bar_min_frac: float = 0.03,
-    scale_bar_max_thick: int = 7,
-    scale_bar_min_run_px: int = 12,
-    scale_bar_max_std: float = 10.0,
-    scale_bar_min_support: float = 0.6,
-    scale_bar_max_interior: float = 0.1,
+    **params: Any,
 ) -> float | None:
     """Read the burned-in scale bar into pixels per millimetre.
 
@@ -498,48 +474,33 @@ def read_scale_bar(
     Parameters
     ----------
     rgb : (M, N, 3) uint8 ndarray
-    scale_bar_mm : float
-        Length the bar stands for, mm (``1.0 mm`` on common trichoscopes).
-    overlay_line_contrast : float
-        Smallest contrast of a bar line against the pixels ``scale_bar_max_thick`` px
-        either side of it, in any colour channel, 0-255 levels.
-    scale_bar_min_frac : float
-        Shortest arm read, as a share of the image's longer side (0.03: a field up to
-        33 mm wide).
-    scale_bar_max_thick : int
-        Thickest bar line, px.
-    scale_bar_min_run_px : int
-        Shortest straight run looked at, px.
-    scale_bar_max_std : float
-        Largest spread (standard deviation, grey levels) along an arm's centre line.
-    scale_bar_min_support : float
-        Smallest share of an arm that passes the thin-line test (the rest may be crossed
-        by hair).
-    scale_bar_max_interior : float
-        Largest share of the bar's colour (within ``overlay_line_contrast`` in every
-        channel) inside the L's corner box.
+    **params
+        Any of the fields :meth:`hairtrack.config.CloseupParams.scale_bar_kwargs`
+        returns; their defaults and meaning are documented in
+        :class:`hairtrack.config.CloseupParams`. An unknown name raises TypeError.
 
     Returns
     -------
     float or None
         Pixels per millimetre, or None when no bar is found.
     """
+    p = closeup_stage_params(params, "scale_bar_kwargs", "read_scale_bar")
     rgb = _check_rgb(rgb)
-    if scale_bar_mm <= 0:
-        raise ValueError(f"scale_bar_mm must be > 0, got {scale_bar_mm}")
+    if p.scale_bar_mm <= 0:
+        raise ValueError(f"scale_bar_mm must be > 0, got {p.scale_bar_mm}")
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    contrast = overlay_line_contrast
+    contrast = p.overlay_line_contrast
     kw = {
         "contrast": contrast,
-        "max_thick": scale_bar_max_thick,
-        "min_run": scale_bar_min_run_px,
-        "max_std": scale_bar_max_std,
-        "min_support": scale_bar_min_support,
+        "max_thick": p.scale_bar_max_thick,
+        "min_run": p.scale_bar_min_run_px,
+        "max_std": p.scale_bar_max_std,
+        "min_support": p.scale_bar_min_support,
     }
     hor = _bar_arms(rgb, gray, 1, **kw)
     ver = _bar_arms(rgb, gray, 0, **kw)
-    min_len = scale_bar_min_frac * max(gray.shape)
-    pad = scale_bar_max_thick + 2
+    min_len = p.scale_bar_min_frac * max(gray.shape)
+    pad = p.scale_bar_max_thick + 2
     best = 0.0
     for hy, hx0, hx1, ht, hc in hor:
         for vx, vy0, vy1, vt, vc in ver:
@@ -572,9 +533,9 @@ def read_scale_bar(
             colour = np.median(rgb[int(round(hy)), hx0 : hx1 + 1].astype(np.float32), axis=0)
             box = rgb[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32)
             inside = np.abs(box - colour).max(axis=2) <= contrast
-            if not away.any() or float(inside[away].mean()) > scale_bar_max_interior:
+            if not away.any() or float(inside[away].mean()) > p.scale_bar_max_interior:
                 continue
             best = float(length)
     if best == 0:
         return None
-    return best / scale_bar_mm
+    return best / p.scale_bar_mm

@@ -6,6 +6,7 @@ Pure functions on arrays: an RGB image (and a region mask) in, a boolean hair ma
 from __future__ import annotations
 
 from dataclasses import dataclass as _dataclass
+from typing import Any
 
 # ---- close-up photos (trichoscope / dermoscope) -------------------------------------
 # Dark hair on light skin is the usual case, light (grey, blond, white) hair on dark skin
@@ -16,6 +17,7 @@ from dataclasses import dataclass as _dataclass
 import cv2 as _cv2
 import numpy as _np
 
+from hairtrack.config import closeup_stage_params
 from hairtrack.normalise import flatten_illumination as _flatten
 from hairtrack.normalise import luminance as _luminance
 from hairtrack.overlays import capture_overlay_mask as _capture_overlay_mask
@@ -632,46 +634,7 @@ def segment_closeup(
     *,
     region: _np.ndarray | None = None,
     polarity: str = "auto",
-    mask_overlays: bool = True,
-    channel: str = "auto",
-    channel_switch_ratio: float = 3.0,
-    probe_side: int = 512,
-    probe_diameter_frac: float = 0.06,
-    probe_width_percentile: float = 55.0,
-    target_width_px: float = 5.0,
-    max_width_px: float = 9.0,
-    closing_widths: float = 4.0,
-    flatten_widths: float = 15.0,
-    skin_flatten: bool = True,
-    skin_pad_px: int = 2,
-    skin_flatten_min_cover: float = 0.15,
-    hysteresis_low: float = 1.0,
-    hysteresis_high: float = 1.4,
-    min_contrast: float = 0.1,
-    edge_frac: float = 0.6,
-    edge_frac_light: float = 0.35,
-    edge_share: bool = True,
-    edge_core_sigma: float = 1.0,
-    edge_share_ring_px: int = 2,
-    min_length_widths: float = 2.0,
-    min_elongation: float = 1.6,
-    max_blob_widths: float = 4.0,
-    rel_peak: float = 0.5,
-    thin_detect: bool = True,
-    thin_sigma_widths: float = 0.2,
-    thin_snr: float = 3.0,
-    thin_min_contrast: float = 0.02,
-    thin_min_length_widths: float = 3.0,
-    thin_min_elongation: float = 4.0,
-    thin_pad_widths: float = 0.25,
-    overlay_flat_std: float = 0.3,
-    overlay_min_chroma: float = 60.0,
-    overlay_line_contrast: float = 20.0,
-    overlay_line_min_frac: float = 0.06,
-    overlay_pad_px: int = 2,
-    overlay_strip_depth: float = 0.08,
-    overlay_strip_min_frac: float = 0.2,
-    overlay_max_side: int = 1400,
+    **params: Any,
 ) -> CloseupSegmentation:
     """Segment hair shafts in a close-up (trichoscope / dermoscope / macro) photo.
 
@@ -684,108 +647,12 @@ def segment_closeup(
         from it when ``mask_overlays``.
     polarity : {'auto', 'dark', 'light'}
         Hair darker or lighter than skin; 'auto' decides from the image.
-    mask_overlays : bool
-        Leave out burned-in text, circles, scale bars and bands
-        (:func:`hairtrack.overlays.capture_overlay_mask`).
-    channel : {'auto', 'luma', 'extreme', 'red', 'green', 'blue'}
-        Grey image the hair is found in: 'luma', 'extreme' (the brightest of R, G, B
-        for dark hair, the darkest for light hair; keeps tinted skin bright, but is
-        noisier: on the real trichoscopy set luma counts better), one channel, or
-        'auto': luma, unless hair shows much better in one of R, G, B
-        (:func:`choose_channel`; grey or blond hair on light skin).
-    channel_switch_ratio : float
-        For ``channel='auto'``: how many times more line contrast than luma a single
-        channel must carry to be used instead.
-    probe_side : int
-        Longer side of the small copy on which polarity and shaft width are measured, px.
-    probe_diameter_frac : float
-        Hairness disk on the probe, as a share of its longer side (at least 15 px).
-    probe_width_percentile : float
-        The typical shaft width is this percentile of the widths along the medial axis
-        of the strong shafts on the probe.
-    target_width_px : float
-        Shaft width wanted at the working scale, px (the photo is never enlarged).
-    max_width_px : float
-        Photos whose shafts are at most this wide, px, are analysed at full size (a
-        small reduction saves little time and blurs the shafts' edges: on 5 px phantom
-        shafts a 0.6-0.9x copy under-reads coverage); wider shafts are brought to
-        ``target_width_px``. The width here is the probe's estimate, which reads about
-        1 px wide, and wider still in dense long hair (5 px phantom shafts read 6.4).
-    closing_widths : float
-        Hairness disk diameter, in shaft widths.
-    flatten_widths : float
-        Scale of the illumination flattening, in shaft widths (also the largest hair
-        cluster suppressed when estimating the background).
-    skin_flatten : bool
-        Estimate the background a second time from the skin only (everything outside
-        the first hair mask, padded by ``skin_pad_px``) and detect again: in dense long
-        hair the first estimate mixes hair into the background (bare skin then reads
-        1.15-1.4 instead of 1), which thins every shaft's edge.
-    skin_pad_px : int
-        How far around the first hair mask pixels are left out of that estimate, px
-        (the shafts' blurred edges).
-    skin_flatten_min_cover : float
-        Only when the first mask covers at least this share of the analysed field:
-        the blind estimate's bias grows with the hair's density. 0.15 sits between
-        clipped phantom fields (~9 %, where it changes little but shifted the count of
-        shafts at the tolerance's edge) and long ones (~35 %); the real tiles and
-        trichoscopy photos then read exactly as before.
-    hysteresis_low, hysteresis_high : float
-        Hysteresis thresholds, as multiples of Otsu's threshold of the hairness.
-    min_contrast : float
-        Weakest relative contrast (hairness) ever called hair.
-    edge_frac : float
-        Share of each shaft's own peak hairness at which its edge is drawn.
-    edge_frac_light : float
-        The same for hair lighter than the skin: a light shaft's sheen peaks on its axis
-        and falls off well inside its edge, so its edge sits lower on the profile
-        (0.35 brings light-hair phantom coverage from 1-6 pp to 0.2-2.4 pp low).
-    edge_share : bool
-        Also estimate each pixel's hair share (``hair_share``) for hair darker than the
-        skin: pixels along a shaft's edge count their share of the core contrast, so
-        coverage is the hair area (what phantom truth measures) while the mask keeps
-        the tighter edge hand tracers draw (about 0.6 of the local contrast on the real
-        tiles, against 0.5 for the area). Not for light hair: its axial sheen puts the
-        core well above the shaft's mean contrast (the share reads 0.5-2 pp low).
-    edge_core_sigma : float
-        Smoothing of the hairness before a shaft's core level is read for
-        ``hair_share``, px.
-    edge_share_ring_px : int
-        How far outside the mask pixels may count as partly hair, px (a phantom's 1 px
-        edge ramp plus up to 1 px of camera blur: 2 reads phantom coverage ~0.2-0.5 pp
-        closer than 1 on two seeds).
-    min_length_widths : float
-        Components shorter than this many shaft widths are dropped (pores, debris).
-    min_elongation : float
-        Components rounder than this (major/minor axis) are dropped unless at least
-        ``max_blob_widths`` long.
-    max_blob_widths : float
-        Round components shorter than this many shaft widths are dropped (pores,
-        follicle openings, debris); larger ones are tufts of short stubs and kept.
-    rel_peak : float
-        Components whose peak contrast is below this share of the strong shafts' peak
-        are dropped (faint sheaths, scale, shadows); 0 keeps all.
-    thin_detect : bool
-        Look for thin (vellus) shafts too, with a ridge filter at about their own width
-        (the black-hat above misses shafts of a quarter of the typical width).
-    thin_sigma_widths : float
-        Scale of that ridge filter, in typical shaft widths (at least 0.7 px).
-    thin_snr : float
-        A thin shaft's ridge strength must reach this multiple of the bare skin's
-        (99th percentile away from the shafts found) ...
-    thin_min_contrast : float
-        ... and at least this (relative contrast, about that of the flattened image).
-    thin_min_length_widths : float
-        Thin components shorter than this many typical widths are dropped (pores,
-        texture).
-    thin_min_elongation : float
-        Thin components less elongated (major / minor axis) than this are dropped.
-    thin_pad_widths : float
-        Ridges within this many typical widths of a shaft already found are left out
-        (a thick shaft's edge is a ridge too).
-    overlay_flat_std, overlay_min_chroma, overlay_line_contrast, overlay_line_min_frac,
-    overlay_pad_px, overlay_strip_depth, overlay_strip_min_frac, overlay_max_side
-        Passed to :func:`hairtrack.overlays.capture_overlay_mask`.
+    **params
+        Any of the fields :meth:`hairtrack.config.CloseupParams.segment_kwargs` returns
+        (the overlay ones are passed on to
+        :func:`hairtrack.overlays.capture_overlay_mask`); their defaults and meaning are
+        documented in :class:`hairtrack.config.CloseupParams`. An unknown name raises
+        TypeError.
 
     Returns
     -------
@@ -801,10 +668,11 @@ def segment_closeup(
     >>> seg.polarity, bool(seg.mask[80, 100]), bool(seg.mask[20, 150])
     ('dark', True, False)
     """
+    p = closeup_stage_params(params, "segment_kwargs", "segment_closeup")
     image = _check_closeup_image(image)
     if polarity not in ("auto", "dark", "light"):
         raise ValueError(f"polarity must be 'auto', 'dark' or 'light', got {polarity!r}")
-    if target_width_px <= 0 or closing_widths <= 1:
+    if p.target_width_px <= 0 or p.closing_widths <= 1:
         raise ValueError("target_width_px must be > 0 and closing_widths > 1")
     full_shape = image.shape[:2]
     user_region = None
@@ -812,22 +680,13 @@ def segment_closeup(
         user_region = _np.asarray(region, bool)
         if user_region.shape != full_shape:
             raise ValueError(f"region is {user_region.shape}, image is {full_shape}")
-    overlay_params = {
-        "overlay_flat_std": overlay_flat_std,
-        "overlay_min_chroma": overlay_min_chroma,
-        "overlay_line_contrast": overlay_line_contrast,
-        "overlay_line_min_frac": overlay_line_min_frac,
-        "overlay_pad_px": overlay_pad_px,
-        "overlay_strip_depth": overlay_strip_depth,
-        "overlay_strip_min_frac": overlay_strip_min_frac,
-        "overlay_max_side": overlay_max_side,
-    }
+    overlay_params = {k: v for k, v in vars(p).items() if k.startswith("overlay_")}
 
     # one shared reduced copy (speed on 12 MP photos); overlays are found on it
     base_factor = 1.0 / _np.ceil(max(full_shape) / 1400.0)  # integer steps: fast area resize
     base = _resize(image, base_factor)
     overlay_base = None
-    if mask_overlays and image.ndim == 3:
+    if p.mask_overlays and image.ndim == 3:
         overlay_base = _capture_overlay_mask(base, **overlay_params)
         if not overlay_base.any():
             overlay_base = None
@@ -837,22 +696,23 @@ def segment_closeup(
         region_base &= ~overlay_base
 
     # probe: polarity and shaft width on a small copy
-    pf = min(1.0, probe_side / max(base.shape[:2]))
+    pf = min(1.0, p.probe_side / max(base.shape[:2]))
     small = _resize(base, pf)
     region_p = _resize_mask(region_base, small.shape[:2])
-    d_p = max(15, round(probe_diameter_frac * max(small.shape[:2])))
+    d_p = max(15, round(p.probe_diameter_frac * max(small.shape[:2])))
     pol = polarity
+    channel = p.channel
     if channel == "auto" and small.ndim == 3:
         # on a half-size copy (speed); with luma, polarity is decided as usual below
         half = _resize(small, 0.5) if max(small.shape[:2]) > 256 else small
-        d_h = max(15, round(probe_diameter_frac * max(half.shape[:2])))
+        d_h = max(15, round(p.probe_diameter_frac * max(half.shape[:2])))
         channel, pol_c = choose_channel(
             half,
             polarity=polarity,
             region=_resize_mask(region_p, half.shape[:2]),
             diameter=d_h,
             sigma=2.5 * d_h,
-            switch_ratio=channel_switch_ratio,
+            switch_ratio=p.channel_switch_ratio,
         )
         if channel != "luma":
             pol = pol_c
@@ -864,26 +724,26 @@ def segment_closeup(
     probe_mask = _detect(
         h_p,
         region_p,
-        width=d_p / closing_widths,
-        hysteresis_low=hysteresis_low,
-        hysteresis_high=hysteresis_high,
-        min_contrast=min_contrast,
-        edge_frac=edge_frac if pol == "dark" else edge_frac_light,
-        min_length_widths=min_length_widths,
-        min_elongation=min_elongation,
-        max_blob_widths=max_blob_widths,
-        rel_peak=rel_peak,
+        width=d_p / p.closing_widths,
+        hysteresis_low=p.hysteresis_low,
+        hysteresis_high=p.hysteresis_high,
+        min_contrast=p.min_contrast,
+        edge_frac=p.edge_frac if pol == "dark" else p.edge_frac_light,
+        min_length_widths=p.min_length_widths,
+        min_elongation=p.min_elongation,
+        max_blob_widths=p.max_blob_widths,
+        rel_peak=p.rel_peak,
     )
     # shaft width from the strong shafts only; an upper percentile, as tapering tips
     # and frayed edges add thin medial-axis pixels
-    strong = _drop_faint(probe_mask, h_p, rel_peak=max(rel_peak, 0.7))
-    width_p = _median_width(strong, probe_width_percentile)
+    strong = _drop_faint(probe_mask, h_p, rel_peak=max(p.rel_peak, 0.7))
+    width_p = _median_width(strong, p.probe_width_percentile)
     width_full = width_p / (pf * base_factor) if _np.isfinite(width_p) else float("nan")
 
     # working copy: shafts ~target_width_px wide
     if _np.isfinite(width_full) and width_full > 0:
         # no small reductions: they save little time and blur the shafts' edges
-        scale = 1.0 if width_full <= max_width_px else min(1.0, target_width_px / width_full)
+        scale = 1.0 if width_full <= p.max_width_px else min(1.0, p.target_width_px / width_full)
     else:
         scale = pf * base_factor
     if scale > base_factor:
@@ -891,8 +751,8 @@ def segment_closeup(
     else:
         gray_w = _hair_channel(_resize(base, scale / base_factor), pol, channel)
     region_w = _resize_mask(region_base, gray_w.shape)
-    width_w = width_full * scale if _np.isfinite(width_full) else target_width_px
-    width_w = float(min(max(width_w, 1.5), 4 * target_width_px))
+    width_w = width_full * scale if _np.isfinite(width_full) else p.target_width_px
+    width_w = float(min(max(width_w, 1.5), 4 * p.target_width_px))
     if overlay_base is not None:
         # paint over the overlays, so a drawn circle or bar does not cut a shaft in two
         ov_w = _resize_mask(overlay_base, gray_w.shape)
@@ -903,33 +763,35 @@ def segment_closeup(
             _cv2.INPAINT_TELEA,
         ).astype(_np.float32)
     # hair, and clusters of hair with their shadow, are suppressed up to the same scale
-    flat_w = _flatten(gray_w, sigma=flatten_widths * width_w, hair_size=flatten_widths * width_w)
-    h_w = _hairness(flat_w, pol, round(closing_widths * width_w))
+    flat_w = _flatten(
+        gray_w, sigma=p.flatten_widths * width_w, hair_size=p.flatten_widths * width_w
+    )
+    h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
     detect_kw = {
         "width": width_w,
-        "hysteresis_low": hysteresis_low,
-        "hysteresis_high": hysteresis_high,
-        "min_contrast": min_contrast,
-        "edge_frac": edge_frac if pol == "dark" else edge_frac_light,
-        "min_length_widths": min_length_widths,
-        "min_elongation": min_elongation,
-        "max_blob_widths": max_blob_widths,
-        "rel_peak": rel_peak,
+        "hysteresis_low": p.hysteresis_low,
+        "hysteresis_high": p.hysteresis_high,
+        "min_contrast": p.min_contrast,
+        "edge_frac": p.edge_frac if pol == "dark" else p.edge_frac_light,
+        "min_length_widths": p.min_length_widths,
+        "min_elongation": p.min_elongation,
+        "max_blob_widths": p.max_blob_widths,
+        "rel_peak": p.rel_peak,
     }
     user_w = None if user_base is None else _resize_mask(user_base, gray_w.shape)
     work_mask = _detect(h_w, user_w, **detect_kw)
     cover_1 = float(work_mask[region_w].mean()) if region_w.any() else 0.0
-    if skin_flatten and work_mask.any() and cover_1 >= skin_flatten_min_cover:
+    if p.skin_flatten and work_mask.any() and cover_1 >= p.skin_flatten_min_cover:
         # second pass: background from the skin between the shafts found
-        pad = 2 * max(0, int(skin_pad_px)) + 1
+        pad = 2 * max(0, int(p.skin_pad_px)) + 1
         near = _cv2.dilate(work_mask.view(_np.uint8), _np.ones((pad, pad), _np.uint8)) > 0
         flat_w = _flatten(
             gray_w,
-            sigma=flatten_widths * width_w,
-            hair_size=flatten_widths * width_w,
+            sigma=p.flatten_widths * width_w,
+            hair_size=p.flatten_widths * width_w,
             skin=region_w & ~near,
         )
-        h_w = _hairness(flat_w, pol, round(closing_widths * width_w))
+        h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
         work_mask = _detect(h_w, user_w, **detect_kw)
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
@@ -938,25 +800,25 @@ def segment_closeup(
             h_w,
             work_mask,
             radius=max(1, round(width_w)),
-            core_sigma=edge_core_sigma,
-            ring=edge_share_ring_px,
+            core_sigma=p.edge_core_sigma,
+            ring=p.edge_share_ring_px,
         )
-        if edge_share and pol == "dark"
+        if p.edge_share and pol == "dark"
         else None
     )
-    if thin_detect:
+    if p.thin_detect:
         thin = _thin_shafts(
             flat_w,
             pol,
             work_mask,
             None if user_base is None else _resize_mask(user_base, gray_w.shape),
             width=width_w,
-            sigma_widths=thin_sigma_widths,
-            snr=thin_snr,
-            min_contrast=thin_min_contrast,
-            min_length_widths=thin_min_length_widths,
-            min_elongation=thin_min_elongation,
-            pad_widths=thin_pad_widths,
+            sigma_widths=p.thin_sigma_widths,
+            snr=p.thin_snr,
+            min_contrast=p.thin_min_contrast,
+            min_length_widths=p.thin_min_length_widths,
+            min_elongation=p.thin_min_elongation,
+            pad_widths=p.thin_pad_widths,
         )
         work_mask |= thin
         if share is not None:

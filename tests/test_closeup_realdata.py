@@ -6,7 +6,7 @@ skip when it is absent; their thresholds sit a little below what the code reache
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import re
 from pathlib import Path
 
@@ -197,19 +197,27 @@ def test_flatten_and_grey_world() -> None:
         flatten_illumination(np.zeros((4, 4)))
 
 
-def test_closeup_params_match_function_defaults() -> None:
+def test_closeup_stages_take_their_defaults_from_the_config() -> None:
+    """Every close-up default is written once (CloseupParams); each stage takes its
+    share by name, refuses any other name, and every field belongs to some stage."""
     p = Params().closeup
     assert isinstance(p, CloseupParams)
-    pairs = [
-        (segment_closeup, p.segment_kwargs()),
-        (count_hairs, p.count_kwargs()),
-        (capture_overlay_mask, p.overlay_kwargs()),
-        (read_scale_bar, p.scale_bar_kwargs()),
+    img = np.full((64, 64, 3), 200, np.uint8)
+    shares = [
+        (segment_closeup, p.segment_kwargs(), img),
+        (count_hairs, p.count_kwargs(), np.zeros((64, 64), bool)),
+        (capture_overlay_mask, p.overlay_kwargs(), img),
+        (read_scale_bar, p.scale_bar_kwargs(), img),
     ]
-    for func, kwargs in pairs:
-        sig = inspect.signature(func).parameters
-        for name, value in kwargs.items():
-            assert sig[name].default == value, (func.__name__, name)
+    used: set[str] = set()
+    for func, kwargs, arg in shares:
+        func(arg, **kwargs)  # its own share is accepted
+        with pytest.raises(TypeError, match="no_such_parameter"):
+            func(arg, no_such_parameter=1)
+        used |= set(kwargs)
+    assert used == {f.name for f in dataclasses.fields(CloseupParams)}
+    with pytest.raises(TypeError, match="count_border"):
+        capture_overlay_mask(img, count_border="half")
 
 
 # ---- real photographs ------------------------------------------------------------------

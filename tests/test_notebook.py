@@ -32,9 +32,7 @@ def test_walkthrough_runs_and_tells_the_truth():
     client.execute()  # raises CellExecutionError, naming the cell, on any error
     text = _text(nb)
     # every plotting cell drew a picture inline
-    images = sum(
-        "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
-    )
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images >= 2
     # the sample patients' truth: anna improves, ben is stable, carla declines
     calls = dict(re.findall(r"^(\S+-\S+)\s+(improving|stable|declining|unreliable)$", text, re.M))
