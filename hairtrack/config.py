@@ -919,6 +919,9 @@ class SeriesParams:
         Days in a month, for the trend's slope per month.
     picture_side : int
         Longer side of the aligned pair and change map pictures in the report, px.
+    picture_jpeg_quality : int
+        JPEG quality of those pictures (photographs: a PNG of one is ~10x larger and
+        took ~1.5 s to write with Pillow's optimiser; charts stay PNG).
     chart_dpi : int
         Resolution of the report's charts, dots per inch.
     """
@@ -927,6 +930,7 @@ class SeriesParams:
     baseline_share_of_reshoot: float = 0.5
     days_per_month: float = 30.4375
     picture_side: int = 900
+    picture_jpeg_quality: int = 90
     chart_dpi: int = 100
 
 

@@ -3,7 +3,8 @@
 ``report(PATIENTS_DIR, OUT)`` scans the folder (:func:`hairtrack.scan.scan`), measures and
 compares every session (:func:`hairtrack.series.analyse_patients`) and writes:
 
-* ``OUT/index.html``: self-contained (pictures embedded as PNG), a section per patient;
+* ``OUT/index.html``: self-contained (charts embedded as PNG, photographs as JPEG), a
+  section per patient;
 * ``OUT/summary.csv``: one row per patient x view x session (:data:`CSV_COLUMNS`);
 * ``OUT/summary.json``: the same rows, every series in full with trends, skipped inputs
   with their reasons and notes;
@@ -196,12 +197,25 @@ class _Names:
 
 
 def _png(rgb: np.ndarray) -> bytes:
-    """PNG bytes without metadata."""
+    """PNG bytes without metadata (charts)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", optimize=True)
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    """JPEG bytes without metadata (photographs): no EXIF, no GPS, no comment."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue()
+
+
+#: File type of each picture of a view (``OUT/<patient>/<view>_<name>.<type>``).
+PICTURE_TYPES = {"chart": "png", **CACHED_PICTURES}
 
 
 def _sha256(path: Path) -> str:
@@ -347,15 +361,15 @@ def _latest_aligned(v: ViewSeries) -> bool:
 def _pictures(
     v: ViewSeries, title: str, params: Params, cache: ResultCache | None
 ) -> dict[str, bytes]:
-    """The charts and pictures of one view, as PNG bytes."""
+    """The charts and pictures of one view, as file bytes (types: ``PICTURE_TYPES``)."""
     from hairtrack import plots
     from hairtrack.load import load_image
 
     out = {"chart": _png(plots.series_chart(v, title=title, dpi=params.series.chart_dpi))}
     c = v.latest
     if c is None and cache is not None and v.latest_key:
-        for name in CACHED_PICTURES:
-            data = cache.get_bytes(f"{v.latest_key}.{name}.png")
+        for name, kind in CACHED_PICTURES.items():
+            data = cache.get_bytes(f"{v.latest_key}.{name}.{kind}")
             if data is not None:
                 out[name] = data
     elif c is not None and c.before.path and c.after.path:
@@ -364,11 +378,12 @@ def _pictures(
         after = load_image(c.after.path, **lp).rgb
         side = params.series.picture_side
         b, a = plots.aligned_pair(before, after, c, max_side=side)
-        out["pair"] = _png(plots.side_by_side(b, a))
-        out["change_map"] = _png(plots.change_map(before, c, max_side=side))
+        q = params.series.picture_jpeg_quality
+        out["pair"] = _jpeg(plots.side_by_side(b, a), q)
+        out["change_map"] = _jpeg(plots.change_map(before, c, max_side=side), q)
         if cache is not None and v.latest_key:
-            for name in CACHED_PICTURES:
-                cache.put_bytes(f"{v.latest_key}.{name}.png", out[name])
+            for name, kind in CACHED_PICTURES.items():
+                cache.put_bytes(f"{v.latest_key}.{name}.{kind}", out[name])
     return out
 
 
@@ -467,7 +482,7 @@ def report(
                 view_names.append(view)
             pics = _pictures(v, f"{shown} – {view}", params, store)
             for k, data in pics.items():
-                put(folder / f"{view}_{k}.png", data)
+                put(folder / f"{view}_{k}.{PICTURE_TYPES[k]}", data)
             rows += _csv_rows(v, names)
             views_ctx.append(_view_context(v, names, pics))
             cohort_rows.append(

@@ -700,8 +700,8 @@ class ResultCache:
         write_atomic(self.folder / name, data)
 
 
-#: Pictures kept beside a view's latest comparison in the cache.
-CACHED_PICTURES = ("pair", "change_map")
+#: Pictures kept beside a view's latest comparison in the cache (name, file type).
+CACHED_PICTURES = {"pair": "jpg", "change_map": "jpg"}
 
 
 def _strip_paths(fn: Callable[..., Any], result: dict[str, Any]) -> dict[str, Any]:
@@ -740,7 +740,11 @@ def _cached_map(
         hit = cache.get(key) if key else None
         keep = fn is _compare_job and args[4]
         if hit is not None and keep:
-            hit = hit if all(cache.get_bytes(f"{key}.{n}.png") for n in CACHED_PICTURES) else None
+            hit = (
+                hit
+                if all(cache.get_bytes(f"{key}.{n}.{t}") for n, t in CACHED_PICTURES.items())
+                else None
+            )
         if hit is None:
             todo.append(i)
             continue

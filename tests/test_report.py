@@ -130,7 +130,7 @@ def test_sample_input_unchanged_and_outputs_complete(sample):
         assert (out / name).is_file(), name
     for patient in ("anna-improving", "ben-stable", "carla-declining"):
         files = {p.name for p in (out / patient).iterdir()}
-        assert {"closeup_chart.png", "closeup_pair.png", "closeup_change_map.png"} <= files
+        assert {"closeup_chart.png", "closeup_pair.jpg", "closeup_change_map.jpg"} <= files
     assert not list(out.rglob(".*.tmp"))
 
 
@@ -173,15 +173,37 @@ def png_chunks(data: bytes) -> list[bytes]:
     return kinds
 
 
-def test_html_is_self_contained_and_pngs_carry_no_metadata(sample):
+def jpeg_markers(data: bytes) -> list[int]:
+    """The marker of each segment before the image data (0xE0 APP0 ... 0xE1 EXIF/XMP)."""
+    assert data[:2] == b"\xff\xd8"
+    pos, kinds = 2, []
+    while pos < len(data) and data[pos] == 0xFF:
+        kind = data[pos + 1]
+        kinds.append(kind)
+        if kind == 0xDA:  # start of scan: image data follows
+            break
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return kinds
+
+
+def test_html_is_self_contained_and_pictures_carry_no_metadata(sample):
     _, out, _, _ = sample
     html = (out / "index.html").read_text(encoding="utf-8")
     assert 'name="viewport"' in html
     srcs = html.split('src="')[1:]
-    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert srcs and all(
+        s.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")) for s in srcs
+    )
+    assert any(s.startswith("data:image/jpeg;base64,") for s in srcs)
     assert "http://" not in html and "https://" not in html
     for png in out.rglob("*.png"):
         assert set(png_chunks(png.read_bytes())) <= {b"IHDR", b"IDAT", b"IEND", b"PLTE"}, png
+    jpegs = list(out.rglob("*.jpg"))
+    assert jpegs
+    for jpg in jpegs:
+        # JFIF header, quantisation / Huffman tables, frame, scan: no APPn beyond APP0
+        # (EXIF, GPS and XMP live in APP1), no comment
+        assert set(jpeg_markers(jpg.read_bytes())) <= {0xE0, 0xDB, 0xC4, 0xC0, 0xDD, 0xDA}, jpg
 
 
 # ---- hostile names, a missing view, a single session, skipped inputs ------------------
