@@ -166,6 +166,19 @@ class GlobalParams:
         Least share of strand pixels (on their background zones) for the strands to
         count as resolved; below it the share cannot tell hair from skin and the
         zone-level score (``texture_threshold``, ``dark_ratio``) is used instead.
+    share_line_contrast : float
+        Second test of resolved strands, for faint ones: thin structures of at least this
+        share of the zones' contrast (end-to-end range of the colour axis on the copy
+        blurred by ``share_axis_blur``, which pixel noise does not widen) ...
+    share_line_length : int
+        ... that run at least this many px (bounding box, on the unmixing copy), unlike
+        noise specks ...
+    share_min_line_evidence : float
+        ... on at least this share of their zones' pixels also count as resolved. Noisy
+        phantoms of low-contrast pairs (brown hair on brown skin, grey on very light
+        skin; 768x1024, strands of ~1 px) have 0.03-0.13 of such lines, real whole-head
+        photos 0.000-0.025 (strands far under a pixel; at most 0.012 where unmixing would
+        take the shading of a bald scalp for hair).
     share_method : {'auto', 'unmixed', 'zone'}
         'auto' unmixes per pixel when strands are resolved, else uses the zone score;
         'unmixed' or 'zone' forces one (a comparison reads its second photo with the
@@ -255,6 +268,9 @@ class GlobalParams:
     share_thin_radius: int = 2
     share_thin_contrast: float = 0.4
     share_min_evidence: float = 2e-3
+    share_line_contrast: float = 0.2
+    share_line_length: int = 5
+    share_min_line_evidence: float = 0.03
     share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_vote_sigma: float = 8.0
