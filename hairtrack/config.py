@@ -179,6 +179,14 @@ class GlobalParams:
         skin; 768x1024, strands of ~1 px) have 0.03-0.13 of such lines, real whole-head
         photos 0.000-0.025 (strands far under a pixel; at most 0.012 where unmixing would
         take the shading of a bald scalp for hair).
+    share_sure_ratio : float
+        The vote on which end is hair is sure when the resolved line-shaped strands
+        (``share_min_line_evidence``) of the end it chose outnumber the other end's by
+        this factor; a skin extreme that cannot be skin (white, grey, blue) is then a
+        shirt or wall the region let in, not a sign that the vote was wrong, and the
+        skin colour is the mode of its side. (Real photos: the gaps between dense dark
+        strands, read as light strands, give 2.7-2.8; phantoms' strands on bare scalp
+        5-40.)
     share_method : {'auto', 'unmixed', 'zone'}
         'auto' unmixes per pixel when strands are resolved, else uses the zone score;
         'unmixed' or 'zone' forces one (a comparison reads its second photo with the
@@ -271,6 +279,7 @@ class GlobalParams:
     share_line_contrast: float = 0.2
     share_line_length: int = 5
     share_min_line_evidence: float = 0.03
+    share_sure_ratio: float = 4.0
     share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_vote_sigma: float = 8.0

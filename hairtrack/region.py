@@ -591,6 +591,7 @@ SHARE_PARAMS = (
     "share_line_contrast",
     "share_line_length",
     "share_min_line_evidence",
+    "share_sure_ratio",
     "share_vote_ratio",
     "share_vote_sigma",
     "share_skin_refine",
@@ -740,18 +741,25 @@ def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bo
 
 
 def _ends(
-    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float
+    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float, *, sure: bool = False
 ) -> tuple[np.ndarray, float, float, np.ndarray, np.ndarray]:
     """Skin and hair colours at the ends of the colour axis ``t`` over ``sel``.
 
     Skin is the median of the ``quantile`` extreme at the low end, hair the mode of the
     high side. Skin is never near-black, grey, blue or green while hair can be: when
-    only the high end is plausible skin, the axis is flipped. Returns the (possibly
-    flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
+    only the high end is plausible skin, the axis is flipped. When the strands were
+    resolved and voted clearly (``sure``), the hair end stands and an implausible skin
+    extreme is something else the region let in (a white shirt or wall at its edge):
+    skin is then the mode of its side, as hair is, if that is plausible skin. Returns
+    the (possibly flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
     """
     lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
     skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
     hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    if sure and not _skin_plausible(skin0):
+        mode = _side_colour(img, -t, sel & (t <= 0.5 * (lo + hi)), hi - lo)
+        if _skin_plausible(mode):
+            return t, lo, hi, mode, hair0
     if not _skin_plausible(skin0) and _skin_plausible(hair0):
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
@@ -836,6 +844,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     share_line_contrast = float(p["share_line_contrast"])
     share_line_length = int(p["share_line_length"])
     share_min_line_evidence = float(p["share_min_line_evidence"])
+    share_sure_ratio = float(p["share_sure_ratio"])
     share_vote_ratio = float(p["share_vote_ratio"])
     share_vote_sigma = float(p["share_vote_sigma"])
     share_skin_refine = float(p["share_skin_refine"])
@@ -900,13 +909,21 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     t_zone = ((big - mu) @ u)[reg]
     lo_z, hi_z = np.quantile(t_zone, [share_end_quantile, 1 - share_end_quantile])
     need_line = share_line_contrast * float(hi_z - lo_z)
-    line_evidence = max(
-        _line_share(top_hat > need_line, low_z, share_line_length),
-        _line_share(black_hat > need_line, high_z, share_line_length),
-    )
+    line_top = _line_share(top_hat > need_line, low_z, share_line_length)
+    line_black = _line_share(black_hat > need_line, high_z, share_line_length)
+    line_evidence = max(line_top, line_black)
     if black > top:
         t, lo, hi = -t, -hi, -lo  # hair-like thin structures at the high end
+    # the hair end is sure when the line-shaped strands (resolved) side with the vote and
+    # outnumber the other end's by far; gaps between dense strands, read as strands,
+    # do not
+    sure = line_evidence >= share_min_line_evidence and (
+        line_black >= share_sure_ratio * line_top
+        if black > top
+        else line_top >= share_sure_ratio * line_black
+    )
     if max(top, black) < share_vote_ratio * min(top, black):
+        sure = False
         # no clear vote: the darker end is hair
         end_lo = np.median(img[reg & (t <= lo)], axis=0)
         end_hi = np.median(img[reg & (t >= hi)], axis=0)
@@ -917,9 +934,9 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
     # forehead under the hairline): its skin end is then a mix of the whole region's
     # skin and hair, on the line between them (a shirt or wall is off that line)
-    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile, sure=sure)
     if core is not reg:
-        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile)
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile, sure=sure)
         if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
             t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)
