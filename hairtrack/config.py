@@ -79,6 +79,15 @@ class GlobalParams:
         Most chroma of the skin prior: a maroon or red shirt (chroma 45-55) has the hue
         of skin and, in the centre of the frame, outnumbered the bare scalp of light skin
         (real photos: the skin's mean chroma is 10-37).
+    skin_prior_max_saturation : float
+        Most saturation (chroma / L*, which shading leaves about as it is) of the skin
+        prior. Skin is never both dark and saturated: phantom skins have 0.14-0.6, real
+        skin pixels a median of 0.1-0.85; a maroon shirt has ~1.6. Such a shirt in the
+        frame's centre, with blond hair (skin-like hue), widened the skin model until the
+        shirt was skin and stayed in the scalp region (phantom light/blond -65 pp).
+    skin_max_saturation : float
+        Most saturation of any skin pixel (real photos: at most 1.27 at the 99th
+        percentile of their skin pixels).
     skin_prior_texture : float
         Largest texture energy of the skin prior.
     skin_mahalanobis : float
@@ -241,6 +250,8 @@ class GlobalParams:
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0
     skin_prior_max_chroma: float = 40.0
+    skin_prior_max_saturation: float = 1.0
+    skin_max_saturation: float = 1.3
     skin_prior_texture: float = 3.0
     skin_mahalanobis: float = 3.0
     skin_min_chroma: float = 5.0

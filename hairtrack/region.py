@@ -247,13 +247,16 @@ def _skin_model(
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
+    skin_prior_max_saturation: float,
+    skin_max_saturation: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Learn the image's skin colour in (a*, b*) and return a skin mask.
 
-    The prior (warm hue, some chroma, smooth, not black or blown out) is taken from the
-    central two thirds of the frame when enough of it is there, else from the whole frame;
-    its mean and covariance define a Gaussian, and skin is within ``skin_mahalanobis``
-    standard deviations of it.
+    The prior (warm hue, some chroma but not dark and saturated, smooth, not black or
+    blown out) is taken from the central two thirds of the frame when enough of it is
+    there, else from the whole frame; its mean and covariance define a Gaussian, and skin
+    is within ``skin_mahalanobis`` standard deviations of it and not more saturated
+    (chroma / L*) than ``skin_max_saturation``.
 
     Returns
     -------
@@ -267,6 +270,7 @@ def _skin_model(
         & (f.hue < skin_hue_range[1])
         & (f.chroma > skin_prior_chroma)
         & (f.chroma < skin_prior_max_chroma)
+        & (f.chroma < skin_prior_max_saturation * f.lightness)
         & (f.lightness > 20)
         & (f.lightness < 97)
         & (f.texture < skin_prior_texture)
@@ -286,6 +290,7 @@ def _skin_model(
     icov = np.linalg.inv(cov).astype(np.float32)
     md2 = np.einsum("...i,ij,...j->...", d, icov, d)
     skin = (md2 < skin_mahalanobis**2) & (f.lightness > 15) & (f.chroma > skin_min_chroma)
+    skin &= f.chroma < skin_max_saturation * f.lightness
     return skin, mean, cov
 
 
@@ -995,6 +1000,8 @@ def _region_working(
     skin_hue_max: float,
     skin_prior_chroma: float,
     skin_prior_max_chroma: float,
+    skin_prior_max_saturation: float,
+    skin_max_saturation: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -1031,6 +1038,8 @@ def _region_working(
         skin_hue_range=(skin_hue_min, skin_hue_max),
         skin_prior_chroma=skin_prior_chroma,
         skin_prior_max_chroma=skin_prior_max_chroma,
+        skin_prior_max_saturation=skin_prior_max_saturation,
+        skin_max_saturation=skin_max_saturation,
         skin_prior_texture=skin_prior_texture,
         skin_mahalanobis=skin_mahalanobis,
         skin_min_chroma=skin_min_chroma,
