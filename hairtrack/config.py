@@ -80,6 +80,15 @@ class GlobalParams:
         Most chroma of the skin prior: a maroon or red shirt (chroma 45-55) has the hue
         of skin and, in the centre of the frame, outnumbered the bare scalp of light skin
         (real photos: the skin's mean chroma is 10-37).
+    skin_prior_max_saturation : float
+        Most saturation (chroma / L*, which shading leaves about as it is) of the skin
+        prior. Skin is never both dark and saturated: phantom skins have 0.14-0.6, real
+        skin pixels a median of 0.1-0.85; a maroon shirt has ~1.6. Such a shirt in the
+        frame's centre, with blond hair (skin-like hue), widened the skin model until the
+        shirt was skin and stayed in the scalp region (phantom light/blond -65 pp).
+    skin_max_saturation : float
+        Most saturation of any skin pixel (real photos: at most 1.27 at the 99th
+        percentile of their skin pixels).
     skin_prior_texture : float
         Largest texture energy of the skin prior.
     skin_mahalanobis : float
@@ -167,6 +176,27 @@ class GlobalParams:
         Least share of strand pixels (on their background zones) for the strands to
         count as resolved; below it the share cannot tell hair from skin and the
         zone-level score (``texture_threshold``, ``dark_ratio``) is used instead.
+    share_line_contrast : float
+        Second test of resolved strands, for faint ones: thin structures of at least this
+        share of the zones' contrast (end-to-end range of the colour axis on the copy
+        blurred by ``share_axis_blur``, which pixel noise does not widen) ...
+    share_line_length : int
+        ... that run at least this many px (bounding box, on the unmixing copy), unlike
+        noise specks ...
+    share_min_line_evidence : float
+        ... on at least this share of their zones' pixels also count as resolved. Noisy
+        phantoms of low-contrast pairs (brown hair on brown skin, grey on very light
+        skin; 768x1024, strands of ~1 px) have 0.03-0.13 of such lines, real whole-head
+        photos 0.000-0.025 (strands far under a pixel; at most 0.012 where unmixing would
+        take the shading of a bald scalp for hair).
+    share_sure_ratio : float
+        The vote on which end is hair is sure when the resolved line-shaped strands
+        (``share_min_line_evidence``) of the end it chose outnumber the other end's by
+        this factor; a skin extreme that cannot be skin (white, grey, blue) is then a
+        shirt or wall the region let in, not a sign that the vote was wrong, and the
+        skin colour is the mode of its side. (Real photos: the gaps between dense dark
+        strands, read as light strands, give 2.7-2.8; phantoms' strands on bare scalp
+        5-40.)
     share_method : {'auto', 'unmixed', 'zone'}
         'auto' unmixes per pixel when strands are resolved, else uses the zone score;
         'unmixed' or 'zone' forces one (a comparison reads its second photo with the
@@ -221,6 +251,8 @@ class GlobalParams:
     skin_hue_max: float = 80.0
     skin_prior_chroma: float = 8.0
     skin_prior_max_chroma: float = 40.0
+    skin_prior_max_saturation: float = 1.0
+    skin_max_saturation: float = 1.3
     skin_prior_texture: float = 3.0
     skin_mahalanobis: float = 3.0
     skin_min_chroma: float = 5.0
@@ -256,6 +288,10 @@ class GlobalParams:
     share_thin_radius: int = 2
     share_thin_contrast: float = 0.4
     share_min_evidence: float = 2e-3
+    share_line_contrast: float = 0.2
+    share_line_length: int = 5
+    share_min_line_evidence: float = 0.03
+    share_sure_ratio: float = 4.0
     share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_vote_sigma: float = 8.0

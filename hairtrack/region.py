@@ -247,13 +247,16 @@ def _skin_model(
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
+    skin_prior_max_saturation: float,
+    skin_max_saturation: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Learn the image's skin colour in (a*, b*) and return a skin mask.
 
-    The prior (warm hue, some chroma, smooth, not black or blown out) is taken from the
-    central two thirds of the frame when enough of it is there, else from the whole frame;
-    its mean and covariance define a Gaussian, and skin is within ``skin_mahalanobis``
-    standard deviations of it.
+    The prior (warm hue, some chroma but not dark and saturated, smooth, not black or
+    blown out) is taken from the central two thirds of the frame when enough of it is
+    there, else from the whole frame; its mean and covariance define a Gaussian, and skin
+    is within ``skin_mahalanobis`` standard deviations of it and not more saturated
+    (chroma / L*) than ``skin_max_saturation``.
 
     Returns
     -------
@@ -267,6 +270,7 @@ def _skin_model(
         & (f.hue < skin_hue_range[1])
         & (f.chroma > skin_prior_chroma)
         & (f.chroma < skin_prior_max_chroma)
+        & (f.chroma < skin_prior_max_saturation * f.lightness)
         & (f.lightness > 20)
         & (f.lightness < 97)
         & (f.texture < skin_prior_texture)
@@ -286,6 +290,7 @@ def _skin_model(
     icov = np.linalg.inv(cov).astype(np.float32)
     md2 = np.einsum("...i,ij,...j->...", d, icov, d)
     skin = (md2 < skin_mahalanobis**2) & (f.lightness > 15) & (f.chroma > skin_min_chroma)
+    skin &= f.chroma < skin_max_saturation * f.lightness
     return skin, mean, cov
 
 
@@ -588,6 +593,10 @@ SHARE_PARAMS = (
     "share_thin_radius",
     "share_thin_contrast",
     "share_min_evidence",
+    "share_line_contrast",
+    "share_line_length",
+    "share_min_line_evidence",
+    "share_sure_ratio",
     "share_vote_ratio",
     "share_vote_sigma",
     "share_skin_refine",
@@ -619,9 +628,13 @@ class HairShare:
         ``share_thin_contrast`` of the skin-hair contrast); ~0 when strands are not
         resolved (small photos, distant heads) or there is no hair.
     resolved : bool
-        Strands are resolved (``evidence >= share_min_evidence``) and ``share`` holds
-        the unmixed hair share; when False ``share`` is all 0 and the caller should fall
-        back to a zone-level score.
+        Strands are resolved (``evidence >= share_min_evidence`` or ``line_evidence >=
+        share_min_line_evidence``) and ``share`` holds the unmixed hair share; when
+        False ``share`` is all 0 and the caller should fall back to a zone-level score.
+    line_evidence : float
+        Share of the region's pixels on line-shaped thin structures (at least
+        ``share_line_length`` px long, of at least ``share_line_contrast`` of the zones'
+        contrast): faint strands that noise would hide from ``evidence``.
     """
 
     share: np.ndarray
@@ -630,6 +643,7 @@ class HairShare:
     contrast: float
     evidence: float
     resolved: bool
+    line_evidence: float = 0.0
 
 
 def _field(
@@ -659,6 +673,21 @@ def _unmix(img: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray:
     d = hair - skin
     n2 = np.maximum((d * d).sum(-1), 1e-6)
     return (((img - skin) * d).sum(-1) / n2).astype(np.float32)
+
+
+def _line_share(thin: np.ndarray, zones: np.ndarray, length: int) -> float:
+    """Share of ``zones`` covered by pieces of ``thin`` at least ``length`` px long.
+
+    A piece's length is the longer side of its bounding box (8-connected); strands are
+    lines, noise specks are not.
+    """
+    if not zones.any():
+        return 0.0
+    m = (thin & zones).astype(np.uint8)
+    n, lbl, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
+    keep[0] = False
+    return float(keep[lbl][m.astype(bool)].sum()) / float(zones.sum())
 
 
 def _delta_e(c1: np.ndarray, c2: np.ndarray) -> float:
@@ -717,18 +746,25 @@ def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bo
 
 
 def _ends(
-    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float
+    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float, *, sure: bool = False
 ) -> tuple[np.ndarray, float, float, np.ndarray, np.ndarray]:
     """Skin and hair colours at the ends of the colour axis ``t`` over ``sel``.
 
     Skin is the median of the ``quantile`` extreme at the low end, hair the mode of the
     high side. Skin is never near-black, grey, blue or green while hair can be: when
-    only the high end is plausible skin, the axis is flipped. Returns the (possibly
-    flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
+    only the high end is plausible skin, the axis is flipped. When the strands were
+    resolved and voted clearly (``sure``), the hair end stands and an implausible skin
+    extreme is something else the region let in (a white shirt or wall at its edge):
+    skin is then the mode of its side, as hair is, if that is plausible skin. Returns
+    the (possibly flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
     """
     lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
     skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
     hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+    if sure and not _skin_plausible(skin0):
+        mode = _side_colour(img, -t, sel & (t <= 0.5 * (lo + hi)), hi - lo)
+        if _skin_plausible(mode):
+            return t, lo, hi, mode, hair0
     if not _skin_plausible(skin0) and _skin_plausible(hair0):
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
@@ -774,11 +810,16 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
        ``share_smooth`` px and only then clipped to 0-1: clipping noisy pixels one by one
        would bias the mean towards 0.5.
 
-    When fewer than ``share_min_evidence`` of the pixels are strands, strands are not
-    resolved (small or soft photos, or no hair): which colour is hair cannot be told and
-    ``resolved`` is False, with a share of 0; the caller falls back to a zone-level
-    score. Skin and hair of nearly the same colour (``contrast`` below ~10) cannot be
-    told apart at all.
+    When fewer than ``share_min_evidence`` of the pixels are strands, and fewer than
+    ``share_min_line_evidence`` lie on faint line-shaped ones (``line_evidence``),
+    strands are not resolved (small or soft photos, or no hair): which colour is hair
+    cannot be told and ``resolved`` is False, with a share of 0; the caller falls back
+    to a zone-level score. The faint lines are for low-contrast pairs (brown hair on
+    brown skin, grey on very light) in noisy photos: noise widens the sharp copy's
+    end-to-end range, so their strands fall under ``share_thin_contrast`` of it, but
+    they reach ``share_line_contrast`` of the zones' range (the axis on the blurred
+    copy) and, unlike noise specks, run ``share_line_length`` px or more. Skin and hair
+    of nearly the same colour (``contrast`` below ~10) cannot be told apart at all.
 
     Parameters
     ----------
@@ -805,6 +846,10 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     share_thin_radius = int(p["share_thin_radius"])
     share_thin_contrast = float(p["share_thin_contrast"])
     share_min_evidence = float(p["share_min_evidence"])
+    share_line_contrast = float(p["share_line_contrast"])
+    share_line_length = int(p["share_line_length"])
+    share_min_line_evidence = float(p["share_min_line_evidence"])
+    share_sure_ratio = float(p["share_sure_ratio"])
     share_vote_ratio = float(p["share_vote_ratio"])
     share_vote_sigma = float(p["share_vote_sigma"])
     share_skin_refine = float(p["share_skin_refine"])
@@ -858,14 +903,32 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     zone_t = cv2.GaussianBlur(t, (0, 0), max(share_vote_sigma * px_scale, 1.0))
     low_z = inner & (zone_t < 0.5 * (lo + hi))
     high_z = inner & ~low_z
-    top_hat = cv2.morphologyEx(t, cv2.MORPH_TOPHAT, k) > need
-    black_hat = cv2.morphologyEx(t, cv2.MORPH_BLACKHAT, k) > need
-    top = float(top_hat[low_z].mean()) if low_z.any() else 0.0
-    black = float(black_hat[high_z].mean()) if high_z.any() else 0.0
+    top_hat = cv2.morphologyEx(t, cv2.MORPH_TOPHAT, k)
+    black_hat = cv2.morphologyEx(t, cv2.MORPH_BLACKHAT, k)
+    top = float((top_hat[low_z] > need).mean()) if low_z.any() else 0.0
+    black = float((black_hat[high_z] > need).mean()) if high_z.any() else 0.0
     evidence = max(top, black)
+    # faint strands (low skin-hair contrast in a noisy photo): line-shaped thin
+    # structures judged against the zones' contrast (the axis on the blurred copy, which
+    # pixel noise does not widen); their length tells them from noise specks
+    t_zone = ((big - mu) @ u)[reg]
+    lo_z, hi_z = np.quantile(t_zone, [share_end_quantile, 1 - share_end_quantile])
+    need_line = share_line_contrast * float(hi_z - lo_z)
+    line_top = _line_share(top_hat > need_line, low_z, share_line_length)
+    line_black = _line_share(black_hat > need_line, high_z, share_line_length)
+    line_evidence = max(line_top, line_black)
     if black > top:
         t, lo, hi = -t, -hi, -lo  # hair-like thin structures at the high end
+    # the hair end is sure when the line-shaped strands (resolved) side with the vote and
+    # outnumber the other end's by far; gaps between dense strands, read as strands,
+    # do not
+    sure = line_evidence >= share_min_line_evidence and (
+        line_black >= share_sure_ratio * line_top
+        if black > top
+        else line_top >= share_sure_ratio * line_black
+    )
     if max(top, black) < share_vote_ratio * min(top, black):
+        sure = False
         # no clear vote: the darker end is hair
         end_lo = np.median(img[reg & (t <= lo)], axis=0)
         end_hi = np.median(img[reg & (t >= hi)], axis=0)
@@ -876,15 +939,17 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
     # forehead under the hairline): its skin end is then a mix of the whole region's
     # skin and hair, on the line between them (a shirt or wall is off that line)
-    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile, sure=sure)
     if core is not reg:
-        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile)
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile, sure=sure)
         if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
             t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)
-    if evidence < share_min_evidence:
+    if evidence < share_min_evidence and line_evidence < share_min_line_evidence:
         # strands are not resolved: which colour is hair is not known
-        return HairShare(zero, skin0 * 255.0, hair0 * 255.0, contrast, evidence, False)
+        return HairShare(
+            zero, skin0 * 255.0, hair0 * 255.0, contrast, evidence, False, line_evidence
+        )
     # 3. typical skin; local skin and hair colours (off by default)
     a = _unmix(img, skin0, hair0)
     skin_c, hair_c = skin0, hair0
@@ -914,7 +979,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
             cv2.GaussianBlur(wt, (0, 0), share_smooth), 1e-6
         )
     share = np.where(region, np.clip(am, 0.0, 1.0), 0.0).astype(np.float32)
-    return HairShare(share, skin0 * 255.0, hair0 * 255.0, contrast, evidence, True)
+    return HairShare(share, skin0 * 255.0, hair0 * 255.0, contrast, evidence, True, line_evidence)
 
 
 def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -935,6 +1000,8 @@ def _region_working(
     skin_hue_max: float,
     skin_prior_chroma: float,
     skin_prior_max_chroma: float,
+    skin_prior_max_saturation: float,
+    skin_max_saturation: float,
     skin_prior_texture: float,
     skin_mahalanobis: float,
     skin_min_chroma: float,
@@ -971,6 +1038,8 @@ def _region_working(
         skin_hue_range=(skin_hue_min, skin_hue_max),
         skin_prior_chroma=skin_prior_chroma,
         skin_prior_max_chroma=skin_prior_max_chroma,
+        skin_prior_max_saturation=skin_prior_max_saturation,
+        skin_max_saturation=skin_max_saturation,
         skin_prior_texture=skin_prior_texture,
         skin_mahalanobis=skin_mahalanobis,
         skin_min_chroma=skin_min_chroma,

@@ -999,6 +999,8 @@ def segment_global(
             skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
             skin_prior_chroma=p["skin_prior_chroma"],
             skin_prior_max_chroma=p["skin_prior_max_chroma"],
+            skin_prior_max_saturation=p["skin_prior_max_saturation"],
+            skin_max_saturation=p["skin_max_saturation"],
             skin_prior_texture=p["skin_prior_texture"],
             skin_mahalanobis=p["skin_mahalanobis"],
             skin_min_chroma=p["skin_min_chroma"],
