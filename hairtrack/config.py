@@ -696,6 +696,16 @@ class CloseupParams:
         its mean (the mask area nearest to its medial axis over its length; on the real
         trichoscopy set it counts fused fans a little better but ranks photos a little
         worse).
+    count_step_ratio : float
+        Count a stroke whose wide part is this many times as wide as its own narrow
+        part as that many hairs side by side (hairs of one opening fused, ending at
+        different lengths); each further whole unit adds one. 0 turns it off.
+    count_step_quantiles : (float, float)
+        The narrow and wide parts' widths: these quantiles of the widths along the
+        stroke's medial axis, away from its free ends and junctions.
+    count_step_min_widths : float
+        Strokes with less than this many shaft widths of medial axis left to read are
+        not split so.
     count_max_per_stroke : int
         Most hairs one stroke may count for.
     count_single_quantile : float
@@ -808,6 +818,9 @@ class CloseupParams:
     count_split_ratio: float = 2.2
     count_split_measure: str = "median"
     count_max_per_stroke: int = 4
+    count_step_ratio: float = 1.7
+    count_step_quantiles: tuple[float, float] = (0.3, 0.9)
+    count_step_min_widths: float = 8.0
     count_single_quantile: float = 0.5
     count_tuft_area: float = 6.0
     count_area_split: bool = True

@@ -6,7 +6,10 @@ into segments; segments that continue each other straight through a junction (tw
 hairs crossing) are joined again; short side branches (spurs of a ragged edge) and
 short isolated pieces (pores, dandruff, debris) are dropped. Each remaining stroke is
 one hair, or more when it is much wider than a single shaft (hairs of one follicular
-unit lying side by side, fused in the mask). Width is twice the distance to the mask
+unit lying side by side, fused in the mask), or when it steps from its own narrow part
+to about twice that width (side-by-side hairs of one opening that end at different
+lengths: the lone tip is the single-shaft reference, whatever the spread of widths
+between hairs). Width is twice the distance to the mask
 edge along the stroke's medial axis, less one pixel (the distance is measured to the
 centre of the first background pixel).
 
@@ -398,6 +401,56 @@ def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarra
     return area / np.maximum(stroke_len, 1.0)
 
 
+def _width_step(
+    skel: np.ndarray,
+    labels: np.ndarray,
+    zones: np.ndarray,
+    dt: np.ndarray,
+    n_stroke: int,
+    w: float,
+    quantiles: tuple[float, float],
+    min_widths: float,
+) -> np.ndarray:
+    """Ratio of each stroke's wide part to its own narrow part.
+
+    One shaft keeps its width along its length; hairs of one opening fused side by side
+    end at different lengths, so their stroke steps from one shaft's width (where only
+    the longest goes on) to several. The stroke's own narrow part is the single-shaft
+    reference, whatever the spread of widths between hairs. Widths near a free end (the
+    tip tapers in the medial axis) or a junction (a crossing widens the mask) are left
+    out.
+
+    Returns
+    -------
+    (K + 1,) float64 ndarray
+        High over low width quantile per stroke (1 where too little is left to read).
+    """
+    sk8 = skel.astype(np.uint8)
+    nb = cv2.filter2D(sk8, cv2.CV_16S, _NB8, borderType=cv2.BORDER_CONSTANT) - sk8
+    near = (skel & (nb <= 1)) | zones
+    r = max(1, int(round(w)))
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(near.astype(np.uint8), se) > 0
+    sel = (labels > 0) & ~near
+    out = np.ones(n_stroke + 1)
+    if not sel.any():
+        return out
+    ll = labels[sel]
+    wv = np.maximum(2.0 * dt[sel] - 1.0, 1.0)
+    order = np.lexsort((wv, ll))
+    ll, wv = ll[order], wv[order]
+    bounds = np.searchsorted(ll, np.arange(n_stroke + 2))
+    lo_q, hi_q = quantiles
+    for k in range(1, n_stroke + 1):
+        v = wv[bounds[k] : bounds[k + 1]]
+        if v.size < min_widths * w:
+            continue
+        lo = float(np.quantile(v, lo_q))
+        hi = float(np.quantile(v, hi_q))
+        out[k] = hi / max(lo, 1.0)
+    return out
+
+
 class _UnionFind:
     """Minimal union-find over 0..n-1."""
 
@@ -622,6 +675,24 @@ def count_hairs(
     # hairs side by side across a stroke share its width; hairs added below from the
     # stroke's area lie along it, so they do not narrow each other
     mult_across = mult.copy()
+    if p.count_step_ratio > 0 and counted.any():
+        # a stroke that steps from its own single-shaft width to about twice it: hairs of
+        # one opening fused side by side over part of their length (their widths are
+        # not read: the stroke's mean width mixes the fused and the lone part)
+        steps = _width_step(
+            skel,
+            labels,
+            zone_lab > 0,
+            dt,
+            n_stroke,
+            w,
+            p.count_step_quantiles,
+            p.count_step_min_widths,
+        )
+        extra = np.floor(steps - p.count_step_ratio + 1.0).astype(int)
+        extra[at_edge] = 0  # a cut-off end is no tip: no step can be read against it
+        stepped = np.clip(np.maximum(mult, 1 + np.maximum(extra, 0)), 1, p.count_max_per_stroke)
+        mult = np.where(counted, stepped, 0)
     if p.count_area_split:
         mult = _area_split(
             mask, labels, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
@@ -634,8 +705,8 @@ def count_hairs(
     # reads a digital shaft 10-35 % narrow (1.5 px lines as 1.0, 5 px as 4.6)
     tw = _territory_width(mask, labels, stroke_len) if ks.size else width
     hair_w = (tw / np.maximum(mult_across, 1))[ks] * pixel_size
-    # a stroke given more hairs by its area is a fused mass (long hair lying over each
-    # other): its hairs are counted, but no single shaft's width can be read off it
+    # a stroke given more hairs by its area or a width step is a fused mass: its hairs
+    # are counted, but no single shaft's width can be read off it
     hair_w[(mult > mult_across)[ks]] = np.nan
     hair_len = stroke_len[ks] * pixel_size
     return HairCount(
