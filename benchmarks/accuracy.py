@@ -49,6 +49,7 @@ def _measure(rgb, **kw):
 def phantom_closeup(quick: bool) -> dict:
     """Coverage, count and width errors over skin tones x hair colours, clipped and long."""
     cov_err, count_err, width_err, rows = [], [], [], []
+    uncountable_long: list[bool] = []
     skins = list(synth.SKIN_TONES)[:: 2 if quick else 1]
     for i, skin in enumerate(skins):
         for j, hair in enumerate(synth.HAIR_COLOURS):
@@ -66,9 +67,17 @@ def phantom_closeup(quick: bool) -> dict:
                 cov_err.append(abs(ce))
                 we = 100 * (m.mean_width_px / t["mean_width_px"] - 1) if m.mean_width_px else 100
                 width_err.append(abs(we))
-                ke = 100 * (m.hair_count / t["hair_count"] - 1)
+                # None: the field was judged uncountable (long hair in one network);
+                # on a clipped field that counts as a 100 % miss
+                ke = (
+                    100 * (m.hair_count / t["hair_count"] - 1)
+                    if m.hair_count is not None
+                    else float("nan")
+                )
                 if clipped:
-                    count_err.append(abs(ke))
+                    count_err.append(abs(ke) if np.isfinite(ke) else 100.0)
+                else:
+                    uncountable_long.append(m.hair_count is None)
                 rows.append((skin, hair, "clipped" if clipped else "long", ce, ke, we))
     print("\nphantom close-ups (signed errors)")
     print(f"  {'skin':<11}{'hair':<7}{'length':<8}{'cov pp':>8}{'count %':>9}{'width %':>9}")
@@ -84,6 +93,9 @@ def phantom_closeup(quick: bool) -> dict:
         "  of which long hair (strands lying over each other), %": np.median(
             [abs(r[5]) for r in rows if r[2] == "long"]
         ),
+        "clipped fields judged uncountable, % (should be 0)": 100
+        * np.mean([not np.isfinite(r[4]) for r in rows if r[2] == "clipped"]),
+        "long-hair fields judged uncountable (count withheld), %": 100 * np.mean(uncountable_long),
     }
 
 

@@ -218,7 +218,8 @@ def _print_measurement(r: dict) -> None:
     ]
     if r["view"] == "closeup":
         lines += [
-            f"  hairs           {r['hair_count']}  ({fmt(r['hair_per_cm2'], '.0f')} per cm2)",
+            f"  hairs           {fmt(r['hair_count'], 'd')}"
+            f"  ({fmt(r['hair_per_cm2'], '.0f')} per cm2)",
             f"  shaft width     {fmt(r['mean_width_px'])} px mean"
             f"  ({fmt(r['mean_width_um'], '.0f', ' um')})",
             f"  thin (<{r['thin_cutoff_um']:.0f} um) "

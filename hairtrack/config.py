@@ -736,6 +736,18 @@ class CloseupParams:
         a V, two hairs whose bases fuse at one opening so that their medial axis runs
         up one and down the other with no branch point. A hair does not fold over a
         few shaft widths. 180 never cuts.
+    count_network_share, count_network_extent : float
+        A field whose largest connected hair mass holds at least ``count_network_share``
+        of the hair mask, spans at least ``count_network_extent`` of the field's width
+        or height and joins at least ``count_network_min_hairs`` counted hairs is a
+        network of long, overlapping hair: its hairs cannot be counted
+        (:attr:`hairtrack.count.HairCount.network`). On clipped phantoms and
+        the real trichoscopy photos the largest mass holds 0.04-0.29 of the mask and
+        spans at most 0.35 of the field; on long-hair phantoms 0.80-0.99 and the whole
+        field (where the count read 1.4-7x the truth).
+    count_network_min_hairs : int
+        See ``count_network_share`` (a single long hair crossing a small field, as in
+        two of the real 128 px tiles, is not a network).
     count_fold_arm_widths : float
         Chord length either side of a medial-axis point for ``count_fold_deg``, widths.
     overlay_flat_std : float
@@ -828,6 +840,9 @@ class CloseupParams:
     count_border: str = "half"
     count_fold_deg: float = 110.0
     count_fold_arm_widths: float = 2.5
+    count_network_share: float = 0.5
+    count_network_extent: float = 0.6
+    count_network_min_hairs: int = 20
     overlay_flat_std: float = 0.3
     overlay_min_chroma: float = 60.0
     overlay_line_contrast: float = 20.0

@@ -66,6 +66,12 @@ class HairCount:
     n_edge : int
         Strokes long enough to count that reach the frame or the region's edge (cut-off
         hairs), whatever ``count_border`` did with them.
+    network : bool
+        The hair forms one network across the field (long, overlapping hair: see
+        ``count_network_share``): ``count`` is then not a count of hairs (strokes run
+        through crossings of many hairs, masses are split by area) and should not be
+        reported as one; nor should ``widths_px`` (side-by-side strands read as one
+        wide shaft).
     """
 
     count: int
@@ -76,6 +82,7 @@ class HairCount:
     total_length_px: float
     multiplicity: np.ndarray
     n_edge: int = 0
+    network: bool = False
 
 
 def _skeleton(mask: np.ndarray) -> np.ndarray:
@@ -718,4 +725,40 @@ def count_hairs(
         total_length_px=float(stroke_len[counted].sum() * pixel_size),
         multiplicity=mult[1:],
         n_edge=n_edge_strokes,
+        network=_is_network(
+            mask,
+            labels,
+            mult,
+            min_share=p.count_network_share,
+            min_extent=p.count_network_extent,
+            min_hairs=p.count_network_min_hairs,
+        ),
     )
+
+
+def _is_network(
+    mask: np.ndarray,
+    labels: np.ndarray,
+    mult: np.ndarray,
+    *,
+    min_share: float,
+    min_extent: float,
+    min_hairs: int,
+) -> bool:
+    """True when one connected hair mass holds ``min_share`` of the mask, spans
+    ``min_extent`` of the field's width or height and joins at least ``min_hairs``
+    counted hairs (long hair, overlapping; one long hair across the field is not)."""
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    if n < 2:
+        return False
+    area = stats[1:, cv2.CC_STAT_AREA]
+    big = int(np.argmax(area)) + 1
+    inside = np.unique(labels[(comp == big) & (labels > 0)])
+    if int(mult[inside].sum()) < min_hairs:
+        return False
+    share = float(area[big - 1]) / float(area.sum())
+    extent = max(
+        stats[big, cv2.CC_STAT_WIDTH] / mask.shape[1],
+        stats[big, cv2.CC_STAT_HEIGHT] / mask.shape[0],
+    )
+    return share >= min_share and extent >= min_extent

@@ -91,6 +91,20 @@ def test_closeup_width_against_truth(skin, hair):
     assert m.mean_width_px == pytest.approx(t["mean_width_px"], rel=0.25)
 
 
+@pytest.mark.parametrize("skin,hair", [("very-light", "black"), ("medium", "grey")])
+def test_long_hair_network_gets_no_count_but_clipped_fields_do(skin, hair):
+    """Long hair overlapping across the whole field cannot be counted: no number (and a
+    note) rather than a count several times the truth; clipped fields keep theirs."""
+    long = _closeup(skin, hair, clipped=False)
+    with pytest.warns(UserWarning, match="cannot be counted"):
+        m = measure(long.image, view="closeup", px_per_mm=long.truth["px_per_mm"])
+    assert m.hair_count is None and m.hair_per_cm2 is None and m.mean_width_px is None
+    assert abs(m.coverage - long.truth["coverage"]) < 0.05  # coverage still measured
+    clipped = _closeup(skin, hair)
+    m = _quiet(clipped.image, view="closeup", px_per_mm=clipped.truth["px_per_mm"])
+    assert m.hair_count == pytest.approx(clipped.truth["hair_count"], rel=0.35)
+
+
 @pytest.mark.xfail(strict=True, reason=FUSED_FANS + " (a 29 % loss reads as 20 %)")
 def test_closeup_count_follows_true_change():
     """Fewer hairs in the same field: the count drops by about the true share."""
