@@ -318,6 +318,14 @@ class AlignParams:
         blond hair as a light one ...
     hair_colour_contrast : float
         ... with this relative contrast.
+    hair_max_thickness_closeup : float
+        Close-ups: a piece whose mean distance to its edge is at most this (fraction of
+        the longer side) is hair however compact its bounding box (dense hair crosses
+        into one network spanning the photo; the skin between shafts is thicker).
+    hair_either_polarity_closeup : bool
+        Close-ups: look for light hair first as well as dark hair first, and keep the
+        order that fills less (with the dark pass first, the skin between dense light
+        shafts reads as dark ridges and most of the photo is filled).
     flatten_sigma : float
         Sigma of the illumination estimate (divided out), fraction of the longer side.
     clahe_clip : float
@@ -459,6 +467,8 @@ class AlignParams:
     hair_min_length: float = 0.01
     hair_use_colour: bool = True
     hair_colour_contrast: float = 0.3
+    hair_max_thickness_closeup: float = 0.004
+    hair_either_polarity_closeup: bool = True
     flatten_sigma: float = 0.05
     clahe_clip: float = 2.0
     max_features: int = 4000
