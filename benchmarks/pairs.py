@@ -118,7 +118,7 @@ def _nan(v: float | None) -> float:
     return float("nan") if v is None else v
 
 
-def real_pairs(params: Params, quick: bool) -> dict:
+def real_pairs(params: Params, quick: bool, views: tuple[str, ...] = ("closeup", "global")) -> dict:
     """Real photos re-shot by a known homography and new light: change must be ~0."""
     import glob
 
@@ -130,6 +130,8 @@ def real_pairs(params: Params, quick: bool) -> dict:
         return {}
     out = {}
     for view, pattern in (("closeup", "trichoscopy/*.jpg"), ("global", "global/*")):
+        if view not in views:
+            continue
         files = sorted(glob.glob(str(root / pattern)))[:: 4 if quick else 1]
         errs, changes, oks = [], [], []
         for k, f in enumerate(files):
@@ -174,6 +176,17 @@ def summarise(rows: list[dict], view: str, mdc: float) -> dict:
         out["re-shoot |coverage change| median, % (goal <= 2)"] = np.median(
             [abs(r["pct"]) for r in same if r["pct"] is not None]
         )
+        out["re-shoot |measured - true| median, pct points"] = np.median(
+            [abs(r["pct"] - r["true_pct"]) for r in same if r["pct"] is not None]
+        )
+        reg = [r for r in same if r["ok"] and r["pct"] is not None]
+        if reg:
+            out["registered re-shoots: |coverage change| median, %"] = np.median(
+                [abs(r["pct"]) for r in reg]
+            )
+            out["registered re-shoots: |measured - true| median, pct points"] = np.median(
+                [abs(r["pct"] - r["true_pct"]) for r in reg]
+            )
         out["re-shoot verdict 'no detectable change', % (goal >= 95)"] = 100 * np.mean(
             [r["verdict"] == "no detectable change" for r in same]
         )
@@ -249,7 +262,7 @@ def main() -> None:
                 f"= {np.percentile(np.abs(same), 95):.2f} %, re-shoot SD = {same.std():.2f} %"
             )
     if args.real:
-        summary.update(real_pairs(params, args.quick))
+        summary.update(real_pairs(params, args.quick, tuple(args.view or ("closeup", "global"))))
     print("\nsummary")
     for k, v in summary.items():
         print(f"  {k:<78}{v:>8.2f}")
