@@ -1,7 +1,7 @@
 """Before/after comparison against phantom truth: re-shoots, true changes, alignment.
 
 Run:  .venv/bin/python benchmarks/pairs.py [--quick] [--view closeup|global] [--calibrate]
-                                           [--real] [--config TOML]
+                                           [--real] [--config TOML] [--baseline-jpeg]
 
 Each pair is one phantom scalp photographed twice: the visit with a new camera (rotation
 up to +-25 deg, scale +-12 %, mild perspective, new light gradient, white balance,
@@ -9,7 +9,8 @@ exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed (glo
 photos: the head also moves against the background and clothes, up to +-12 deg, +-6 %
 zoom and +-5 % shift, and the truth is the head's homography); either the
 same hair (a re-shoot) or a true change of 10-40 % of the hairs, gained or lost. The
-visit is JPEG-encoded and decoded, as a real photo would be.
+visit is JPEG-encoded and decoded, as a real photo would be (the baseline stays a clean
+render unless ``--baseline-jpeg``).
 
 The truth of each pair is the phantoms' exact hair masks over the very regions the
 comparison measured (the common scalp, in each photo's own frame), so measured and true
@@ -27,6 +28,7 @@ and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import sys
 import time
@@ -52,8 +54,12 @@ def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
-def make_pair(view: str, k: int, change: float, seed: int = 0):
-    """A baseline phantom and a re-photographed visit with ``change`` of the hairs."""
+def make_pair(view: str, k: int, change: float, seed: int = 0, baseline_jpeg: bool = False):
+    """A baseline phantom and a re-photographed visit with ``change`` of the hairs.
+
+    With ``baseline_jpeg`` the baseline is JPEG-encoded too (quality 75-92, drawn apart
+    from the rest), as a camera would save it.
+    """
     rng = np.random.default_rng([seed, k, int(round(change * 1000)) + 5000, view == "global"])
     skin = list(synth.SKIN_TONES)[k % len(synth.SKIN_TONES)]
     hair = list(synth.HAIR_COLOURS)[(k // 2) % len(synth.HAIR_COLOURS)]
@@ -75,11 +81,16 @@ def make_pair(view: str, k: int, change: float, seed: int = 0):
         visit = render(subject, state, cam, rng=rng, head_motion=motion)
     else:
         visit = render(subject, state, cam, rng=rng)
+    if baseline_jpeg:
+        q = int(np.random.default_rng([seed, k, 99]).integers(75, 93))
+        base = dataclasses.replace(base, image=_jpeg(base.image, q))
     return base, visit, _jpeg(visit.image, cam.jpeg_quality), skin, hair
 
 
-def run_pair(view: str, k: int, change: float, params: Params) -> dict:
-    base, visit, visit_img, skin, hair = make_pair(view, k, change)
+def run_pair(
+    view: str, k: int, change: float, params: Params, baseline_jpeg: bool = False
+) -> dict:
+    base, visit, visit_img, skin, hair = make_pair(view, k, change, baseline_jpeg=baseline_jpeg)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -226,6 +237,11 @@ def main() -> None:
         action="store_true",
         help="also re-shoot real photos (../shared/realdata) by known homographies",
     )
+    ap.add_argument(
+        "--baseline-jpeg",
+        action="store_true",
+        help="JPEG-encode the phantom baselines too (quality 75-92), as a camera would",
+    )
     args = ap.parse_args()
     n = 6 if args.quick else 24
     params = Params.from_toml(args.config) if args.config else Params()
@@ -234,7 +250,7 @@ def main() -> None:
         rows = []
         changes = [0.0] * n + list(np.resize([-0.4, -0.25, -0.1, 0.1, 0.25, 0.4], n))
         for k, ch in enumerate(changes):
-            rows.append(run_pair(view, k, float(ch), params))
+            rows.append(run_pair(view, k, float(ch), params, args.baseline_jpeg))
             r = rows[-1]
             print(
                 f"{view:8}{k:4} {r['skin']:<11}{r['hair']:<7} true {r['true_change']:+.2f} "
