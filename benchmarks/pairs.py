@@ -22,7 +22,10 @@ known homography and relit, with no hair change: the corner error and |coverage 
 are measured against that.
 
 ``--calibrate`` prints the re-shoot spread of the change (the minimal detectable change
-and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``.
+and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``: of the
+measured change over registered re-shoots of an unchanged scalp, as CompareParams defines
+them (re-combing moves the visible hair too), and, apart, of the measurement error
+against the truth.
 """
 
 from __future__ import annotations
@@ -263,19 +266,19 @@ def main() -> None:
         mdc = params.compare.mdc_pct_closeup if view == "closeup" else params.compare.mdc_pct_global
         summary.update(summarise(rows, view, mdc))
         if args.calibrate:
-            same = np.array(
-                [
-                    r["pct"] - r["true_pct"]
-                    for r in rows
-                    if r["true_change"] == 0 and r["ok"] and r["pct"] is not None
-                ]
-            )
-            if len(same) == 0:
+            reg = [r for r in rows if r["true_change"] == 0 and r["ok"] and r["pct"] is not None]
+            if not reg:
                 print(f"\ncalibration ({view}): no re-shoot was registered, nothing to calibrate")
                 continue
+            change = np.array([r["pct"] for r in reg])
+            error = np.array([r["pct"] - r["true_pct"] for r in reg])
+            # CompareParams' definitions: the change re-photographing an unchanged scalp
+            # gives (new camera, light and combing: the visible hair moves too)
             print(
-                f"\ncalibration ({view}, {len(same)} re-shoots): MDC (95th pct of |change|) "
-                f"= {np.percentile(np.abs(same), 95):.2f} %, re-shoot SD = {same.std():.2f} %"
+                f"\ncalibration ({view}, {len(reg)} registered re-shoots): MDC (95th pct of "
+                f"|change|) = {np.percentile(np.abs(change), 95):.2f} %, re-shoot SD = "
+                f"{change.std():.2f} %\n  (of which measurement: 95th pct of |measured - true| "
+                f"= {np.percentile(np.abs(error), 95):.2f} %, SD {error.std():.2f} %)"
             )
     if args.real:
         summary.update(real_pairs(params, args.quick, tuple(args.view or ("closeup", "global"))))
