@@ -827,6 +827,11 @@ class CompareParams:
         quality before their hair is read, so that a cleaner photo loses its faintest
         shafts as the more compressed one did (a photo already at this quality or lower
         hardly changes); 0 leaves them as they are.
+    match_jpeg_adaptive : bool
+        Close-ups: instead, read each photo's own JPEG quality
+        (:func:`hairtrack.compare.jpeg_quality`) and re-encode only a photo that shows
+        none (a clean render, a PNG or TIFF) at the other's quality; two JPEGs are left
+        as they are.
     match_sharpness : bool
         Close-ups: blur the sharper photo of a registered pair to the other's edge blur
         (:func:`hairtrack.compare.edge_blur`, Gaussians add in quadrature) before reading
@@ -859,6 +864,7 @@ class CompareParams:
     photometry_side: int = 256
     photometry_trim: float = 0.25
     match_jpeg_quality: int = 75
+    match_jpeg_adaptive: bool = True
     match_sharpness: bool = True
     sharpness_min_sigma: float = 0.3
     sharpness_min_ratio: float = 1.15
