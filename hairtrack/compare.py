@@ -10,8 +10,9 @@ right when something did, and say "unreliable" rather than guess:
    on what stays between visits (skin, follicle openings, the head's outline), with the
    hair suppressed. Close-ups, once registered, are also matched in quality before
    AFTER's hair is read (BEFORE is then read again): the sharper photo is blurred to
-   the other's edge blur and both are re-encoded at one JPEG quality, so that thin and
-   faint shafts, which a blurrier or more compressed photo loses, are judged alike;
+   the other's edge blur and a photo that shows no JPEG is re-encoded at the other's
+   JPEG quality, so that thin and faint shafts, which a blurrier or more compressed
+   photo loses, are judged alike;
 3. when the registration is trusted, both photos are measured over the scalp they have
    in common (in the baseline frame, and mapped back into the AFTER frame), and the
    interval comes from resampling spatial blocks of that region, widened by the spread
