@@ -206,6 +206,8 @@ def _suppress_hair(
     max_kernel_px: int = 15,
     chroma: np.ndarray | None = None,
     chroma_contrast: float = 0.3,
+    max_thickness_px: float = 0.0,
+    either_polarity_first: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Find thin dark and light ridges (hair) and fill them with the surrounding skin.
 
@@ -239,6 +241,15 @@ def _suppress_hair(
         The filters run on a copy reduced so that the structuring element is at most this
         wide (for speed); the fill is made there too, the mask is brought back to full
         size.
+    max_thickness_px : float
+        Pieces whose mean half-thickness (distance to their edge) is at most this are
+        hair too, however compact their bounding box: dense hair crosses into one
+        network that spans the photo and is not elongated as a whole. 0 turns it off.
+    either_polarity_first : bool
+        Try the light ridges first as well as the dark ones, and keep the order that
+        fills less: with dense light hair on darker skin, the skin between the shafts
+        reads as dark ridges when the dark pass comes first, and most of the photo is
+        filled.
 
     Returns
     -------
@@ -247,26 +258,45 @@ def _suppress_hair(
     hair : (M, N) bool ndarray
         The pixels filled.
     """
-    out = np.asarray(gray, np.float32)
-    hair = np.zeros(out.shape, bool)
     opts = dict(
         kernel_px=kernel_px,
         min_contrast=min_contrast,
         min_elongation=min_elongation,
         min_length_px=min_length_px,
         max_kernel_px=max_kernel_px,
+        max_thickness_px=max_thickness_px,
     )
+    orders = ((True, False), (False, True)) if either_polarity_first else ((True, False),)
+    best = None
+    for order in orders:
+        out, hair = _suppress_in_order(gray, chroma, order, chroma_contrast, opts)
+        if best is None or hair.sum() < best[1].sum():
+            best = out, hair
+    return best
+
+
+def _suppress_in_order(
+    gray: np.ndarray,
+    chroma: np.ndarray | None,
+    order: tuple[bool, bool],
+    chroma_contrast: float,
+    opts: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``."""
+    kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]
+    out = np.asarray(gray, np.float32)
+    hair = np.zeros(out.shape, bool)
     if chroma is not None:
         # grey, white and blond hair can match the skin in brightness, not in colour:
         # less colourful (grey, white) or more (blond)
         chroma = np.asarray(chroma, np.float32)
-        for dark in (True, False):
+        for dark in order:
             found = _ridges(chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast})
             if found.any():
                 out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
                 chroma = _fill(chroma, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
                 hair |= found
-    for dark in (True, False):  # dark hair first: the light pass then sees skin around
+    for dark in order:  # (dark hair first: the light pass then sees skin around)
         found = _ridges(out, dark=dark, **opts) & ~hair
         if found.any():
             out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
@@ -293,8 +323,10 @@ def _ridges(
     min_elongation: float,
     min_length_px: float,
     max_kernel_px: int,
+    max_thickness_px: float = 0.0,
 ) -> np.ndarray:
-    """Elongated dark (black-hat) or light (top-hat) pieces narrower than ``kernel_px``.
+    """Elongated (or thin) dark (black-hat) or light (top-hat) pieces narrower than
+    ``kernel_px``.
 
     Returns
     -------
@@ -321,11 +353,15 @@ def _ridges(
         + stats[1:, cv2.CC_STAT_HEIGHT].astype(np.float64) ** 2
     )
     n_strong = np.bincount(labels[response > 2 * min_contrast], minlength=n)[1:]
-    keep = (
-        (diag2 / np.maximum(area, 1.0) >= min_elongation)
-        & (diag2 >= min_length_px**2)
-        & (n_strong > 0)
-    )
+    shape_ok = diag2 / np.maximum(area, 1.0) >= min_elongation
+    if max_thickness_px > 0:
+        # a network of crossing shafts is thin everywhere, though not elongated as a whole
+        depth = cv2.distanceTransform(weak, cv2.DIST_L2, 3)
+        mean_depth = np.bincount(labels.ravel(), depth.ravel(), minlength=n)[1:] / np.maximum(
+            area, 1.0
+        )
+        shape_ok |= mean_depth <= max_thickness_px
+    keep = shape_ok & (diag2 >= min_length_px**2) & (n_strong > 0)
     lut = np.concatenate([[0], keep]).astype(np.uint8)
     return cv2.dilate(lut[labels], np.ones((5, 5), np.uint8)).astype(bool)
 
@@ -405,6 +441,8 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
             min_contrast=p.hair_min_contrast,
             min_elongation=p.hair_min_elongation,
             min_length_px=p.hair_min_length * long_side,
+            max_thickness_px=p.hair_max_thickness_closeup * long_side if view == "closeup" else 0,
+            either_polarity_first=p.hair_either_polarity_closeup and view == "closeup",
         )
     image = _normalise(gray, flatten_sigma_px=p.flatten_sigma * long_side, clahe_clip=p.clahe_clip)
     work_mask = None

@@ -10,8 +10,9 @@ right when something did, and say "unreliable" rather than guess:
    on what stays between visits (skin, follicle openings, the head's outline), with the
    hair suppressed. Close-ups, once registered, are also matched in quality before
    AFTER's hair is read (BEFORE is then read again): the sharper photo is blurred to
-   the other's edge blur and both are re-encoded at one JPEG quality, so that thin and
-   faint shafts, which a blurrier or more compressed photo loses, are judged alike;
+   the other's edge blur and a photo that shows no JPEG is re-encoded at the other's
+   JPEG quality, so that thin and faint shafts, which a blurrier or more compressed
+   photo loses, are judged alike;
 3. when the registration is trusted, both photos are measured over the scalp they have
    in common (in the baseline frame, and mapped back into the AFTER frame), and the
    interval comes from resampling spatial blocks of that region, widened by the spread
@@ -46,6 +47,7 @@ __all__ = [
     "Comparison",
     "compare",
     "edge_blur",
+    "jpeg_quality",
     "match_photometry",
     "verdict_of",
 ]
@@ -225,6 +227,7 @@ def compare(
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
     mov_region = _where_to_look(after, an_b.view, params)
+    after_in = after
     al = align(
         before,
         after,
@@ -245,7 +248,13 @@ def compare(
             photometry_trim=p.photometry_trim,
         )
     if al.ok and an_b.view == "closeup":
-        before, after, an_b = _match_quality(before, after, an_b, mov_region, params, notes)
+        qualities = None
+        if p.match_jpeg_adaptive:
+            # read on the photos as given: relighting and blurring hide the JPEG's traces
+            qualities = (jpeg_quality(before), jpeg_quality(after_in))
+        before, after, an_b = _match_quality(
+            before, after, an_b, mov_region, params, notes, qualities
+        )
     if al.ok and an_b.view == "global":
         # read AFTER's hair on the scalp BEFORE shows where the two overlap: its skin
         # lightness (the darkness threshold) then comes from the same patch of scalp
@@ -326,6 +335,7 @@ def _match_quality(
     after_region: np.ndarray,
     params: Params,
     notes: list[str],
+    qualities: tuple[int | None, int | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, Analysis]:
     """Bring a registered close-up pair to the same compression and blur, so that thin
     and faint shafts are judged alike in both (BEFORE is re-analysed when it changed).
@@ -334,7 +344,12 @@ def _match_quality(
     add in quadrature; a 0.8 px blur alone moved a re-shoot's change by -1 to -8 %),
     then both go through JPEG at ``compare.match_jpeg_quality`` (a photo already at that
     quality or lower hardly changes; a cleaner one loses what the other lost: a q78
-    session photo against a clean baseline read blond hair 29-34 % low).
+    session photo against a clean baseline read blond hair 29-34 % low). With
+    ``compare.match_jpeg_adaptive`` and the photos' own JPEG qualities (``qualities``,
+    :func:`jpeg_quality`, None for a photo that shows no JPEG), only a clean photo is
+    re-encoded, at the other's quality; two JPEGs are left as they are (re-encoding both
+    at q75 moved real re-shoots by 2.9 % instead of 2.1 %, and phantoms whose baseline is
+    a JPEG too gained nothing from it).
     """
     p = params.compare
     before_in = before
@@ -361,7 +376,15 @@ def _match_quality(
         elif sigma < -p.sharpness_min_sigma:
             after = cv2.GaussianBlur(after, (0, 0), -sigma)
             notes.append(f"the session photo was blurred by {-sigma:.2f} px to match the baseline")
-    if p.match_jpeg_quality:
+    if qualities is not None:
+        q_b, q_a = qualities
+        if q_b is None and q_a is not None:
+            before = _jpeg(before, q_a)
+            notes.append(f"the baseline was re-encoded at the session photo's JPEG quality {q_a}")
+        elif q_a is None and q_b is not None:
+            after = _jpeg(after, q_b)
+            notes.append(f"the session photo was re-encoded at the baseline's JPEG quality {q_b}")
+    elif p.match_jpeg_quality:
         before, after = _jpeg(before, p.match_jpeg_quality), _jpeg(after, p.match_jpeg_quality)
     if before is not before_in:
         # the same scale (a scale bar is read on the original) and polarity
@@ -388,6 +411,45 @@ def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     if not ok:
         return rgb
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98) -> int | None:
+    """The JPEG quality a photo was last saved at, or None when it shows none.
+
+    Re-encoding a decoded JPEG at its own quality (same quantisation tables, same 8 x 8
+    grid) changes it far less than at any neighbouring quality, while otherwise the change
+    falls smoothly with the quality. So a grid-aligned centre crop of up to ``side`` px is
+    re-encoded at each quality ``lo..hi`` (libjpeg's standard tables), and the quality
+    whose mean absolute change is under half the median of its neighbours' (+-4) is it.
+    A photo resized, relit or cropped off the grid after its last save shows none.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+        The photo as decoded.
+    side : int
+        Side of the centre crop, px.
+    lo, hi : int
+        Qualities searched.
+
+    Returns
+    -------
+    int or None
+    """
+    h, w = rgb.shape[:2]
+    y0 = max(0, (h - side) // 2) // 8 * 8
+    x0 = max(0, (w - side) // 2) // 8 * 8
+    crop = np.ascontiguousarray(rgb[y0 : y0 + side, x0 : x0 + side])
+    if min(crop.shape[:2]) < 64:
+        return None
+    qs = np.arange(lo, hi + 1)
+    d = np.array([np.abs(_jpeg(crop, int(q)).astype(np.int16) - crop).mean() for q in qs])
+    score = np.full(len(qs), np.inf)
+    for i in range(len(qs)):
+        nb = np.r_[d[max(0, i - 4) : i], d[i + 1 : i + 5]]
+        score[i] = d[i] / max(float(np.median(nb)), 1e-6)
+    i = int(np.argmin(score))
+    return int(qs[i]) if score[i] < 0.5 else None
 
 
 def _pct(after: float | None, before: float | None) -> float | None:

@@ -250,6 +250,30 @@ def test_suppress_hair_removes_a_shaft_and_keeps_a_pore():
     assert not hair[150, 60] and out[150, 60] == 120.0  # the pore stays
 
 
+def test_suppress_hair_fills_dense_light_hair_not_the_skin_between():
+    # a network of light shafts crossing over dark skin (spans the photo, so it is not
+    # elongated as a whole; the skin between reads as dark ridges if looked for first)
+    rng = np.random.default_rng(3)
+    gray = np.full((400, 400), 60.0, np.float32)
+    truth = np.zeros((400, 400), np.uint8)
+    for _ in range(30):
+        p = rng.uniform(0, 400, 2)
+        a = rng.uniform(0, np.pi)
+        q = p + 600 * np.array([np.cos(a), np.sin(a)])
+        p = p - 600 * np.array([np.cos(a), np.sin(a)])
+        cv2.line(gray, tuple(map(int, p)), tuple(map(int, q)), 190.0, 3)
+        cv2.line(truth, tuple(map(int, p)), tuple(map(int, q)), 1, 3)
+    kw = {"kernel_px": 21, "min_length_px": 4.0}
+    _, old = _suppress_hair(gray, **kw)
+    out, hair = _suppress_hair(gray, **kw, max_thickness_px=1.6, either_polarity_first=True)
+    near = cv2.dilate(truth, np.ones((5, 5), np.uint8)).astype(bool)
+    # the shafts are filled, and what is filled is (near) the shafts
+    assert hair[truth > 0].mean() > 0.95
+    assert (hair & near).sum() / hair.sum() > 0.95
+    assert hair.mean() < old.mean()
+    assert abs(float(np.median(out[truth > 0])) - 60.0) < 15  # filled with skin
+
+
 def test_bad_inputs_are_refused_with_a_helpful_message():
     good = np.zeros((100, 100, 3), np.uint8)
     with pytest.raises(ValueError, match="at least 64x64"):

@@ -15,7 +15,7 @@ from PIL import Image
 
 from hairtrack import synth
 from hairtrack.align import corner_error
-from hairtrack.compare import compare, edge_blur, verdict_of
+from hairtrack.compare import compare, edge_blur, jpeg_quality, verdict_of
 from hairtrack.load import load_image
 
 
@@ -194,3 +194,17 @@ def test_a_blurrier_compressed_reshoot_is_matched_before_reading():
         - 1
     )
     assert abs(c.change.coverage_pct - truth) < 3.0
+
+
+def test_jpeg_quality_is_read_from_the_photo_and_none_for_a_clean_one():
+    rng = np.random.default_rng(5)
+    subject = synth.make_closeup_subject(rng, width=640, height=480)
+    clean = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    ).image
+    assert jpeg_quality(clean) is None
+    for q in (77, 90):
+        buf = io.BytesIO()
+        Image.fromarray(clean).save(buf, "JPEG", quality=q)
+        saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        assert jpeg_quality(saved) == q
