@@ -90,9 +90,7 @@ def make_pair(view: str, k: int, change: float, seed: int = 0, baseline_jpeg: bo
     return base, visit, _jpeg(visit.image, cam.jpeg_quality), skin, hair
 
 
-def run_pair(
-    view: str, k: int, change: float, params: Params, baseline_jpeg: bool = False
-) -> dict:
+def run_pair(view: str, k: int, change: float, params: Params, baseline_jpeg: bool = False) -> dict:
     base, visit, visit_img, skin, hair = make_pair(view, k, change, baseline_jpeg=baseline_jpeg)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
