@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import components_with_stats
 
 __all__ = ["capture_overlay_mask", "read_scale_bar"]
 
@@ -108,7 +109,7 @@ def _flat_boxes(flat: np.ndarray, *, min_area: int, min_fill: float, pad: int) -
     closed = cv2.morphologyEx(
         flat.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     )
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, _, stats = components_with_stats(closed)
     out = np.zeros(flat.shape, bool)
     h, w = flat.shape
     for x, y, bw, bh, area in stats[1:]:
@@ -292,7 +293,7 @@ def capture_overlay_mask(
         # text clusters -> their bounding box (a label box is often semi-transparent)
         ink8 = ink.astype(np.uint8)
         grown = cv2.dilate(ink8, np.ones((15, 15), np.uint8))
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        n, lab, stats = components_with_stats(grown)
         diag = np.hypot(h, w)
         curves = np.zeros(n, bool)
         for i, (x, y, bw, bh, _area) in enumerate(stats[1:], start=1):
@@ -322,7 +323,7 @@ def _thin_runs(line: np.ndarray, axis: int) -> list[tuple[int, int, int, int]]:
 
     ``axis`` 1: horizontal lines (thickness = height); 0: vertical (thickness = width).
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(line.astype(np.uint8), connectivity=8)
+    _, _, stats = components_with_stats(line)
     out = []
     for x, y, bw, bh in stats[1:, :4]:
         if (bh if axis == 1 else bw) <= 6:
@@ -361,32 +362,208 @@ def _join_collinear(
     return [tuple(m) for m in merged if max(m[2], m[3]) >= short_len]
 
 
-def _line_ridges(rgb: np.ndarray, axis: int, k: int, contrast: float) -> list[np.ndarray]:
-    """Pixels brighter (first) or darker (second) than both pixels ``k`` px across a line.
+def _ridges_at(
+    frame: np.ndarray, rows: np.ndarray, c0: int, c1: int, k: int, contrast: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Thin-line test across horizontal lines, at some rows and columns of a frame.
 
-    ``axis`` 1 looks for horizontal lines (neighbours above and below), 0 for vertical
-    ones. A pixel counts when it stands out by ``contrast`` in any colour channel: a white
-    bar on pale skin differs little in grey but a lot in blue.
+    A pixel is *bright* (*dark*) when, in any colour channel, it is brighter (darker) by
+    at least ``contrast`` than both pixels ``k`` rows above and below it; rows wrap around
+    the frame's top and bottom (as ``np.roll`` does).
+
+    Parameters
+    ----------
+    frame : (M, N, 3) uint8 ndarray
+        The photo, or its transposed view to test across vertical lines.
+    rows : (R,) int ndarray
+        Frame rows tested.
+    c0, c1 : int
+        Columns tested, ``c0:c1``.
+    k : int
+        Distance of the neighbours, px.
+    contrast : float
+
+    Returns
+    -------
+    bright, dark : (R, c1 - c0) bool ndarray
     """
-    ax = 0 if axis == 1 else 1
-    bright = np.zeros(rgb.shape[:2], bool)
-    dark = np.zeros(rgb.shape[:2], bool)
-    for ch in range(rgb.shape[2]):
-        g = rgb[..., ch].astype(np.int16)
-        a = np.roll(g, k, axis=ax)
-        b = np.roll(g, -k, axis=ax)
-        bright |= np.minimum(g - a, g - b) >= contrast
-        dark |= np.minimum(a - g, b - g) >= contrast
-    return [bright, dark]
+    hgt = frame.shape[0]
+    g = frame[rows, c0:c1].astype(np.int16)
+    a = frame[(rows - k) % hgt, c0:c1].astype(np.int16)
+    b = frame[(rows + k) % hgt, c0:c1].astype(np.int16)
+    bright = (np.minimum(g - a, g - b) >= contrast).any(axis=-1)
+    dark = (np.minimum(a - g, b - g) >= contrast).any(axis=-1)
+    return bright, dark
 
 
-def _grow(ok: np.ndarray, i: int, limit: int | None = None) -> tuple[int, int]:
-    """First and last index of the run of True in ``ok`` through index ``i``."""
+def _run_seeds(
+    rgb: np.ndarray, axis: int, *, k: int, contrast: float, min_run: int, step: int
+) -> list[tuple[int, int, int, int]]:
+    """Boxes around every place where a thin straight run may lie: a cheap superset.
+
+    A run of at least ``min_run`` pixels that pass :func:`_ridges_at` holds at least
+    ``min_run // step`` consecutive samples (every ``step``-th pixel along the line), each
+    passing the same test; so do the in-frame parts (at least ``step`` px) of the shorter
+    runs the opening keeps at the frame's ends. Boxes around the samples found here
+    therefore hold a pixel of every run :func:`_bar_arms` looks at (and more), for a
+    ``step``-th of the work. The photo is scanned in strips (small buffers, no full-size
+    temporaries).
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    axis : {1, 0}
+        1: horizontal lines (frame = the photo), 0: vertical lines (frame = its transpose).
+    k, contrast
+        As in :func:`_ridges_at`.
+    min_run : int
+        Shortest run, px.
+    step : int
+        Sampling step along the lines, px (at most half of ``min_run``).
+
+    Returns
+    -------
+    list of (r0, r1, c0, c1)
+        Frame rows ``r0:r1`` and columns ``c0:c1`` of each box.
+    """
+    need = max(1, min_run // step)
+    edge = -(-min_run // step) + 1  # samples near the ends, where shorter runs are kept
+    ker = np.ones((1, need) if axis == 1 else (need, 1), np.uint8)
+    reach = max(3, 2 * min_run // step)  # nearby seeds share one box
+    near = np.ones((5, reach) if axis == 1 else (reach, 5), np.uint8)
+    hgt, wid = rgb.shape[:2]
+    n_lines = hgt if axis == 1 else -(-hgt // step)  # strips run over these
+    strip, over = 256, (0 if axis == 1 else need - 1)
+    boxes = []
+    for s0 in range(0, n_lines, strip):
+        e0, e1 = max(s0 - over, 0), min(s0 + strip + over, n_lines)
+        if axis == 1:  # rows e0:e1 with k rows either side (wrapping), every step-th column
+            ext = rgb[np.arange(e0 - k, e1 + k) % hgt, ::step]
+            n = e1 - e0
+            g, a, b = ext[k : k + n], ext[:n], ext[2 * k : 2 * k + n]
+        else:  # every step-th row, with k columns either side (wrapping)
+            sub = rgb[e0 * step : e1 * step : step]
+            kk = k % wid
+            ext = np.concatenate([sub[:, wid - kk :], sub, sub[:, :kk]], axis=1)
+            if kk != k:  # k >= wid: the general (slow) gather
+                ext = sub[:, np.arange(-k, wid + k) % wid]
+            g, a, b = ext[:, k : k + wid], ext[:, :wid], ext[:, 2 * k : 2 * k + wid]
+        # saturated differences: >= contrast exactly when the signed ones are (contrast
+        # > 0); at contrast <= 0 everything passes, still a superset
+        d = cv2.split(cv2.max(cv2.subtract(g, cv2.max(a, b)), cv2.subtract(cv2.min(a, b), g)))
+        ridge = (cv2.max(cv2.max(d[0], d[1]), d[2]) >= contrast).view(np.uint8)
+        seeds = cv2.morphologyEx(ridge, cv2.MORPH_OPEN, ker)
+        if axis == 1:
+            seeds[:, :edge] |= ridge[:, :edge]
+            seeds[:, -edge:] |= ridge[:, -edge:]
+        else:
+            if e0 < edge:
+                seeds[: edge - e0] |= ridge[: edge - e0]
+            if e1 > n_lines - edge:
+                first = max(n_lines - edge - e0, 0)
+                seeds[first:] |= ridge[first:]
+        m, _, st = components_with_stats(cv2.dilate(seeds, near))
+        for x, y, w, h, _area in st[1:m].tolist():
+            if axis == 1:
+                boxes.append((e0 + y, e0 + y + h, x * step, (x + w - 1) * step + 1))
+            else:
+                boxes.append((x, x + w, (e0 + y) * step, (e0 + y + h - 1) * step + 1))
+    return boxes
+
+
+def _block_key(rr: np.ndarray, cc: np.ndarray) -> tuple[int, int]:
+    """Where OpenCV's 2x2-block labelling first meets a component (photo coordinates).
+
+    ``cv2.connectedComponents`` numbers components in the order in which its scan over
+    2x2 blocks (row pairs, then columns) first meets them; sorting by this key restores
+    the order a labelling of the whole photo would give.
+    """
+    pair = int(rr.min()) // 2
+    return pair, int(cc[rr // 2 == pair].min()) // 2
+
+
+def _frame_runs(
+    rgb: np.ndarray,
+    axis: int,
+    *,
+    k: int,
+    contrast: float,
+    min_run: int,
+) -> list[list[tuple[tuple[int, int], tuple[int, int, int, int]]]]:
+    """The thin straight runs of the whole photo, found in small windows.
+
+    The same components (in the same order) as labelling
+    ``open(_ridges_at(whole frame), 1 x min_run)`` over the whole photo, for each
+    polarity: windows are opened around the seeds of :func:`_run_seeds`, grown until no
+    run touches their edge, where the opening is not exact (``min_run`` px from a side
+    that is not the frame's end).
+
+    Returns
+    -------
+    list (bright, dark) of list of (key, (x, y, w, h))
+        Each run's box in frame coordinates, in labelling order; ``key`` is its
+        :func:`_block_key`.
+    """
+    frame = rgb if axis == 1 else rgb.transpose(1, 0, 2)
+    hgt, wid = frame.shape[:2]
+    step = max(1, min(4, (min_run + 1) // 2))
+    boxes = _run_seeds(rgb, axis, k=k, contrast=contrast, min_run=min_run, step=step)
+    ker = np.ones((1, min_run), np.uint8)
+    pad = 2 * min_run + 2
+    found: list[dict] = [{}, {}]
+    for y0, y1, x0, x1 in boxes:
+        r0, r1 = max(y0 - 1, 0), min(y1 + 1, hgt)
+        c0, c1 = max(x0 - pad, 0), min(x1 + pad, wid)
+        while True:
+            bright, dark = _ridges_at(frame, np.arange(r0, r1), c0, c1, k, contrast)
+            runs = [cv2.morphologyEx(m.view(np.uint8), cv2.MORPH_OPEN, ker) for m in (bright, dark)]
+            on = runs[0] | runs[1]
+            # exact columns: [xa, xb) (min_run px in from a side that is not the frame's)
+            xa = c0 + min_run if c0 > 0 else 0
+            xb = c1 - min_run if c1 < wid else wid
+            grow = [
+                r0 > 0 and bool(on[0].any()),
+                r1 < hgt and bool(on[-1].any()),
+                c0 > 0 and bool(on[:, xa - c0].any()),
+                c1 < wid and bool(on[:, xb - 1 - c0].any()),
+            ]
+            if not any(grow):
+                break
+            r0 = max(r0 - 16, 0) if grow[0] else r0
+            r1 = min(r1 + 16, hgt) if grow[1] else r1
+            c0 = max(c0 - 4 * min_run, 0) if grow[2] else c0
+            c1 = min(c1 + 4 * min_run, wid) if grow[3] else c1
+        for pol in (0, 1):
+            m, lab, stats = components_with_stats(runs[pol])
+            for i in range(1, m):
+                x, y, w, h, _area = (int(v) for v in stats[i])
+                if x < xa - c0 or x + w > xb - c0:
+                    continue  # outside the exact columns: another window's (or none)
+                rr, cc = np.nonzero(lab[y : y + h, x : x + w] == i)
+                rr, cc = rr + y + r0, cc + x + c0
+                key = _block_key(rr, cc) if axis == 1 else _block_key(cc, rr)
+                found[pol][key] = (x + c0, y + r0, w, h)
+    return [sorted(f.items()) for f in found]
+
+
+def _run_through(ok: np.ndarray, i: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``ok`` on either side of index ``i``."""
+    bad = np.flatnonzero(~ok)
+    j0 = int(np.searchsorted(bad, i, side="left"))
+    j1 = int(np.searchsorted(bad, i, side="right"))
+    i0 = int(bad[j0 - 1]) + 1 if j0 > 0 else 0
+    i1 = int(bad[j1]) - 1 if j1 < bad.size else ok.size - 1
+    return i0, i1
+
+
+def _grow(ok: np.ndarray, i: int, limit: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``ok`` through index ``i``, at most
+    ``limit`` px either side."""
     i0 = i1 = i
     n = ok.size
-    while i0 > 0 and ok[i0 - 1] and (limit is None or i - i0 < limit):
+    while i0 > 0 and ok[i0 - 1] and i - i0 < limit:
         i0 -= 1
-    while i1 < n - 1 and ok[i1 + 1] and (limit is None or i1 - i < limit):
+    while i1 < n - 1 and ok[i1 + 1] and i1 - i < limit:
         i1 += 1
     return i0, i1
 
@@ -404,6 +581,10 @@ def _bar_arms(
 ) -> list[tuple[float, int, int, int, float]]:
     """Thin, straight, flat-coloured runs along ``axis`` (1 = horizontal, 0 = vertical).
 
+    Every pixel is tested at full resolution (a 3 px bar line vanishes in a reduced copy),
+    but only in small windows around the runs (:func:`_frame_runs`), and the thin-line
+    test along an arm only where its colour runs on.
+
     Returns
     -------
     list of (centre, start, end, thickness, grey)
@@ -412,38 +593,37 @@ def _bar_arms(
         its grey level.
     """
     out: list[tuple[float, int, int, int, float]] = []
-    ker = np.ones((1, min_run), np.uint8) if axis == 1 else np.ones((min_run, 1), np.uint8)
-    for ridge in _line_ridges(rgb, axis, max_thick, contrast):
-        runs = cv2.morphologyEx(ridge.astype(np.uint8), cv2.MORPH_OPEN, ker)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-        for x, y, w, h, _area in stats[1:n]:
-            length, thick = (w, h) if axis == 1 else (h, w)
+    frame = rgb if axis == 1 else rgb.transpose(1, 0, 2)
+    gf = gray if axis == 1 else gray.T
+    hgt = gf.shape[0]
+    found = _frame_runs(rgb, axis, k=max_thick, contrast=contrast, min_run=min_run)
+    for pol, runs in enumerate(found):
+        for _key, (x, y, length, thick) in runs:
             if thick > max_thick:
                 continue
-            if axis == 1:
-                c0, s0 = y + h // 2, x
-                prof, sup = gray[c0, :], ridge[max(c0 - 1, 0) : c0 + 2, :].any(axis=0)
-            else:
-                c0, s0 = x + w // 2, y
-                prof, sup = gray[:, c0], ridge[:, max(c0 - 1, 0) : c0 + 2].any(axis=1)
+            c0, s0 = y + thick // 2, x
+            prof = gf[c0, :]
             core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
             if core.size < 4:
                 continue
             grey = float(np.median(core))
             # follow the bar's colour past where a crossing hair broke the line test ...
-            i0, i1 = _grow(np.abs(prof.astype(np.float32) - grey) <= contrast, s0 + length // 2)
-            if sup[i0 : i1 + 1].mean() < min_support:
+            same = np.abs(prof.astype(np.float32) - grey) <= contrast
+            i0, i1 = _run_through(same, s0 + length // 2)
+            rows = np.arange(max(c0 - 1, 0), min(c0 + 2, hgt))
+            sup = _ridges_at(frame, rows, i0, i1 + 1, max_thick, contrast)[pol].any(axis=0)
+            if sup.mean() < min_support:
                 continue
             # ... but end where it is still a thin line: a dark hair or a label box running
             # on from the bar has the bar's colour, not its thinness
-            on = np.flatnonzero(sup[i0 : i1 + 1])
+            on = np.flatnonzero(sup)
             i0, i1 = i0 + int(on[0]), i0 + int(on[-1])
             # burned-in graphics are flat: the middle line barely changes along the arm
             core = prof[i0 + thick : i1 + 1 - thick].astype(np.float32)
             if core.size < 4 or float(np.std(core)) > max_std:
                 continue
             mid = (i0 + i1) // 2
-            across = gray[:, mid] if axis == 1 else gray[mid, :]
+            across = gf[:, mid]
             j0, j1 = _grow(
                 np.abs(across.astype(np.float32) - grey) <= contrast / 2, c0, limit=max_thick
             )

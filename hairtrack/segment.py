@@ -18,6 +18,7 @@ import cv2 as _cv2
 import numpy as _np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import components_with_stats as _components_with_stats
 from hairtrack.normalise import flatten_illumination as _flatten
 from hairtrack.normalise import luminance as _luminance
 from hairtrack.overlays import capture_overlay_mask as _capture_overlay_mask
@@ -468,7 +469,7 @@ def _line_score(
     if region is not None:
         seeds &= region
     # line-like: large extent for little area (a line, a cross, a fan of shafts)
-    _, lab, stats, _ = _cv2.connectedComponentsWithStats(seeds.astype(_np.uint8), connectivity=8)
+    _, lab, stats = _components_with_stats(seeds)
     extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
     good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
     good[0] = False
