@@ -363,36 +363,49 @@ def _join_collinear(
 
 
 def _ridges_at(
-    frame: np.ndarray, rows: np.ndarray, c0: int, c1: int, k: int, contrast: float
+    rgb: np.ndarray, axis: int, r0: int, r1: int, c0: int, c1: int, k: int, contrast: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Thin-line test across horizontal lines, at some rows and columns of a frame.
+    """Thin-line test across the lines of a frame, in one window of it.
 
-    A pixel is *bright* (*dark*) when, in any colour channel, it is brighter (darker) by
-    at least ``contrast`` than both pixels ``k`` rows above and below it; rows wrap around
-    the frame's top and bottom (as ``np.roll`` does).
+    The frame is the photo for horizontal lines (``axis`` 1) and its transpose for
+    vertical ones (0). A pixel is *bright* (*dark*) when, in any colour channel, it is
+    brighter (darker) by at least ``contrast`` than both pixels ``k`` px away across the
+    line; the neighbours wrap around the photo's sides (as ``np.roll`` does).
 
     Parameters
     ----------
-    frame : (M, N, 3) uint8 ndarray
-        The photo, or its transposed view to test across vertical lines.
-    rows : (R,) int ndarray
-        Frame rows tested.
-    c0, c1 : int
-        Columns tested, ``c0:c1``.
+    rgb : (M, N, 3) uint8 ndarray
+    axis : {1, 0}
+    r0, r1, c0, c1 : int
+        Frame rows ``r0:r1`` and columns ``c0:c1`` tested.
     k : int
         Distance of the neighbours, px.
     contrast : float
 
     Returns
     -------
-    bright, dark : (R, c1 - c0) bool ndarray
+    bright, dark : (r1 - r0, c1 - c0) bool ndarray
+        In frame coordinates.
     """
-    hgt = frame.shape[0]
-    g = frame[rows, c0:c1].astype(np.int16)
-    a = frame[(rows - k) % hgt, c0:c1].astype(np.int16)
-    b = frame[(rows + k) % hgt, c0:c1].astype(np.int16)
-    bright = (np.minimum(g - a, g - b) >= contrast).any(axis=-1)
-    dark = (np.minimum(a - g, b - g) >= contrast).any(axis=-1)
+    n = rgb.shape[0] if axis == 1 else rgb.shape[1]  # across the lines
+    block = rgb[:, c0:c1] if axis == 1 else rgb[c0:c1]
+    ax = 0 if axis == 1 else 1
+
+    def lines(lo: int) -> np.ndarray:  # frame rows lo:lo + r1 - r0, wrapped
+        if 0 <= lo and lo + r1 - r0 <= n:
+            idx: slice | np.ndarray = slice(lo, lo + r1 - r0)
+        else:
+            idx = np.arange(lo, lo + r1 - r0) % n
+        return (block[idx] if ax == 0 else block[:, idx]).astype(np.int16)
+
+    g, a, b = lines(r0), lines(r0 - k), lines(r0 + k)
+    bright = np.minimum(g - a, g - b) >= contrast
+    dark = np.minimum(a - g, b - g) >= contrast
+    # (an explicit OR: numpy's reductions over a last axis of 3 are slow)
+    bright = bright[..., 0] | bright[..., 1] | bright[..., 2]
+    dark = dark[..., 0] | dark[..., 1] | dark[..., 2]
+    if axis == 0:
+        return np.ascontiguousarray(bright.T), np.ascontiguousarray(dark.T)
     return bright, dark
 
 
@@ -504,18 +517,21 @@ def _frame_runs(
         Each run's box in frame coordinates, in labelling order; ``key`` is its
         :func:`_block_key`.
     """
-    frame = rgb if axis == 1 else rgb.transpose(1, 0, 2)
-    hgt, wid = frame.shape[:2]
+    hgt, wid = rgb.shape[:2] if axis == 1 else rgb.shape[1::-1]  # the frame's
     step = max(1, min(4, (min_run + 1) // 2))
     boxes = _run_seeds(rgb, axis, k=k, contrast=contrast, min_run=min_run, step=step)
     ker = np.ones((1, min_run), np.uint8)
-    pad = 2 * min_run + 2
     found: list[dict] = [{}, {}]
-    for y0, y1, x0, x1 in boxes:
-        r0, r1 = max(y0 - 1, 0), min(y1 + 1, hgt)
-        c0, c1 = max(x0 - pad, 0), min(x1 + pad, wid)
+    windows = _merge_boxes(boxes, hgt, wid, pad_rows=1, pad_cols=2 * min_run + 2)
+    # photos full of long straight lines (combed hair) would need windows as large as the
+    # photo, many times over: those are searched whole
+    budget = 0.3 * hgt * wid - sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in windows)
+    for r0, r1, c0, c1 in windows:
         while True:
-            bright, dark = _ridges_at(frame, np.arange(r0, r1), c0, c1, k, contrast)
+            budget -= (r1 - r0) * (c1 - c0)
+            if budget < 0:
+                return _whole_frame_runs(rgb, axis, k=k, contrast=contrast, min_run=min_run)
+            bright, dark = _ridges_at(rgb, axis, r0, r1, c0, c1, k, contrast)
             runs = [cv2.morphologyEx(m.view(np.uint8), cv2.MORPH_OPEN, ker) for m in (bright, dark)]
             on = runs[0] | runs[1]
             # exact columns: [xa, xb) (min_run px in from a side that is not the frame's)
@@ -529,10 +545,12 @@ def _frame_runs(
             ]
             if not any(grow):
                 break
-            r0 = max(r0 - 16, 0) if grow[0] else r0
-            r1 = min(r1 + 16, hgt) if grow[1] else r1
-            c0 = max(c0 - 4 * min_run, 0) if grow[2] else c0
-            c1 = min(c1 + 4 * min_run, wid) if grow[3] else c1
+            # geometric growth: a run as long as the frame costs a few rounds, not hundreds
+            dr, dc = max(16, (r1 - r0) // 2), max(4 * min_run, (c1 - c0) // 2)
+            r0 = max(r0 - dr, 0) if grow[0] else r0
+            r1 = min(r1 + dr, hgt) if grow[1] else r1
+            c0 = max(c0 - dc, 0) if grow[2] else c0
+            c1 = min(c1 + dc, wid) if grow[3] else c1
         for pol in (0, 1):
             m, lab, stats = components_with_stats(runs[pol])
             for i in range(1, m):
@@ -544,6 +562,62 @@ def _frame_runs(
                 key = _block_key(rr, cc) if axis == 1 else _block_key(cc, rr)
                 found[pol][key] = (x + c0, y + r0, w, h)
     return [sorted(f.items()) for f in found]
+
+
+def _whole_frame_runs(
+    rgb: np.ndarray, axis: int, *, k: int, contrast: float, min_run: int
+) -> list[list[tuple[None, tuple[int, int, int, int]]]]:
+    """What :func:`_frame_runs` returns, found over the whole photo at once (its fallback
+    when the windows would cover much of the photo)."""
+    hgt, wid = rgb.shape[:2] if axis == 1 else rgb.shape[1::-1]  # the frame's
+    maps = [np.empty((hgt, wid), bool), np.empty((hgt, wid), bool)]
+    for s0 in range(0, hgt, 256):  # in strips: small temporaries
+        s1 = min(s0 + 256, hgt)
+        maps[0][s0:s1], maps[1][s0:s1] = _ridges_at(rgb, axis, s0, s1, 0, wid, k, contrast)
+    ker = np.ones((1, min_run), np.uint8)
+    out: list[list[tuple[None, tuple[int, int, int, int]]]] = []
+    for m in maps:
+        runs = cv2.morphologyEx(m.view(np.uint8), cv2.MORPH_OPEN, ker)
+        # labelled in the photo's orientation: the order _frame_runs reproduces
+        n, _, st = components_with_stats(runs if axis == 1 else np.ascontiguousarray(runs.T))
+        boxes = [tuple(b) for b in st[1:n, :4].tolist()]
+        if axis == 0:
+            boxes = [(y, x, h, w) for x, y, w, h in boxes]
+        out.append([(None, b) for b in boxes])
+    return out
+
+
+def _merge_boxes(
+    boxes: list[tuple[int, int, int, int]], hgt: int, wid: int, *, pad_rows: int, pad_cols: int
+) -> list[tuple[int, int, int, int]]:
+    """Padded boxes, those that touch merged into their common bounding box (fewer, larger
+    windows: each window costs a few array calls).
+
+    Parameters
+    ----------
+    boxes : list of (r0, r1, c0, c1)
+    hgt, wid : int
+        Frame size; boxes are clipped to it.
+    pad_rows, pad_cols : int
+        Margin added on each side, px.
+
+    Returns
+    -------
+    list of (r0, r1, c0, c1)
+    """
+    if not boxes:
+        return []
+    cell = 16
+    grid = np.zeros((-(-hgt // cell), -(-wid // cell)), np.uint8)
+    for r0, r1, c0, c1 in boxes:
+        r0, r1 = max(r0 - pad_rows, 0), min(r1 + pad_rows, hgt)
+        c0, c1 = max(c0 - pad_cols, 0), min(c1 + pad_cols, wid)
+        grid[r0 // cell : (r1 - 1) // cell + 1, c0 // cell : (c1 - 1) // cell + 1] = 1
+    n, _, st = components_with_stats(grid)
+    return [
+        (y * cell, min((y + h) * cell, hgt), x * cell, min((x + w) * cell, wid))
+        for x, y, w, h, _area in st[1:n].tolist()
+    ]
 
 
 def _run_through(ok: np.ndarray, i: int) -> tuple[int, int]:
@@ -568,9 +642,15 @@ def _grow(ok: np.ndarray, i: int, limit: int) -> tuple[int, int]:
     return i0, i1
 
 
+def _grey_line(rgb: np.ndarray, axis: int, index: int) -> np.ndarray:
+    """Grey levels of one row (``axis`` 1) or column (0) of ``rgb``, as
+    ``cv2.cvtColor(rgb, COLOR_RGB2GRAY)`` has them (no full-size grey copy is made)."""
+    line = rgb[index] if axis == 1 else rgb[:, index]
+    return cv2.cvtColor(np.ascontiguousarray(line)[None], cv2.COLOR_RGB2GRAY)[0]
+
+
 def _bar_arms(
     rgb: np.ndarray,
-    gray: np.ndarray,
     axis: int,
     *,
     contrast: float,
@@ -593,16 +673,14 @@ def _bar_arms(
         its grey level.
     """
     out: list[tuple[float, int, int, int, float]] = []
-    frame = rgb if axis == 1 else rgb.transpose(1, 0, 2)
-    gf = gray if axis == 1 else gray.T
-    hgt = gf.shape[0]
+    hgt = rgb.shape[0] if axis == 1 else rgb.shape[1]  # the frame's rows
     found = _frame_runs(rgb, axis, k=max_thick, contrast=contrast, min_run=min_run)
     for pol, runs in enumerate(found):
         for _key, (x, y, length, thick) in runs:
             if thick > max_thick:
                 continue
             c0, s0 = y + thick // 2, x
-            prof = gf[c0, :]
+            prof = _grey_line(rgb, axis, c0)
             core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
             if core.size < 4:
                 continue
@@ -610,8 +688,8 @@ def _bar_arms(
             # follow the bar's colour past where a crossing hair broke the line test ...
             same = np.abs(prof.astype(np.float32) - grey) <= contrast
             i0, i1 = _run_through(same, s0 + length // 2)
-            rows = np.arange(max(c0 - 1, 0), min(c0 + 2, hgt))
-            sup = _ridges_at(frame, rows, i0, i1 + 1, max_thick, contrast)[pol].any(axis=0)
+            rows = (max(c0 - 1, 0), min(c0 + 2, hgt))
+            sup = _ridges_at(rgb, axis, *rows, i0, i1 + 1, max_thick, contrast)[pol].any(axis=0)
             if sup.mean() < min_support:
                 continue
             # ... but end where it is still a thin line: a dark hair or a label box running
@@ -623,7 +701,7 @@ def _bar_arms(
             if core.size < 4 or float(np.std(core)) > max_std:
                 continue
             mid = (i0 + i1) // 2
-            across = gf[:, mid]
+            across = _grey_line(rgb, 1 - axis, mid)
             j0, j1 = _grow(
                 np.abs(across.astype(np.float32) - grey) <= contrast / 2, c0, limit=max_thick
             )
@@ -668,7 +746,6 @@ def read_scale_bar(
     rgb = _check_rgb(rgb)
     if p.scale_bar_mm <= 0:
         raise ValueError(f"scale_bar_mm must be > 0, got {p.scale_bar_mm}")
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     contrast = p.overlay_line_contrast
     kw = {
         "contrast": contrast,
@@ -677,9 +754,9 @@ def read_scale_bar(
         "max_std": p.scale_bar_max_std,
         "min_support": p.scale_bar_min_support,
     }
-    hor = _bar_arms(rgb, gray, 1, **kw)
-    ver = _bar_arms(rgb, gray, 0, **kw)
-    min_len = p.scale_bar_min_frac * max(gray.shape)
+    hor = _bar_arms(rgb, 1, **kw)
+    ver = _bar_arms(rgb, 0, **kw)
+    min_len = p.scale_bar_min_frac * max(rgb.shape[:2])
     pad = p.scale_bar_max_thick + 2
     best = 0.0
     for hy, hx0, hx1, ht, hc in hor:

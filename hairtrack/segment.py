@@ -824,17 +824,29 @@ def segment_closeup(
         work_mask |= thin
         if share is not None:
             share = _np.maximum(share, thin.astype(_np.float32))  # thin shafts count whole
-    # back to the input's size: hair mask (linear), region (nearest, cheap)
+    # back to the input's size: hair mask (linear), region (nearest, cheap), each made in
+    # one full-size buffer (at 12 MP every fresh full-size temporary costs)
     if overlay_base is None:
         region_full = _np.ones(full_shape, bool) if user_region is None else user_region
     else:
-        ov_full = _cv2.resize(
-            overlay_base.view(_np.uint8), full_shape[::-1], interpolation=_cv2.INTER_NEAREST
-        ).view(bool)
-        region_full = ~ov_full if user_region is None else user_region & ~ov_full
-    # (not in place: at full size _resize_mask returns work_mask itself, which keeps the
-    # shafts whole under the overlays)
-    mask = _resize_mask(work_mask, full_shape) & region_full
+        keep = (~overlay_base).view(_np.uint8)
+        region_full = _cv2.resize(keep, full_shape[::-1], interpolation=_cv2.INTER_NEAREST)
+        region_full = region_full.view(bool)
+        if user_region is not None:
+            region_full &= user_region
+    if work_mask.shape == full_shape:
+        # (not in place: work_mask keeps the shafts whole under the overlays)
+        mask = work_mask & region_full
+    else:
+        up = _cv2.resize(
+            work_mask.view(_np.uint8) * _np.uint8(255),
+            full_shape[::-1],
+            interpolation=_cv2.INTER_LINEAR,
+        )
+        _cv2.threshold(up, 127, 1, _cv2.THRESH_BINARY, dst=up)  # >= 128, as _resize_mask
+        mask = up.view(bool)
+        if overlay_base is not None or user_region is not None:
+            mask &= region_full
     return CloseupSegmentation(
         mask=mask,
         polarity=pol,

@@ -88,10 +88,13 @@ def _full_frame_runs(rgb: np.ndarray, axis: int, k: int, contrast: float, min_ru
 @pytest.mark.parametrize("seed,size", [(7, (1152, 864)), (8, (1600, 1200))])
 def test_windowed_runs_are_the_whole_photo_runs(seed, size) -> None:
     """The scale bar is searched in small windows only: it must see every run, in order."""
-    from hairtrack.overlays import _frame_runs
+    from hairtrack.overlays import _frame_runs, _whole_frame_runs
 
     rgb, _ = _phantom(size[0], size[1], 10.0, seed)
     for axis in (1, 0):
         want = _full_frame_runs(rgb, axis, 7, 20.0, 12)
         got = _frame_runs(rgb, axis, k=7, contrast=20.0, min_run=12)
+        assert [[box for _, box in pol] for pol in got] == want
+        # the fallback for photos full of straight lines
+        got = _whole_frame_runs(rgb, axis, k=7, contrast=20.0, min_run=12)
         assert [[box for _, box in pol] for pol in got] == want
