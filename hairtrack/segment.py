@@ -439,14 +439,25 @@ def decide_polarity(
     -------
     {'dark', 'light'}
     """
+    return _decide_polarity(flat, region, diameter, min_contrast)[0]
+
+
+def _decide_polarity(
+    flat: _np.ndarray, region: _np.ndarray | None, diameter: int, min_contrast: float
+) -> tuple[str, _np.ndarray]:
+    """:func:`decide_polarity`, and the hairness of ``flat`` at the polarity decided."""
     flat = _np.asarray(flat, _np.float32)
     if flat.ndim != 2:
         raise ValueError(f"expected an (M, N) grey image, got shape {flat.shape}")
+    hs = {pol: _hairness(flat, pol, diameter) for pol in ("dark", "light")}
     scores = {
-        pol: _line_score(flat, pol, region=region, diameter=diameter, min_contrast=min_contrast)
+        pol: _line_score(
+            flat, pol, region=region, diameter=diameter, min_contrast=min_contrast, h=hs[pol]
+        )
         for pol in ("dark", "light")
     }
-    return "light" if scores["light"] > scores["dark"] else "dark"
+    pol = "light" if scores["light"] > scores["dark"] else "dark"
+    return pol, hs[pol]
 
 
 def _line_score(
@@ -456,13 +467,15 @@ def _line_score(
     region: _np.ndarray | None,
     diameter: int,
     min_contrast: float,
+    h: _np.ndarray | None = None,
 ) -> float:
     """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`).
 
     Sum of the cubed hairness over the line-like components (large extent for little
-    area) of a coarse hysteresis mask.
+    area) of a coarse hysteresis mask. ``h``: the hairness of ``flat``, when known.
     """
-    h = _hairness(flat, polarity, diameter)
+    if h is None:
+        h = _hairness(flat, polarity, diameter)
     vals = h[region] if region is not None else h.ravel()
     t = max(_otsu(vals), min_contrast)
     seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
@@ -717,11 +730,15 @@ def segment_closeup(
         )
         if channel != "luma":
             pol = pol_c
+    h_p = None
     if pol == "auto":
         flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
-        pol = decide_polarity(flat_luma, region=region_p, diameter=d_p)
-    flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
-    h_p = _hairness(flat_p, pol, d_p)
+        pol, h_luma = _decide_polarity(flat_luma, region_p, d_p, 0.1)
+        if channel == "luma" or small.ndim == 2:  # the same flattened grey image
+            h_p = h_luma
+    if h_p is None:
+        flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
+        h_p = _hairness(flat_p, pol, d_p)
     probe_mask = _detect(
         h_p,
         region_p,
