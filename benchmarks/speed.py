@@ -3,7 +3,9 @@
 Run:  .venv/bin/python benchmarks/speed.py [--repeat N]
 
 Machines are noisy, so every figure is a ratio to what OpenCV takes to decode the same
-JPEG(s) in the same run (median of ``--repeat`` runs each). Goals: ``measure`` on a 12 MP
+JPEG(s) in the same run (median of ``--repeat`` runs each). On a shared machine the load
+changes between the phases of the run, so the "paired" figures also time a decode just
+before each run of a step and give the median of those ratios. Goals: ``measure`` on a 12 MP
 photo <= 4x the decode of that JPEG; ``compare`` on a 12 MP pair <= 8x the decode of both;
 peak memory of a process that loads and measures a 12 MP photo <= 1 GB.
 """
@@ -52,6 +54,18 @@ def _median_time(fn, repeat: int) -> float:
     return float(np.median(times))
 
 
+def _paired_ratio(fn, ref, repeat: int) -> float:
+    """Median over ``repeat`` runs of the time of ``fn`` over that of ``ref`` run just before."""
+    ratios = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        ref()
+        t1 = time.perf_counter()
+        fn()
+        ratios.append((time.perf_counter() - t1) / (t1 - t0))
+    return float(np.median(ratios))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -78,6 +92,16 @@ def main() -> None:
                 t_c = _median_time(
                     lambda r=rgb_b, s=rgb_a, v=view: compare(r, s, view=v), args.repeat
                 )
+                p_m = _paired_ratio(
+                    lambda r=rgb_b, v=view: measure(r, view=v),
+                    lambda b=b: cv2.imread(str(b)),
+                    args.repeat,
+                )
+                p_c = _paired_ratio(
+                    lambda r=rgb_b, s=rgb_a, v=view: compare(r, s, view=v),
+                    lambda a=a, b=b: (cv2.imread(str(a)), cv2.imread(str(b))),
+                    args.repeat,
+                )
             out = subprocess.run(
                 [sys.executable, "-c", PEAK, str(b), view],
                 capture_output=True,
@@ -94,6 +118,8 @@ def main() -> None:
                 "load+measure / decode": round(t_ml / dec1, 2),
                 "compare_s": round(t_c, 3),
                 "compare / decode both (goal <= 8)": round(t_c / dec2, 2),
+                "measure / decode, paired": round(p_m, 2),
+                "compare / decode both, paired": round(p_c, 2),
                 "peak memory load+measure, MB (goal <= 1024)": round(peak_mb),
             }
         del truths

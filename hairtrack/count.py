@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import components_with_stats
 
 __all__ = ["HairCount", "count_hairs"]
 
@@ -318,7 +319,7 @@ def _rescue_blobs(
         True for the longest stroke of each component of at least ``min_area`` px that
         has no counted stroke yet.
     """
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, comp, stats = components_with_stats(mask)
     extra = np.zeros_like(counted)
     if n <= 1:
         return extra
@@ -364,7 +365,7 @@ def _area_split(
     (K + 1,) int ndarray
         New multiplicity per stroke label.
     """
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, comp, stats = components_with_stats(mask)
     sel = labels > 0
     pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
     pairs = pairs[mult[pairs[:, 1]] > 0]

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import components_with_stats
 
 __all__ = ["capture_overlay_mask", "read_scale_bar"]
 
@@ -108,7 +109,7 @@ def _flat_boxes(flat: np.ndarray, *, min_area: int, min_fill: float, pad: int) -
     closed = cv2.morphologyEx(
         flat.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     )
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, _, stats = components_with_stats(closed)
     out = np.zeros(flat.shape, bool)
     h, w = flat.shape
     for x, y, bw, bh, area in stats[1:]:
@@ -292,7 +293,7 @@ def capture_overlay_mask(
         # text clusters -> their bounding box (a label box is often semi-transparent)
         ink8 = ink.astype(np.uint8)
         grown = cv2.dilate(ink8, np.ones((15, 15), np.uint8))
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        n, lab, stats = components_with_stats(grown)
         diag = np.hypot(h, w)
         curves = np.zeros(n, bool)
         for i, (x, y, bw, bh, _area) in enumerate(stats[1:], start=1):
@@ -322,7 +323,7 @@ def _thin_runs(line: np.ndarray, axis: int) -> list[tuple[int, int, int, int]]:
 
     ``axis`` 1: horizontal lines (thickness = height); 0: vertical (thickness = width).
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(line.astype(np.uint8), connectivity=8)
+    _, _, stats = components_with_stats(line)
     out = []
     for x, y, bw, bh in stats[1:, :4]:
         if (bh if axis == 1 else bw) <= 6:
@@ -361,39 +362,295 @@ def _join_collinear(
     return [tuple(m) for m in merged if max(m[2], m[3]) >= short_len]
 
 
-def _line_ridges(rgb: np.ndarray, axis: int, k: int, contrast: float) -> list[np.ndarray]:
-    """Pixels brighter (first) or darker (second) than both pixels ``k`` px across a line.
+def _ridges_at(
+    rgb: np.ndarray, axis: int, r0: int, r1: int, c0: int, c1: int, k: int, contrast: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Thin-line test across the lines of a frame, in one window of it.
 
-    ``axis`` 1 looks for horizontal lines (neighbours above and below), 0 for vertical
-    ones. A pixel counts when it stands out by ``contrast`` in any colour channel: a white
-    bar on pale skin differs little in grey but a lot in blue.
+    The frame is the photo for horizontal lines (``axis`` 1) and its transpose for
+    vertical ones (0). A pixel is *bright* (*dark*) when, in any colour channel, it is
+    brighter (darker) by at least ``contrast`` than both pixels ``k`` px away across the
+    line; the neighbours wrap around the photo's sides (as ``np.roll`` does).
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    axis : {1, 0}
+    r0, r1, c0, c1 : int
+        Frame rows ``r0:r1`` and columns ``c0:c1`` tested.
+    k : int
+        Distance of the neighbours, px.
+    contrast : float
+
+    Returns
+    -------
+    bright, dark : (r1 - r0, c1 - c0) bool ndarray
+        In frame coordinates.
     """
+    n = rgb.shape[0] if axis == 1 else rgb.shape[1]  # across the lines
+    block = rgb[:, c0:c1] if axis == 1 else rgb[c0:c1]
     ax = 0 if axis == 1 else 1
-    bright = np.zeros(rgb.shape[:2], bool)
-    dark = np.zeros(rgb.shape[:2], bool)
-    for ch in range(rgb.shape[2]):
-        g = rgb[..., ch].astype(np.int16)
-        a = np.roll(g, k, axis=ax)
-        b = np.roll(g, -k, axis=ax)
-        bright |= np.minimum(g - a, g - b) >= contrast
-        dark |= np.minimum(a - g, b - g) >= contrast
-    return [bright, dark]
+
+    def lines(lo: int) -> np.ndarray:  # frame rows lo:lo + r1 - r0, wrapped
+        if 0 <= lo and lo + r1 - r0 <= n:
+            idx: slice | np.ndarray = slice(lo, lo + r1 - r0)
+        else:
+            idx = np.arange(lo, lo + r1 - r0) % n
+        return (block[idx] if ax == 0 else block[:, idx]).astype(np.int16)
+
+    g, a, b = lines(r0), lines(r0 - k), lines(r0 + k)
+    bright = np.minimum(g - a, g - b) >= contrast
+    dark = np.minimum(a - g, b - g) >= contrast
+    # (an explicit OR: numpy's reductions over a last axis of 3 are slow)
+    bright = bright[..., 0] | bright[..., 1] | bright[..., 2]
+    dark = dark[..., 0] | dark[..., 1] | dark[..., 2]
+    if axis == 0:
+        return np.ascontiguousarray(bright.T), np.ascontiguousarray(dark.T)
+    return bright, dark
 
 
-def _grow(ok: np.ndarray, i: int, limit: int | None = None) -> tuple[int, int]:
-    """First and last index of the run of True in ``ok`` through index ``i``."""
+def _run_seeds(
+    rgb: np.ndarray, axis: int, *, k: int, contrast: float, min_run: int, step: int
+) -> list[tuple[int, int, int, int]]:
+    """Boxes around every place where a thin straight run may lie: a cheap superset.
+
+    A run of at least ``min_run`` pixels that pass :func:`_ridges_at` holds at least
+    ``min_run // step`` consecutive samples (every ``step``-th pixel along the line), each
+    passing the same test; so do the in-frame parts (at least ``step`` px) of the shorter
+    runs the opening keeps at the frame's ends. Boxes around the samples found here
+    therefore hold a pixel of every run :func:`_bar_arms` looks at (and more), for a
+    ``step``-th of the work. The photo is scanned in strips (small buffers, no full-size
+    temporaries).
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    axis : {1, 0}
+        1: horizontal lines (frame = the photo), 0: vertical lines (frame = its transpose).
+    k, contrast
+        As in :func:`_ridges_at`.
+    min_run : int
+        Shortest run, px.
+    step : int
+        Sampling step along the lines, px (at most half of ``min_run``).
+
+    Returns
+    -------
+    list of (r0, r1, c0, c1)
+        Frame rows ``r0:r1`` and columns ``c0:c1`` of each box.
+    """
+    need = max(1, min_run // step)
+    edge = -(-min_run // step) + 1  # samples near the ends, where shorter runs are kept
+    ker = np.ones((1, need) if axis == 1 else (need, 1), np.uint8)
+    reach = max(3, 2 * min_run // step)  # nearby seeds share one box
+    near = np.ones((5, reach) if axis == 1 else (reach, 5), np.uint8)
+    hgt, wid = rgb.shape[:2]
+    n_lines = hgt if axis == 1 else -(-hgt // step)  # strips run over these
+    strip, over = 256, (0 if axis == 1 else need - 1)
+    boxes = []
+    for s0 in range(0, n_lines, strip):
+        e0, e1 = max(s0 - over, 0), min(s0 + strip + over, n_lines)
+        if axis == 1:  # rows e0:e1 with k rows either side (wrapping), every step-th column
+            ext = rgb[np.arange(e0 - k, e1 + k) % hgt, ::step]
+            n = e1 - e0
+            g, a, b = ext[k : k + n], ext[:n], ext[2 * k : 2 * k + n]
+        else:  # every step-th row, with k columns either side (wrapping)
+            sub = rgb[e0 * step : e1 * step : step]
+            kk = k % wid
+            ext = np.concatenate([sub[:, wid - kk :], sub, sub[:, :kk]], axis=1)
+            if kk != k:  # k >= wid: the general (slow) gather
+                ext = sub[:, np.arange(-k, wid + k) % wid]
+            g, a, b = ext[:, k : k + wid], ext[:, :wid], ext[:, 2 * k : 2 * k + wid]
+        # saturated differences: >= contrast exactly when the signed ones are (contrast
+        # > 0); at contrast <= 0 everything passes, still a superset
+        d = cv2.split(cv2.max(cv2.subtract(g, cv2.max(a, b)), cv2.subtract(cv2.min(a, b), g)))
+        ridge = (cv2.max(cv2.max(d[0], d[1]), d[2]) >= contrast).view(np.uint8)
+        seeds = cv2.morphologyEx(ridge, cv2.MORPH_OPEN, ker)
+        if axis == 1:
+            seeds[:, :edge] |= ridge[:, :edge]
+            seeds[:, -edge:] |= ridge[:, -edge:]
+        else:
+            if e0 < edge:
+                seeds[: edge - e0] |= ridge[: edge - e0]
+            if e1 > n_lines - edge:
+                first = max(n_lines - edge - e0, 0)
+                seeds[first:] |= ridge[first:]
+        m, _, st = components_with_stats(cv2.dilate(seeds, near))
+        for x, y, w, h, _area in st[1:m].tolist():
+            if axis == 1:
+                boxes.append((e0 + y, e0 + y + h, x * step, (x + w - 1) * step + 1))
+            else:
+                boxes.append((x, x + w, (e0 + y) * step, (e0 + y + h - 1) * step + 1))
+    return boxes
+
+
+def _block_key(rr: np.ndarray, cc: np.ndarray) -> tuple[int, int]:
+    """Where OpenCV's 2x2-block labelling first meets a component (photo coordinates).
+
+    ``cv2.connectedComponents`` numbers components in the order in which its scan over
+    2x2 blocks (row pairs, then columns) first meets them; sorting by this key restores
+    the order a labelling of the whole photo would give.
+    """
+    pair = int(rr.min()) // 2
+    return pair, int(cc[rr // 2 == pair].min()) // 2
+
+
+def _frame_runs(
+    rgb: np.ndarray,
+    axis: int,
+    *,
+    k: int,
+    contrast: float,
+    min_run: int,
+) -> list[list[tuple[tuple[int, int], tuple[int, int, int, int]]]]:
+    """The thin straight runs of the whole photo, found in small windows.
+
+    The same components (in the same order) as labelling
+    ``open(_ridges_at(whole frame), 1 x min_run)`` over the whole photo, for each
+    polarity: windows are opened around the seeds of :func:`_run_seeds`, grown until no
+    run touches their edge, where the opening is not exact (``min_run`` px from a side
+    that is not the frame's end).
+
+    Returns
+    -------
+    list (bright, dark) of list of (key, (x, y, w, h))
+        Each run's box in frame coordinates, in labelling order; ``key`` is its
+        :func:`_block_key`.
+    """
+    hgt, wid = rgb.shape[:2] if axis == 1 else rgb.shape[1::-1]  # the frame's
+    step = max(1, min(4, (min_run + 1) // 2))
+    boxes = _run_seeds(rgb, axis, k=k, contrast=contrast, min_run=min_run, step=step)
+    ker = np.ones((1, min_run), np.uint8)
+    found: list[dict] = [{}, {}]
+    windows = _merge_boxes(boxes, hgt, wid, pad_rows=1, pad_cols=2 * min_run + 2)
+    # photos full of long straight lines (combed hair) would need windows as large as the
+    # photo, many times over: those are searched whole
+    budget = 0.3 * hgt * wid - sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in windows)
+    for r0, r1, c0, c1 in windows:
+        while True:
+            budget -= (r1 - r0) * (c1 - c0)
+            if budget < 0:
+                return _whole_frame_runs(rgb, axis, k=k, contrast=contrast, min_run=min_run)
+            bright, dark = _ridges_at(rgb, axis, r0, r1, c0, c1, k, contrast)
+            runs = [cv2.morphologyEx(m.view(np.uint8), cv2.MORPH_OPEN, ker) for m in (bright, dark)]
+            on = runs[0] | runs[1]
+            # exact columns: [xa, xb) (min_run px in from a side that is not the frame's)
+            xa = c0 + min_run if c0 > 0 else 0
+            xb = c1 - min_run if c1 < wid else wid
+            grow = [
+                r0 > 0 and bool(on[0].any()),
+                r1 < hgt and bool(on[-1].any()),
+                c0 > 0 and bool(on[:, xa - c0].any()),
+                c1 < wid and bool(on[:, xb - 1 - c0].any()),
+            ]
+            if not any(grow):
+                break
+            # geometric growth: a run as long as the frame costs a few rounds, not hundreds
+            dr, dc = max(16, (r1 - r0) // 2), max(4 * min_run, (c1 - c0) // 2)
+            r0 = max(r0 - dr, 0) if grow[0] else r0
+            r1 = min(r1 + dr, hgt) if grow[1] else r1
+            c0 = max(c0 - dc, 0) if grow[2] else c0
+            c1 = min(c1 + dc, wid) if grow[3] else c1
+        for pol in (0, 1):
+            m, lab, stats = components_with_stats(runs[pol])
+            for i in range(1, m):
+                x, y, w, h, _area = (int(v) for v in stats[i])
+                if x < xa - c0 or x + w > xb - c0:
+                    continue  # outside the exact columns: another window's (or none)
+                rr, cc = np.nonzero(lab[y : y + h, x : x + w] == i)
+                rr, cc = rr + y + r0, cc + x + c0
+                key = _block_key(rr, cc) if axis == 1 else _block_key(cc, rr)
+                found[pol][key] = (x + c0, y + r0, w, h)
+    return [sorted(f.items()) for f in found]
+
+
+def _whole_frame_runs(
+    rgb: np.ndarray, axis: int, *, k: int, contrast: float, min_run: int
+) -> list[list[tuple[None, tuple[int, int, int, int]]]]:
+    """What :func:`_frame_runs` returns, found over the whole photo at once (its fallback
+    when the windows would cover much of the photo)."""
+    hgt, wid = rgb.shape[:2] if axis == 1 else rgb.shape[1::-1]  # the frame's
+    maps = [np.empty((hgt, wid), bool), np.empty((hgt, wid), bool)]
+    for s0 in range(0, hgt, 256):  # in strips: small temporaries
+        s1 = min(s0 + 256, hgt)
+        maps[0][s0:s1], maps[1][s0:s1] = _ridges_at(rgb, axis, s0, s1, 0, wid, k, contrast)
+    ker = np.ones((1, min_run), np.uint8)
+    out: list[list[tuple[None, tuple[int, int, int, int]]]] = []
+    for m in maps:
+        runs = cv2.morphologyEx(m.view(np.uint8), cv2.MORPH_OPEN, ker)
+        # labelled in the photo's orientation: the order _frame_runs reproduces
+        n, _, st = components_with_stats(runs if axis == 1 else np.ascontiguousarray(runs.T))
+        boxes = [tuple(b) for b in st[1:n, :4].tolist()]
+        if axis == 0:
+            boxes = [(y, x, h, w) for x, y, w, h in boxes]
+        out.append([(None, b) for b in boxes])
+    return out
+
+
+def _merge_boxes(
+    boxes: list[tuple[int, int, int, int]], hgt: int, wid: int, *, pad_rows: int, pad_cols: int
+) -> list[tuple[int, int, int, int]]:
+    """Padded boxes, those that touch merged into their common bounding box (fewer, larger
+    windows: each window costs a few array calls).
+
+    Parameters
+    ----------
+    boxes : list of (r0, r1, c0, c1)
+    hgt, wid : int
+        Frame size; boxes are clipped to it.
+    pad_rows, pad_cols : int
+        Margin added on each side, px.
+
+    Returns
+    -------
+    list of (r0, r1, c0, c1)
+    """
+    if not boxes:
+        return []
+    cell = 16
+    grid = np.zeros((-(-hgt // cell), -(-wid // cell)), np.uint8)
+    for r0, r1, c0, c1 in boxes:
+        r0, r1 = max(r0 - pad_rows, 0), min(r1 + pad_rows, hgt)
+        c0, c1 = max(c0 - pad_cols, 0), min(c1 + pad_cols, wid)
+        grid[r0 // cell : (r1 - 1) // cell + 1, c0 // cell : (c1 - 1) // cell + 1] = 1
+    n, _, st = components_with_stats(grid)
+    return [
+        (y * cell, min((y + h) * cell, hgt), x * cell, min((x + w) * cell, wid))
+        for x, y, w, h, _area in st[1:n].tolist()
+    ]
+
+
+def _run_through(ok: np.ndarray, i: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``ok`` on either side of index ``i``."""
+    bad = np.flatnonzero(~ok)
+    j0 = int(np.searchsorted(bad, i, side="left"))
+    j1 = int(np.searchsorted(bad, i, side="right"))
+    i0 = int(bad[j0 - 1]) + 1 if j0 > 0 else 0
+    i1 = int(bad[j1]) - 1 if j1 < bad.size else ok.size - 1
+    return i0, i1
+
+
+def _grow(ok: np.ndarray, i: int, limit: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``ok`` through index ``i``, at most
+    ``limit`` px either side."""
     i0 = i1 = i
     n = ok.size
-    while i0 > 0 and ok[i0 - 1] and (limit is None or i - i0 < limit):
+    while i0 > 0 and ok[i0 - 1] and i - i0 < limit:
         i0 -= 1
-    while i1 < n - 1 and ok[i1 + 1] and (limit is None or i1 - i < limit):
+    while i1 < n - 1 and ok[i1 + 1] and i1 - i < limit:
         i1 += 1
     return i0, i1
 
 
+def _grey_line(rgb: np.ndarray, axis: int, index: int) -> np.ndarray:
+    """Grey levels of one row (``axis`` 1) or column (0) of ``rgb``, as
+    ``cv2.cvtColor(rgb, COLOR_RGB2GRAY)`` has them (no full-size grey copy is made)."""
+    line = rgb[index] if axis == 1 else rgb[:, index]
+    return cv2.cvtColor(np.ascontiguousarray(line)[None], cv2.COLOR_RGB2GRAY)[0]
+
+
 def _bar_arms(
     rgb: np.ndarray,
-    gray: np.ndarray,
     axis: int,
     *,
     contrast: float,
@@ -404,6 +661,10 @@ def _bar_arms(
 ) -> list[tuple[float, int, int, int, float]]:
     """Thin, straight, flat-coloured runs along ``axis`` (1 = horizontal, 0 = vertical).
 
+    Every pixel is tested at full resolution (a 3 px bar line vanishes in a reduced copy),
+    but only in small windows around the runs (:func:`_frame_runs`), and the thin-line
+    test along an arm only where its colour runs on.
+
     Returns
     -------
     list of (centre, start, end, thickness, grey)
@@ -412,38 +673,35 @@ def _bar_arms(
         its grey level.
     """
     out: list[tuple[float, int, int, int, float]] = []
-    ker = np.ones((1, min_run), np.uint8) if axis == 1 else np.ones((min_run, 1), np.uint8)
-    for ridge in _line_ridges(rgb, axis, max_thick, contrast):
-        runs = cv2.morphologyEx(ridge.astype(np.uint8), cv2.MORPH_OPEN, ker)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-        for x, y, w, h, _area in stats[1:n]:
-            length, thick = (w, h) if axis == 1 else (h, w)
+    hgt = rgb.shape[0] if axis == 1 else rgb.shape[1]  # the frame's rows
+    found = _frame_runs(rgb, axis, k=max_thick, contrast=contrast, min_run=min_run)
+    for pol, runs in enumerate(found):
+        for _key, (x, y, length, thick) in runs:
             if thick > max_thick:
                 continue
-            if axis == 1:
-                c0, s0 = y + h // 2, x
-                prof, sup = gray[c0, :], ridge[max(c0 - 1, 0) : c0 + 2, :].any(axis=0)
-            else:
-                c0, s0 = x + w // 2, y
-                prof, sup = gray[:, c0], ridge[:, max(c0 - 1, 0) : c0 + 2].any(axis=1)
+            c0, s0 = y + thick // 2, x
+            prof = _grey_line(rgb, axis, c0)
             core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
             if core.size < 4:
                 continue
             grey = float(np.median(core))
             # follow the bar's colour past where a crossing hair broke the line test ...
-            i0, i1 = _grow(np.abs(prof.astype(np.float32) - grey) <= contrast, s0 + length // 2)
-            if sup[i0 : i1 + 1].mean() < min_support:
+            same = np.abs(prof.astype(np.float32) - grey) <= contrast
+            i0, i1 = _run_through(same, s0 + length // 2)
+            rows = (max(c0 - 1, 0), min(c0 + 2, hgt))
+            sup = _ridges_at(rgb, axis, *rows, i0, i1 + 1, max_thick, contrast)[pol].any(axis=0)
+            if sup.mean() < min_support:
                 continue
             # ... but end where it is still a thin line: a dark hair or a label box running
             # on from the bar has the bar's colour, not its thinness
-            on = np.flatnonzero(sup[i0 : i1 + 1])
+            on = np.flatnonzero(sup)
             i0, i1 = i0 + int(on[0]), i0 + int(on[-1])
             # burned-in graphics are flat: the middle line barely changes along the arm
             core = prof[i0 + thick : i1 + 1 - thick].astype(np.float32)
             if core.size < 4 or float(np.std(core)) > max_std:
                 continue
             mid = (i0 + i1) // 2
-            across = gray[:, mid] if axis == 1 else gray[mid, :]
+            across = _grey_line(rgb, 1 - axis, mid)
             j0, j1 = _grow(
                 np.abs(across.astype(np.float32) - grey) <= contrast / 2, c0, limit=max_thick
             )
@@ -488,7 +746,6 @@ def read_scale_bar(
     rgb = _check_rgb(rgb)
     if p.scale_bar_mm <= 0:
         raise ValueError(f"scale_bar_mm must be > 0, got {p.scale_bar_mm}")
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     contrast = p.overlay_line_contrast
     kw = {
         "contrast": contrast,
@@ -497,9 +754,9 @@ def read_scale_bar(
         "max_std": p.scale_bar_max_std,
         "min_support": p.scale_bar_min_support,
     }
-    hor = _bar_arms(rgb, gray, 1, **kw)
-    ver = _bar_arms(rgb, gray, 0, **kw)
-    min_len = p.scale_bar_min_frac * max(gray.shape)
+    hor = _bar_arms(rgb, 1, **kw)
+    ver = _bar_arms(rgb, 0, **kw)
+    min_len = p.scale_bar_min_frac * max(rgb.shape[:2])
     pad = p.scale_bar_max_thick + 2
     best = 0.0
     for hy, hx0, hx1, ht, hc in hor:

@@ -18,6 +18,7 @@ import cv2 as _cv2
 import numpy as _np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import components_with_stats as _components_with_stats
 from hairtrack.normalise import flatten_illumination as _flatten
 from hairtrack.normalise import luminance as _luminance
 from hairtrack.overlays import capture_overlay_mask as _capture_overlay_mask
@@ -438,14 +439,25 @@ def decide_polarity(
     -------
     {'dark', 'light'}
     """
+    return _decide_polarity(flat, region, diameter, min_contrast)[0]
+
+
+def _decide_polarity(
+    flat: _np.ndarray, region: _np.ndarray | None, diameter: int, min_contrast: float
+) -> tuple[str, _np.ndarray]:
+    """:func:`decide_polarity`, and the hairness of ``flat`` at the polarity decided."""
     flat = _np.asarray(flat, _np.float32)
     if flat.ndim != 2:
         raise ValueError(f"expected an (M, N) grey image, got shape {flat.shape}")
+    hs = {pol: _hairness(flat, pol, diameter) for pol in ("dark", "light")}
     scores = {
-        pol: _line_score(flat, pol, region=region, diameter=diameter, min_contrast=min_contrast)
+        pol: _line_score(
+            flat, pol, region=region, diameter=diameter, min_contrast=min_contrast, h=hs[pol]
+        )
         for pol in ("dark", "light")
     }
-    return "light" if scores["light"] > scores["dark"] else "dark"
+    pol = "light" if scores["light"] > scores["dark"] else "dark"
+    return pol, hs[pol]
 
 
 def _line_score(
@@ -455,20 +467,22 @@ def _line_score(
     region: _np.ndarray | None,
     diameter: int,
     min_contrast: float,
+    h: _np.ndarray | None = None,
 ) -> float:
     """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`).
 
     Sum of the cubed hairness over the line-like components (large extent for little
-    area) of a coarse hysteresis mask.
+    area) of a coarse hysteresis mask. ``h``: the hairness of ``flat``, when known.
     """
-    h = _hairness(flat, polarity, diameter)
+    if h is None:
+        h = _hairness(flat, polarity, diameter)
     vals = h[region] if region is not None else h.ravel()
     t = max(_otsu(vals), min_contrast)
     seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
     if region is not None:
         seeds &= region
     # line-like: large extent for little area (a line, a cross, a fan of shafts)
-    _, lab, stats, _ = _cv2.connectedComponentsWithStats(seeds.astype(_np.uint8), connectivity=8)
+    _, lab, stats = _components_with_stats(seeds)
     extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
     good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
     good[0] = False
@@ -716,11 +730,15 @@ def segment_closeup(
         )
         if channel != "luma":
             pol = pol_c
+    h_p = None
     if pol == "auto":
         flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
-        pol = decide_polarity(flat_luma, region=region_p, diameter=d_p)
-    flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
-    h_p = _hairness(flat_p, pol, d_p)
+        pol, h_luma = _decide_polarity(flat_luma, region_p, d_p, 0.1)
+        if channel == "luma" or small.ndim == 2:  # the same flattened grey image
+            h_p = h_luma
+    if h_p is None:
+        flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
+        h_p = _hairness(flat_p, pol, d_p)
     probe_mask = _detect(
         h_p,
         region_p,
@@ -823,17 +841,29 @@ def segment_closeup(
         work_mask |= thin
         if share is not None:
             share = _np.maximum(share, thin.astype(_np.float32))  # thin shafts count whole
-    # back to the input's size: hair mask (linear), region (nearest, cheap)
+    # back to the input's size: hair mask (linear), region (nearest, cheap), each made in
+    # one full-size buffer (at 12 MP every fresh full-size temporary costs)
     if overlay_base is None:
         region_full = _np.ones(full_shape, bool) if user_region is None else user_region
     else:
-        ov_full = _cv2.resize(
-            overlay_base.view(_np.uint8), full_shape[::-1], interpolation=_cv2.INTER_NEAREST
-        ).view(bool)
-        region_full = ~ov_full if user_region is None else user_region & ~ov_full
-    # (not in place: at full size _resize_mask returns work_mask itself, which keeps the
-    # shafts whole under the overlays)
-    mask = _resize_mask(work_mask, full_shape) & region_full
+        keep = (~overlay_base).view(_np.uint8)
+        region_full = _cv2.resize(keep, full_shape[::-1], interpolation=_cv2.INTER_NEAREST)
+        region_full = region_full.view(bool)
+        if user_region is not None:
+            region_full &= user_region
+    if work_mask.shape == full_shape:
+        # (not in place: work_mask keeps the shafts whole under the overlays)
+        mask = work_mask & region_full
+    else:
+        up = _cv2.resize(
+            work_mask.view(_np.uint8) * _np.uint8(255),
+            full_shape[::-1],
+            interpolation=_cv2.INTER_LINEAR,
+        )
+        _cv2.threshold(up, 127, 1, _cv2.THRESH_BINARY, dst=up)  # >= 128, as _resize_mask
+        mask = up.view(bool)
+        if overlay_base is not None or user_region is not None:
+            mask &= region_full
     return CloseupSegmentation(
         mask=mask,
         polarity=pol,

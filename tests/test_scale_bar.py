@@ -62,3 +62,39 @@ def test_bar_on_washed_out_skin_is_not_guessed() -> None:
     cv2.line(rgb, (500, 450), (580, 450), (255, 255, 255), 3)
     cv2.line(rgb, (500, 450), (500, 424), (255, 255, 255), 3)
     assert read_scale_bar(rgb) is None
+
+
+def _full_frame_runs(rgb: np.ndarray, axis: int, k: int, contrast: float, min_run: int):
+    """Reference: the thin-line test and the opening over the whole photo, labelled at once."""
+    ax = 0 if axis == 1 else 1
+    out = []
+    for pol in (0, 1):
+        hit = np.zeros(rgb.shape[:2], bool)
+        for ch in range(3):
+            g = rgb[..., ch].astype(np.int16)
+            a, b = np.roll(g, k, axis=ax), np.roll(g, -k, axis=ax)
+            d = np.minimum(g - a, g - b) if pol == 0 else np.minimum(a - g, b - g)
+            hit |= d >= contrast
+        ker = np.ones((1, min_run) if axis == 1 else (min_run, 1), np.uint8)
+        runs = cv2.morphologyEx(hit.astype(np.uint8), cv2.MORPH_OPEN, ker)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        boxes = [tuple(int(v) for v in s[:4]) for s in stats[1:n]]
+        if axis == 0:  # in the transposed frame
+            boxes = [(y, x, h, w) for x, y, w, h in boxes]
+        out.append(boxes)
+    return out
+
+
+@pytest.mark.parametrize("seed,size", [(7, (1152, 864)), (8, (1600, 1200))])
+def test_windowed_runs_are_the_whole_photo_runs(seed, size) -> None:
+    """The scale bar is searched in small windows only: it must see every run, in order."""
+    from hairtrack.overlays import _frame_runs, _whole_frame_runs
+
+    rgb, _ = _phantom(size[0], size[1], 10.0, seed)
+    for axis in (1, 0):
+        want = _full_frame_runs(rgb, axis, 7, 20.0, 12)
+        got = _frame_runs(rgb, axis, k=7, contrast=20.0, min_run=12)
+        assert [[box for _, box in pol] for pol in got] == want
+        # the fallback for photos full of straight lines
+        got = _whole_frame_runs(rgb, axis, k=7, contrast=20.0, min_run=12)
+        assert [[box for _, box in pol] for pol in got] == want
