@@ -749,7 +749,7 @@ def _is_network(
     """True when one connected hair mass holds ``min_share`` of the mask, spans
     ``min_extent`` of the field's width or height and joins at least ``min_hairs``
     counted hairs (long hair, overlapping; one long hair across the field is not)."""
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    n, comp, stats = components_with_stats(mask)
     if n < 2:
         return False
     area = stats[1:, cv2.CC_STAT_AREA]
