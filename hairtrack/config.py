@@ -594,6 +594,10 @@ class CloseupParams:
         Longer side of the small copy on which polarity and shaft width are measured, px.
     probe_diameter_frac : float
         Hairness disk on that copy, as a share of its longer side (at least 15 px).
+    probe_min_width_px : float
+        A probe's width estimate at or below this many px is the probe's blur, not the
+        shafts' (unresolved shafts read ~2 px on it): the width is measured again on a
+        copy twice as large, up to full size.
     probe_width_percentile : float
         The typical shaft width is this percentile of the widths along the medial axis
         of the strong shafts on the probe.
@@ -804,6 +808,7 @@ class CloseupParams:
     probe_side: int = 512
     probe_diameter_frac: float = 0.06
     probe_width_percentile: float = 55.0
+    probe_min_width_px: float = 2.5
     target_width_px: float = 5.0
     max_width_px: float = 9.0
     closing_widths: float = 4.0

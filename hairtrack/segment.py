@@ -756,7 +756,34 @@ def segment_closeup(
     # and frayed edges add thin medial-axis pixels
     strong = _drop_faint(probe_mask, h_p, rel_peak=max(p.rel_peak, 0.7))
     width_p = _median_width(strong, p.probe_width_percentile)
-    width_full = width_p / (pf * base_factor) if _np.isfinite(width_p) else float("nan")
+    f_p = pf * base_factor  # probe size / input size
+    # a shaft the probe cannot resolve reads about as wide as the probe's own blur,
+    # whatever its true width (5-8 px shafts of a 12 MP photo read 15.6 px): measure
+    # again on copies twice as large until the shafts are resolved or the copy is full
+    while f_p < 1.0 and not (_np.isfinite(width_p) and width_p > p.probe_min_width_px):
+        f_p = min(1.0, 2.0 * f_p)
+        src, f_src = (image, f_p) if f_p > base_factor else (base, f_p / base_factor)
+        small = _resize(src, f_src)
+        region_p = _resize_mask(region_base, small.shape[:2])
+        d_p = max(15, round(p.probe_diameter_frac * p.probe_side))
+        flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
+        h_p = _hairness(flat_p, pol, d_p)
+        probe_mask = _detect(
+            h_p,
+            region_p,
+            width=d_p / p.closing_widths,
+            hysteresis_low=p.hysteresis_low,
+            hysteresis_high=p.hysteresis_high,
+            min_contrast=p.min_contrast,
+            edge_frac=p.edge_frac if pol == "dark" else p.edge_frac_light,
+            min_length_widths=p.min_length_widths,
+            min_elongation=p.min_elongation,
+            max_blob_widths=p.max_blob_widths,
+            rel_peak=p.rel_peak,
+        )
+        strong = _drop_faint(probe_mask, h_p, rel_peak=max(p.rel_peak, 0.7))
+        width_p = _median_width(strong, p.probe_width_percentile)
+    width_full = width_p / f_p if _np.isfinite(width_p) else float("nan")
 
     # working copy: shafts ~target_width_px wide
     if _np.isfinite(width_full) and width_full > 0:

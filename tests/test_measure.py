@@ -342,3 +342,20 @@ def test_cli_measure_contract(tmp_path):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "no.jpg" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_large_closeup_shafts_are_resolved_before_the_working_scale_is_chosen():
+    """At 4000x3000 (12 MP) the probe copy is ~0.13x: 5 px shafts are under 1 px on it
+    and read as wide as its blur (~15 px), which sent the photo to a 0.32x working copy
+    and over-read coverage by 2-3 pp. The width is measured again on larger copies."""
+    rng = np.random.default_rng([7, 0])
+    subject = synth.make_closeup_subject(
+        rng, skin="light", hair="black", width=4000, height=3000, px_per_mm=75.0
+    )
+    cam = synth.Camera(noise_sigma=2.0, blur_sigma=0.6)
+    ph = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    t = ph.truth
+    a = analyse(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+    assert a.shaft_width_px == pytest.approx(t["mean_width_px"], rel=0.3)
+    m = _quiet(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+    assert abs(m.coverage - t["coverage"]) < 0.01
