@@ -28,8 +28,11 @@ when refitted to halves of its inliers, matches spread over the frame, the fine 
 texture of the hair-suppressed images correlating after warping, and no tile of the
 overlap left with a measurable shift. Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
-masks, enough inliers inside the head (not only in the band around it), and the hair
-mass of the warped photo must land on the hair mass, not tens of px beside it.
+masks, enough inliers inside the head (not only in the band around it); the scalp skin
+that the hair surrounds (the one texture that stays on the head while hair is redrawn)
+must line up, not correlate better a few px beside (unless hundreds of inliers lie inside
+the head); and the hair mass of the warped photo must land on the hair mass, not tens of
+px beside it.
 Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
 one was found, for inspection, but must not be used for a paired figure.
 
