@@ -29,8 +29,8 @@ the head's plane. The image-corner error stays the headline figure (a paired fig
 drawn from the whole homography); ``head med`` is the error where the truth is valid and
 where the paired figure is read.
 
-Run ``python benchmarks/align_accuracy.py`` (``--quick`` for a small run, ``--csv FILE``
-for one row per pair).
+Run ``python benchmarks/align_accuracy.py`` (``--quick`` for a small run, ``--view global``
+for the global sets only, ``--csv FILE`` for one row per pair).
 """
 
 from __future__ import annotations
@@ -212,8 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a small run (about a minute)")
     ap.add_argument("--csv", help="write one row per pair to this file")
     ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument(
+        "--view", choices=["closeup", "global"], help="only the sets of this view (and no timing)"
+    )
     args = ap.parse_args(argv)
     n_cu, n_gl, n_real = (12, 6, 6) if args.quick else (96, 48, 40)
+    views = (args.view,) if args.view else ("closeup", "global")
+    if args.view:
+        args.no_timing = True
+        n_cu, n_gl = (n_cu if "closeup" in views else 0), (n_gl if "global" in views else 0)
     rows: dict[str, list[dict]] = {}
     registrable: dict[str, bool] = {}
 
@@ -250,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     n_unrel = 4 if args.quick else 16
     for s in range(n_unrel):
         view = "closeup" if s % 2 == 0 else "global"
+        if view not in views:
+            continue
         a, _, _, la, _ = phantom_pair(1000 + s, view)
         # patient B: same skin and hair colour, a different subject
         other = 1000 + s + len(synth.SKIN_TONES) * len(synth.HAIR_COLOURS)
@@ -257,10 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         if a.shape == b.shape:
             add("unrelated phantoms", False, a, b, None, view, f"{la} vs {lb}")
 
-    tricho = sorted((REALDATA / "trichoscopy").glob("*.jpg"))
+    tricho = sorted((REALDATA / "trichoscopy").glob("*.jpg")) if "closeup" in views else []
     glob_ = sorted(p for p in (REALDATA / "global").glob("*") if p.suffix in (".jpg", ".png"))
+    glob_ = glob_ if "global" in views else []
     series = sorted((REALDATA / "trichoscopy_series" / "A366").glob("*.jpg"))
-    if not tricho:
+    series = series if "closeup" in views else []
+    if not (REALDATA / "trichoscopy").is_dir():
         print(f"(no real data at {REALDATA}: real sets skipped)", file=sys.stderr)
     for i, path in enumerate(tricho[:n_real]):
         ref = read_rgb(path)
