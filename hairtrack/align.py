@@ -28,8 +28,11 @@ when refitted to halves of its inliers, matches spread over the frame, the fine 
 texture of the hair-suppressed images correlating after warping, and no tile of the
 overlap left with a measurable shift. Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
-masks, enough inliers inside the head (not only in the band around it), and the hair
-mass of the warped photo must land on the hair mass, not tens of px beside it.
+masks, enough inliers inside the head (not only in the band around it); the scalp skin
+that the hair surrounds (the one texture that stays on the head while hair is redrawn)
+must line up, not correlate better a few px beside (unless hundreds of inliers lie inside
+the head); and the hair mass of the warped photo must land on the hair mass, not tens of
+px beside it.
 Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
 one was found, for inspection, but must not be used for a paired figure.
 
@@ -53,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -1037,6 +1041,195 @@ def _hair_map_offset(
     return off, at_zero, best
 
 
+def _head_mask(rgb: np.ndarray, look: np.ndarray | None, side: int) -> np.ndarray:
+    """The head (hair plus scalp) of a global photo on a copy ``side`` px long.
+
+    The look mask when the caller gave one, else :func:`hairtrack.region.scalp_region`.
+    """
+    h, w = rgb.shape[:2]
+    f = min(1.0, side / float(max(h, w)))
+    size = (max(16, round(w * f)), max(16, round(h * f)))
+    if look is not None:
+        m = cv2.resize(look.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        return m > 0
+    from hairtrack.region import scalp_region  # noqa: PLC0415 (region is heavy)
+
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "is there a head?": no head simply gives no evidence
+        return scalp_region(small).mask
+
+
+def _head_skin(rgb: np.ndarray, head: np.ndarray, p: AlignParams) -> tuple:
+    """The skin texture of the scalp that hair surrounds, on a copy ``head_skin_side`` long.
+
+    Hair is redrawn at every visit, the room moves apart from the head; what stays on
+    the head is the scalp skin (its blotches), seen where the hair is thin. The head's
+    pixels are split by colour into two classes (k-means in Lab); the smaller is the skin
+    (hair covers most of a crown). Only skin enclosed by hair counts (holes of the closed
+    hair mass: not the background or clothes beside the head). The skin's brightness is
+    its local envelope (a closing for hair darker than skin, an opening for lighter), so
+    strands, sharp or blurred, do not darken it; smoothed, band-passed and normalised.
+
+    Returns
+    -------
+    image : (h, w) float32 ndarray
+        Band-passed skin brightness, unit variance on ``valid``, 0 elsewhere.
+    valid : (h, w) bool ndarray
+        Where the skin is known (empty when the photo shows no enclosed scalp).
+    """
+    h, w = rgb.shape[:2]
+    f = min(1.0, p.head_skin_side / float(max(h, w)))
+    size = (max(16, round(w * f)), max(16, round(h * f)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    long_side = max(size)
+    empty = (np.zeros(size[::-1], np.float32), np.zeros(size[::-1], bool))
+    head = cv2.resize(head.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    if head.sum() < 500:
+        return empty
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    pts = np.ascontiguousarray(lab[head][:: max(1, int(head.sum()) // 20000)])
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    _, lbl, centres = cv2.kmeans(pts, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    k_skin = int(np.argmin(np.bincount(lbl.ravel(), minlength=2)))
+    if np.linalg.norm(centres[0] - centres[1]) < p.head_skin_min_colour_gap:
+        return empty  # hair and skin alike in colour: no skin to find
+    d_skin = np.linalg.norm(lab - centres[k_skin], axis=2)
+    d_hair = np.linalg.norm(lab - centres[1 - k_skin], axis=2)
+    skin = (d_skin < d_hair) & head
+    hair = (~skin & head).astype(np.float32)
+    # the scalp hair surrounds: inside the dense hair mass
+    sig = p.head_skin_ring_sigma * long_side
+    ring = (cv2.GaussianBlur(hair, (0, 0), sig) > p.head_skin_ring_density).astype(np.uint8)
+    if not ring.any():
+        return empty
+    # inside the ring's convex hull (a ring with gaps, e.g. light hair, still encloses)
+    hull = cv2.convexHull(cv2.findNonZero(ring))
+    enclosed = np.zeros(ring.shape, np.uint8)
+    cv2.fillConvexPoly(enclosed, hull, 1)
+    enclosed = (enclosed > 0) & (ring == 0)
+    skin &= enclosed
+    dens = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), 2 * p.head_skin_sigma * long_side)
+    valid = (dens > p.head_skin_min_density) & skin.any()
+    if valid.sum() < p.head_skin_min_pixels:
+        return empty
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    dark_hair = centres[1 - k_skin][0] < centres[k_skin][0]
+    k = _odd(p.head_skin_envelope * long_side)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    env = cv2.morphologyEx(gray, cv2.MORPH_CLOSE if dark_hair else cv2.MORPH_OPEN, kernel)
+    wgt = valid.astype(np.float32)
+
+    def smooth(x: np.ndarray, sigma: float) -> np.ndarray:
+        num = cv2.GaussianBlur(x * wgt, (0, 0), sigma)
+        return num / np.maximum(cv2.GaussianBlur(wgt, (0, 0), sigma), 1e-3)
+
+    img = smooth(env, p.head_skin_sigma * long_side)
+    img = img - smooth(img, p.head_skin_band * long_side)
+    sd = float(img[valid].std())
+    if sd <= 0:
+        return empty
+    return np.where(valid, img / sd, 0.0).astype(np.float32), valid
+
+
+def _head_skin_check(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    reference_mask: np.ndarray | None,
+    moving_mask: np.ndarray | None,
+    h_full: np.ndarray,
+    in_dst: np.ndarray,
+    ref_to_work: np.ndarray,
+    p: AlignParams,
+) -> tuple[float, float, float, int]:
+    """Does the fit put the scalp skin on the scalp skin? See :func:`_head_skin`.
+
+    Returns
+    -------
+    at_zero, best, off : float
+        The skin NCC as warped and at the best shift, and that shift (px of the
+        ``head_skin_side`` copy); NaN when either photo shows no scalp skin hair
+        surrounds (no evidence either way).
+    on_head : int
+        Inliers (``in_dst``, reference working px) inside the reference's head, away from
+        its outline: matched features that moved with the head.
+    """
+    skins, heads = [], []
+    for rgb, look in ((reference, reference_mask), (moving, moving_mask)):
+        heads.append(_head_mask(rgb, look, p.head_skin_side))
+        skins.append(_head_skin(rgb, heads[-1], p))
+    (a, _), (b, _) = skins
+    hm = heads[0].astype(np.uint8)
+    r = max(1, int(round(p.head_interior_margin * max(hm.shape))))
+    interior = cv2.erode(hm, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    to_h = _scale_matrix(hm.shape[1] / reference.shape[1], hm.shape[0] / reference.shape[0])
+    on_head = int(_inside(_project(to_h @ np.linalg.inv(ref_to_work), in_dst), interior > 0).sum())
+    to_a = _scale_matrix(a.shape[1] / reference.shape[1], a.shape[0] / reference.shape[0])
+    to_b = _scale_matrix(b.shape[1] / moving.shape[1], b.shape[0] / moving.shape[0])
+    h_small = to_a @ h_full @ np.linalg.inv(to_b)
+    at_zero, best, off, n = _head_skin_offset(skins[0], skins[1], h_small, p)
+    logger.debug(
+        "head skin: NCC %.3f -> %.3f at %.1f px (%d px); %d inliers on the head",
+        at_zero,
+        best,
+        off,
+        n,
+        on_head,
+    )
+    return at_zero, best, off, on_head
+
+
+def _head_skin_offset(
+    ref_skin: tuple, mov_skin: tuple, h_small: np.ndarray, p: AlignParams
+) -> tuple[float, float, float, int]:
+    """Where the warped session photo's scalp skin best correlates with the baseline's.
+
+    ``h_small`` maps the moving skin copy's pixels onto the reference copy's. Shifts of
+    up to ``head_skin_search`` (share of the longer side) are tried in 1 px steps.
+
+    Returns
+    -------
+    at_zero, best : float
+        NCC of the skin textures on the pixels both show, as warped and at the best shift.
+    off : float
+        Length of the best shift, px of the copy (NaN when nothing is comparable).
+    n : int
+        Pixels compared at zero shift.
+    """
+    a, va = ref_skin
+    b, vb = mov_skin
+    if not va.any() or not vb.any():
+        return np.nan, np.nan, np.nan, 0
+    hh, ww = a.shape
+    bw = cv2.warpPerspective(b, h_small, (ww, hh), flags=cv2.INTER_LINEAR)
+    vw = cv2.warpPerspective(vb.astype(np.uint8), h_small, (ww, hh), flags=cv2.INTER_NEAREST)
+    r = max(1, int(round(p.head_skin_search * max(hh, ww))))
+    # b shifted by (dx, dy) against a: correlation of the masked images, normalised by
+    # the masked energies over the pixels both show (masked NCC, Padfield 2010)
+    pad = lambda x: cv2.copyMakeBorder(x, r, r, r, r, cv2.BORDER_CONSTANT, value=0)  # noqa: E731
+    vaf, vbf = va.astype(np.float32), (vw > 0).astype(np.float32)
+    bz = bw * vbf
+    ys, xs = np.nonzero(va)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    tmpl = [np.ascontiguousarray(x[y0:y1, x0:x1]) for x in (a * vaf, vaf, a * a * vaf)]
+    big = [pad(x)[y0 : y1 + 2 * r, x0 : x1 + 2 * r] for x in (bz, vbf, bz * bz)]
+    corr = lambda i, t: cv2.matchTemplate(big[i], tmpl[t], cv2.TM_CCORR)  # noqa: E731
+    n = corr(1, 1)
+    sa, sb = corr(1, 0), corr(0, 1)
+    saa, sbb, sab = corr(1, 2), corr(2, 1), corr(0, 0)
+    nn = np.maximum(n, 1.0)
+    cov = sab - sa * sb / nn
+    var = np.maximum(saa - sa * sa / nn, 1e-9) * np.maximum(sbb - sb * sb / nn, 1e-9)
+    ncc = np.where(n >= p.head_skin_min_pixels, cov / np.sqrt(var), -1.0)
+    if ncc[r, r] <= -1.0:
+        return np.nan, np.nan, np.nan, int(n[r, r])
+    iy, ix = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+    # matchTemplate slides the template over the padded moving image: a peak at
+    # (ix, iy) means the moving texture sits (ix - r, iy - r) px from where it should
+    return float(ncc[r, r]), float(ncc[iy, ix]), float(np.hypot(ix - r, iy - r)), int(n[r, r])
+
+
 def _interior(mask: np.ndarray, p: AlignParams) -> np.ndarray:
     """The head's interior: a look mask (255 = look) eroded by ``head_interior_margin``."""
     r = max(1, int(round(p.head_interior_margin * max(mask.shape))))
@@ -1224,6 +1417,20 @@ def align(
     if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
         return result(f"skin texture does not correlate after warping (NCC {ncc:.2f})", ncc)
     if view == "global":
+        skin_zero, skin_best, skin_off, on_head = _head_skin_check(
+            reference, moving, reference_mask, moving_mask, h_full, in_dst, ref.to_work, p
+        )
+        if (
+            on_head < p.head_skin_trusted_inliers
+            and skin_off > p.head_skin_max_shift_px
+            and skin_best - skin_zero > p.head_skin_min_gain
+        ):
+            return result(
+                f"the scalp skin lands {skin_off:.0f} px off the baseline's (skin NCC "
+                f"{skin_zero:.2f}, {skin_best:.2f} when shifted): the fit follows the "
+                "background or clothes, not the head",
+                ncc,
+            )
         off, at_zero, best = _hair_map_offset(ref, mov, h_work, p)
         logger.debug("hair map: off %.1f working px, NCC %.3f -> %.3f", off, at_zero, best)
         if (

@@ -493,6 +493,36 @@ class AlignParams:
     hair_map_min_ncc : float
         ... provided the maps as warped correlate at least this well (below it, the hair
         found is too unlike between the photos to say where the head is).
+    head_skin_side : int
+        Global photos: the scalp skin hair surrounds (its blotches stay on the head while
+        hair is redrawn and the room moves) is compared on copies this many px long ...
+    head_skin_min_colour_gap : float
+        ... when the head's two colour classes (k-means in Lab: skin, hair) differ by at
+        least this much (Lab units; else no skin is found) ...
+    head_skin_ring_sigma, head_skin_ring_density : float
+        ... the dense hair mass is where the hair class, blurred by this sigma (share of
+        the longer side), makes more than this share of the pixels; only skin in its
+        holes counts (not background or clothes beside the head) ...
+    head_skin_min_density : float
+        ... where skin makes at least this share of the pixels around ...
+    head_skin_envelope : float
+        ... its brightness read as the local envelope (closing or opening by a disk this
+        wide, share of the longer side: strands, sharp or blurred, do not darken it) ...
+    head_skin_sigma, head_skin_band : float
+        ... smoothed by this sigma and high-passed at this sigma (shares of the longer
+        side) ...
+    head_skin_min_pixels : int
+        ... with at least this many comparable pixels (of the copy) ...
+    head_skin_search : float
+        ... and shifts up to this share of the longer side tried.
+    head_skin_max_shift_px, head_skin_min_gain : float
+        A global fit is refused when the skin correlates best after a shift longer than
+        this (px of the copy) that gains more than this in correlation: the head is not
+        where the fit puts it ...
+    head_skin_trusted_inliers : int
+        ... unless at least this many inliers lie inside the head (away from its outline,
+        ``head_interior_margin``): features that moved with the head vouch for it (the
+        skin classes of two differently lit real photos can differ enough to mislead).
     """
 
     max_work_pixels: int = 1_000_000
@@ -564,6 +594,19 @@ class AlignParams:
     hair_map_max_shift_px: float = 8.0
     hair_map_min_gain: float = 0.015
     hair_map_min_ncc: float = 0.5
+    head_skin_side: int = 512
+    head_skin_min_colour_gap: float = 15.0
+    head_skin_ring_sigma: float = 0.02
+    head_skin_ring_density: float = 0.75
+    head_skin_min_density: float = 0.3
+    head_skin_envelope: float = 0.01
+    head_skin_sigma: float = 0.004
+    head_skin_band: float = 0.03
+    head_skin_min_pixels: int = 2000
+    head_skin_search: float = 0.025
+    head_skin_max_shift_px: float = 3.0
+    head_skin_min_gain: float = 0.03
+    head_skin_trusted_inliers: int = 300
 
 
 @dataclass(frozen=True)
