@@ -669,10 +669,51 @@ def _field(
 
 
 def _unmix(img: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray:
-    """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection)."""
+    """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection).
+
+    ``skin`` and ``hair`` are one colour each (the usual case) or per-pixel fields; one
+    colour each is a float32 matrix product (no float64 copy of the image).
+    """
+    if np.ndim(skin) == 1 and np.ndim(hair) == 1 and img.dtype == np.float32:
+        d = np.asarray(hair, np.float64) - np.asarray(skin, np.float64)
+        n2 = max(float(d @ d), 1e-6)
+        dn = (d / n2).astype(np.float32)
+        a = (img.reshape(-1, 3) @ dn).reshape(img.shape[:2])
+        a -= np.float32(np.asarray(skin, np.float64) @ d / n2)
+        return a
     d = hair - skin
     n2 = np.maximum((d * d).sum(-1), 1e-6)
     return (((img - skin) * d).sum(-1) / n2).astype(np.float32)
+
+
+def _median_colour(img: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Per-channel median (float64) of the ``sel`` pixels of an (h, w, 3) image.
+
+    The same as ``np.median(img[sel], axis=0)``, channel by channel (faster than a
+    median along the first axis of an (N, 3) array).
+    """
+    return np.array([np.median(img[..., c][sel]) for c in range(img.shape[-1])], np.float64)
+
+
+def _erode_disk(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` eroded by a disk of ``radius`` px: pixels farther than that from its outside.
+
+    A Euclidean distance transform, which costs the same for any radius (an erosion by a
+    large elliptic element is slow); pixels outside the frame count as inside.
+    """
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return dist > radius + 0.5
+
+
+def _principal_axis(x: np.ndarray) -> np.ndarray:
+    """First principal axis (unit, float32) of centred (N, 3) colours.
+
+    The leading eigenvector of their 3x3 scatter matrix: the first right singular vector
+    of ``x`` (the sign is arbitrary either way), without an SVD of the (N, 3) array.
+    """
+    xd = np.asarray(x, np.float64)
+    _, vecs = np.linalg.eigh(xd.T @ xd)
+    return vecs[:, -1].astype(np.float32)
 
 
 def _line_share(thin: np.ndarray, zones: np.ndarray, length: int) -> float:
@@ -726,7 +767,7 @@ def _side_colour(img: np.ndarray, t: np.ndarray, sel: np.ndarray, span: float) -
     hist = np.convolve(hist, np.ones(5) / 5, mode="same")
     mode = 0.5 * (edges[:-1] + edges[1:])[int(np.argmax(hist))]
     near = sel & (np.abs(t - mode) < 0.05 * max(span, 1e-6))
-    return np.median(img[near] if near.any() else img[sel], axis=0).astype(np.float64)
+    return _median_colour(img, near if near.any() else sel)
 
 
 def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bool:
@@ -759,7 +800,7 @@ def _ends(
     the (possibly flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
     """
     lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
-    skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    skin0 = _median_colour(img, sel & (t <= lo))
     hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
     if sure and not _skin_plausible(skin0):
         mode = _side_colour(img, -t, sel & (t <= 0.5 * (lo + hi)), hi - lo)
@@ -768,7 +809,7 @@ def _ends(
     if not _skin_plausible(skin0) and _skin_plausible(hair0):
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
-        skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+        skin0 = _median_colour(img, sel & (t <= lo))
     hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
     return t, lo, hi, skin0, hair0
 
@@ -877,7 +918,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # the colours are learnt away from the region's edge, where a wrong region lets in
     # background, fringe or clothes (which then pass for the skin end)
     edge = int(round(share_edge * max(size)))
-    core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
+    core = _erode_disk(reg, edge) if edge > 0 else reg
     if core.sum() < 0.25 * reg.sum():
         core = reg
     # 1. colour axis
@@ -886,8 +927,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     if len(x) > 200_000:
         x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
     mu = x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x - mu, full_matrices=False)
-    u = vt[0].astype(np.float32)
+    u = _principal_axis(x - mu)
     t = ((img - mu) @ u).astype(np.float32)
     t = np.where(reg, t, np.float32(np.median(t[reg])))
     lo, hi = (float(v) for v in np.quantile(t[reg], [share_end_quantile, 1 - share_end_quantile]))
@@ -930,8 +970,8 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     if max(top, black) < share_vote_ratio * min(top, black):
         sure = False
         # no clear vote: the darker end is hair
-        end_lo = np.median(img[reg & (t <= lo)], axis=0)
-        end_hi = np.median(img[reg & (t >= hi)], axis=0)
+        end_lo = _median_colour(img, reg & (t <= lo))
+        end_hi = _median_colour(img, reg & (t >= hi))
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
@@ -961,7 +1001,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
         near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
         pure = core & (az < share_skin_refine) & near
         if pure.sum() >= 100:
-            skin0 = np.median(img[pure], axis=0).astype(np.float64)
+            skin0 = _median_colour(img, pure)
             skin_c = skin0
             a = _unmix(img, skin0, hair0)
     for _ in range(share_field_passes):
