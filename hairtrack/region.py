@@ -333,15 +333,27 @@ def _background(
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     cv2.setRNGSeed(0)
     _, _, centres = cv2.kmeans(px, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    dist = np.full((h, w), np.inf, np.float32)
-    for c in centres:
-        dist = np.minimum(dist, np.linalg.norm(lab - c[None, None, :], axis=-1))
+    dist = np.sqrt(_min_sq_dist(lab, centres))
     limit = np.where(skin, background_skin_distance, background_distance)
     like = (dist < limit) & (f.texture_fine < background_texture)
     n, lbl = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
     touching = np.unique(np.concatenate([lbl[0], lbl[:, 0], lbl[:, -1]]))
     touching = touching[touching > 0]
     return np.isin(lbl, touching), centres
+
+
+def _min_sq_dist(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distance of each pixel of an (h, w, 3) float32 image to its nearest centre.
+
+    OpenCV element-wise operations: the same sums as NumPy, without its (h, w, 3)
+    temporaries per centre.
+    """
+    ones = np.ones((1, 3), np.float32)
+    d2 = np.full(lab.shape[:2], np.inf, np.float32)
+    for c in np.asarray(centres, np.float32):
+        diff = cv2.subtract(lab, (float(c[0]), float(c[1]), float(c[2]), 0.0))
+        d2 = cv2.min(d2, cv2.transform(cv2.multiply(diff, diff), ones))
+    return d2
 
 
 def _hair_colour_ok(
@@ -558,12 +570,11 @@ def trim_fringe(
     size = (max(1, round(w * s)), max(1, round(h * s)))
     img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    d2 = np.full(size[::-1], np.inf, np.float32)
-    for c in np.asarray(background_colours, np.float32):
-        diff = lab - c[None, None, :]
-        d2 = np.minimum(d2, np.einsum("ijk,ijk->ij", diff, diff))
+    d2 = _min_sq_dist(lab, background_colours)
     skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    limit = np.where(skin_s, background_skin_distance, background_distance).astype(np.float32)
+    limit = np.where(
+        skin_s, np.float32(background_skin_distance), np.float32(background_distance)
+    )
     like = (d2 < limit * limit).astype(np.float32)
     share = cv2.GaussianBlur(like, (0, 0), max(fringe_sigma * max(size), 0.5))
     share_w = cv2.resize(share, (ww, hw), interpolation=cv2.INTER_AREA)
@@ -810,7 +821,7 @@ def _ends(
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
         skin0 = _median_colour(img, sel & (t <= lo))
-    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+        hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
     return t, lo, hi, skin0, hair0
 
 
@@ -923,11 +934,11 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
         core = reg
     # 1. colour axis
     big = cv2.GaussianBlur(img, (0, 0), max(share_axis_blur * px_scale, 0.5))
+    # all the region's pixels: a 3x3 scatter matrix costs less than drawing a subsample
     x = big[reg]
-    if len(x) > 200_000:
-        x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
     mu = x.mean(axis=0)
-    u = _principal_axis(x - mu)
+    x -= mu
+    u = _principal_axis(x)
     t = ((img - mu) @ u).astype(np.float32)
     t = np.where(reg, t, np.float32(np.median(t[reg])))
     lo, hi = (float(v) for v in np.quantile(t[reg], [share_end_quantile, 1 - share_end_quantile]))
@@ -951,7 +962,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # faint strands (low skin-hair contrast in a noisy photo): line-shaped thin
     # structures judged against the zones' contrast (the axis on the blurred copy, which
     # pixel noise does not widen); their length tells them from noise specks
-    t_zone = ((big - mu) @ u)[reg]
+    t_zone = x @ u  # the blurred copy's region pixels, centred, on the axis
     lo_z, hi_z = np.quantile(t_zone, [share_end_quantile, 1 - share_end_quantile])
     need_line = share_line_contrast * float(hi_z - lo_z)
     line_top = _line_share(top_hat > need_line, low_z, share_line_length)
@@ -997,8 +1008,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     if share_skin_refine > 0:
         az = cv2.GaussianBlur(a, (0, 0), zs)
         # ... and near the first skin colour: not leftover background or clothes
-        diff = img - skin0.astype(np.float32)
-        near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
+        near = _min_sq_dist(img, skin0[None]) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
         pure = core & (az < share_skin_refine) & near
         if pure.sum() >= 100:
             skin0 = _median_colour(img, pure)
