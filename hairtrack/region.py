@@ -739,7 +739,8 @@ def _line_share(thin: np.ndarray, zones: np.ndarray, length: int) -> float:
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
     keep[0] = False
-    return float(keep[lbl][m.astype(bool)].sum()) / float(zones.sum())
+    # every pixel of a component is a pixel of ``m``: the kept pixels are their areas
+    return float(stats[keep, cv2.CC_STAT_AREA].sum()) / float(zones.sum())
 
 
 def _delta_e(c1: np.ndarray, c2: np.ndarray) -> float:
