@@ -572,9 +572,7 @@ def trim_fringe(
     lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     d2 = _min_sq_dist(lab, background_colours)
     skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    limit = np.where(
-        skin_s, np.float32(background_skin_distance), np.float32(background_distance)
-    )
+    limit = np.where(skin_s, np.float32(background_skin_distance), np.float32(background_distance))
     like = (d2 < limit * limit).astype(np.float32)
     share = cv2.GaussianBlur(like, (0, 0), max(fringe_sigma * max(size), 0.5))
     share_w = cv2.resize(share, (ww, hw), interpolation=cv2.INTER_AREA)
@@ -918,15 +916,31 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     s = min(1.0, share_side / max(h, w))
     size = (max(1, round(w * s)), max(1, round(h * s)))
     img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
-    img = img.astype(np.float32) / 255.0
-    if share_blur > 0:
-        img = cv2.GaussianBlur(img, (0, 0), share_blur)
     reg = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     zero = np.zeros((hw, ww), np.float32)
     grey = np.full(3, np.nan)
     if reg.sum() < 100:
         return HairShare(zero, grey, grey, 0.0, 0.0, False)
     px_scale = max(size) / 1024.0
+    # steps 1-3 run on the region's bounding box with a margin wider than any of their
+    # kernels (blurs, morphology; the frame's edge stays the frame's edge): their values
+    # at region pixels are those of the whole frame, for less work. Not with the lighting
+    # fields, which are smoothed at a size set by the whole frame.
+    reg_full = reg
+    win: tuple[slice, slice] = (slice(None), slice(None))
+    if share_field_passes == 0:
+        sigma = max(share_blur, share_axis_blur * px_scale, share_vote_sigma * px_scale)
+        sigma = max(sigma, share_zone_sigma * px_scale, 1.0)
+        margin = int(np.ceil(4 * sigma)) + 2 * (share_thin_radius + 2) + 4
+        x0, y0, bw, bh = cv2.boundingRect(reg.view(np.uint8))
+        win = (
+            slice(max(y0 - margin, 0), min(y0 + bh + margin, size[1])),
+            slice(max(x0 - margin, 0), min(x0 + bw + margin, size[0])),
+        )
+        reg = reg[win]
+    img = img[win].astype(np.float32) / 255.0
+    if share_blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), share_blur)
     # the colours are learnt away from the region's edge, where a wrong region lets in
     # background, fringe or clothes (which then pass for the skin end)
     edge = int(round(share_edge * max(size)))
@@ -1021,8 +1035,10 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
         hair_c = _field(img, reg & (az > 1 - share_pure), share_field_sigma, hair0)
         a = _unmix(img, skin_c, hair_c)
     # 4. to the working size, then clip
-    am = cv2.resize(np.where(reg, a, 0).astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
-    rm = cv2.resize(reg.astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
+    a_full = np.zeros(reg_full.shape, np.float32)
+    a_full[win] = np.where(reg, a, 0)
+    am = cv2.resize(a_full, (ww, hw), interpolation=cv2.INTER_AREA)
+    rm = cv2.resize(reg_full.astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
     am = am / np.maximum(rm, 1e-6)
     if share_smooth > 0:
         wt = region.astype(np.float32)
@@ -1219,9 +1235,21 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
     >>> r.mask.shape, r.mask.dtype
     ((300, 400), dtype('bool'))
     """
+    return _scalp_region(rgb, params)[0]
+
+
+def _scalp_region(
+    rgb: np.ndarray, params: dict, *, stacklevel: int = 3
+) -> tuple[ScalpRegion, _Features, dict]:
+    """:func:`scalp_region`, also returning its working-size features and region steps.
+
+    For a caller that goes on to segment the same photo (:func:`hairtrack.measure.analyse`):
+    the features and the skin and hair-colour masks need not be computed twice.
+    ``stacklevel`` is that of the warnings, counted from here.
+    """
     p = _global_params(params)
     rgb = _check_rgb(rgb)
-    _warn_if_blank(rgb)
+    _warn_if_blank(rgb, stacklevel=stacklevel + 1)
     working_side = int(p.pop("working_side"))
     if working_side < 64:
         raise ValueError(f"working_side={working_side} is too small; use at least 64 px")
@@ -1241,9 +1269,9 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         warnings.warn(
             f"scalp region covers only {100 * region.mean():.1f}% of the frame; "
             "is there a head in the photo?",
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    return ScalpRegion(
+    found = ScalpRegion(
         mask=_upsample(region, rgb.shape[:2]),
         working_mask=region,
         head_mask=out["head"],
@@ -1253,3 +1281,4 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         skin_lightness=out["skin_lightness"],
         face_removed=out["face_share"],
     )
+    return found, f, out
