@@ -569,12 +569,24 @@ def trim_fringe(
     s = min(1.0, share_side / max(h, w))
     size = (max(1, round(w * s)), max(1, round(h * s)))
     img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
-    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    sigma = max(fringe_sigma * max(size), 0.5)
+    # only the share at region pixels is used: the window is the region's bounding box at
+    # this size with a margin wider than the blur's kernel (and the frame's edge stays
+    # the frame's edge), so the share there is that of the whole frame, for less work
+    fy, fx = size[1] / hw, size[0] / ww
+    margin = int(np.ceil(4 * sigma)) + 3
+    x0, y0, bw, bh = cv2.boundingRect(region.astype(np.uint8))
+    win = (
+        slice(max(int(y0 * fy) - margin, 0), min(int(np.ceil((y0 + bh) * fy)) + margin, size[1])),
+        slice(max(int(x0 * fx) - margin, 0), min(int(np.ceil((x0 + bw) * fx)) + margin, size[0])),
+    )
+    lab = cv2.cvtColor(img[win].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     d2 = _min_sq_dist(lab, background_colours)
-    skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)[win] > 0
     limit = np.where(skin_s, np.float32(background_skin_distance), np.float32(background_distance))
     like = (d2 < limit * limit).astype(np.float32)
-    share = cv2.GaussianBlur(like, (0, 0), max(fringe_sigma * max(size), 0.5))
+    share = np.zeros(size[::-1], np.float32)
+    share[win] = cv2.GaussianBlur(like, (0, 0), sigma)
     share_w = cv2.resize(share, (ww, hw), interpolation=cv2.INTER_AREA)
     trimmed = region & (share_w <= fringe_background)
     trimmed = _fill_holes(_largest_blob(trimmed))
