@@ -725,16 +725,6 @@ def _median_colour(img: np.ndarray, sel: np.ndarray) -> np.ndarray:
     return np.array([np.median(img[..., c][sel]) for c in range(img.shape[-1])], np.float64)
 
 
-def _erode_disk(mask: np.ndarray, radius: int) -> np.ndarray:
-    """``mask`` eroded by a disk of ``radius`` px: pixels farther than that from its outside.
-
-    A Euclidean distance transform, which costs the same for any radius (an erosion by a
-    large elliptic element is slow); pixels outside the frame count as inside.
-    """
-    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return dist > radius + 0.5
-
-
 def _principal_axis(x: np.ndarray) -> np.ndarray:
     """First principal axis (unit, float32) of centred (N, 3) colours.
 
@@ -965,7 +955,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # the colours are learnt away from the region's edge, where a wrong region lets in
     # background, fringe or clothes (which then pass for the skin end)
     edge = int(round(share_edge * max(size)))
-    core = _erode_disk(reg, edge) if edge > 0 else reg
+    core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
     if np.count_nonzero(core) < 0.25 * np.count_nonzero(reg):
         core = reg
     # 1. colour axis
