@@ -693,7 +693,7 @@ def _unmix(img: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray:
     """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection).
 
     ``skin`` and ``hair`` are one colour each (the usual case) or per-pixel fields; one
-    colour each is a float32 matrix product (no float64 copy of the image).
+    colour each is one float32 projection (:func:`_project`; no float64 copy of the image).
     """
     if np.ndim(skin) == 1 and np.ndim(hair) == 1 and img.dtype == np.float32:
         d = np.asarray(hair, np.float64) - np.asarray(skin, np.float64)
