@@ -36,8 +36,8 @@ import numpy as np
 from hairtrack.config import Params, kwargs_for
 from hairtrack.count import count_hairs
 from hairtrack.overlays import read_scale_bar
-from hairtrack.region import scalp_region
-from hairtrack.segment import segment_closeup, segment_global
+from hairtrack.region import _scalp_region, scalp_region
+from hairtrack.segment import _segment_global, segment_closeup, segment_global
 from hairtrack.view import detect_view
 
 __all__ = [
@@ -327,14 +327,16 @@ def analyse(
     # every global step runs at a long side of at most max(working_side, share_side): shrink
     # the photo to that once, instead of once per step from full resolution
     small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
+    found = None
     if region is None:
-        found = scalp_region(small, **kwargs_for(scalp_region, p))
-        region_small = found.mask
-        region = _upsample(found.working_mask, (h, w))
+        # its features and skin / hair-colour masks are reused by the segmentation
+        found = _scalp_region(small, kwargs_for(scalp_region, p))
+        region_small = found[0].mask
+        region = _upsample(found[0].working_mask, (h, w))
     else:
         region = region.astype(bool)
         region_small = _downsample(region, small.shape[:2])
-    seg = segment_global(small, region=region_small, **kwargs_for(segment_global, p))
+    seg = _segment_global(small, region_small, kwargs_for(segment_global, p), found=found)
     mask = _upsample(seg.working_mask, (h, w)) & region
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
     return Analysis("global", reason, mask, region, hair_weight=weight, unmixed=seg.unmixed)

@@ -333,15 +333,27 @@ def _background(
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     cv2.setRNGSeed(0)
     _, _, centres = cv2.kmeans(px, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    dist = np.full((h, w), np.inf, np.float32)
-    for c in centres:
-        dist = np.minimum(dist, np.linalg.norm(lab - c[None, None, :], axis=-1))
+    dist = np.sqrt(_min_sq_dist(lab, centres))
     limit = np.where(skin, background_skin_distance, background_distance)
     like = (dist < limit) & (f.texture_fine < background_texture)
     n, lbl = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
     touching = np.unique(np.concatenate([lbl[0], lbl[:, 0], lbl[:, -1]]))
     touching = touching[touching > 0]
     return np.isin(lbl, touching), centres
+
+
+def _min_sq_dist(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distance of each pixel of an (h, w, 3) float32 image to its nearest centre.
+
+    OpenCV element-wise operations: the same sums as NumPy, without its (h, w, 3)
+    temporaries per centre.
+    """
+    ones = np.ones((1, 3), np.float32)
+    d2 = np.full(lab.shape[:2], np.inf, np.float32)
+    for c in np.asarray(centres, np.float32):
+        diff = cv2.subtract(lab, (float(c[0]), float(c[1]), float(c[2]), 0.0))
+        d2 = cv2.min(d2, cv2.transform(cv2.multiply(diff, diff), ones))
+    return d2
 
 
 def _hair_colour_ok(
@@ -557,15 +569,24 @@ def trim_fringe(
     s = min(1.0, share_side / max(h, w))
     size = (max(1, round(w * s)), max(1, round(h * s)))
     img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
-    lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    d2 = np.full(size[::-1], np.inf, np.float32)
-    for c in np.asarray(background_colours, np.float32):
-        diff = lab - c[None, None, :]
-        d2 = np.minimum(d2, np.einsum("ijk,ijk->ij", diff, diff))
-    skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    limit = np.where(skin_s, background_skin_distance, background_distance).astype(np.float32)
+    sigma = max(fringe_sigma * max(size), 0.5)
+    # only the share at region pixels is used: the window is the region's bounding box at
+    # this size with a margin wider than the blur's kernel (and the frame's edge stays
+    # the frame's edge), so the share there is that of the whole frame, for less work
+    fy, fx = size[1] / hw, size[0] / ww
+    margin = int(np.ceil(4 * sigma)) + 3
+    x0, y0, bw, bh = cv2.boundingRect(region.astype(np.uint8))
+    win = (
+        slice(max(int(y0 * fy) - margin, 0), min(int(np.ceil((y0 + bh) * fy)) + margin, size[1])),
+        slice(max(int(x0 * fx) - margin, 0), min(int(np.ceil((x0 + bw) * fx)) + margin, size[0])),
+    )
+    lab = cv2.cvtColor(img[win].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    d2 = _min_sq_dist(lab, background_colours)
+    skin_s = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)[win] > 0
+    limit = np.where(skin_s, np.float32(background_skin_distance), np.float32(background_distance))
     like = (d2 < limit * limit).astype(np.float32)
-    share = cv2.GaussianBlur(like, (0, 0), max(fringe_sigma * max(size), 0.5))
+    share = np.zeros(size[::-1], np.float32)
+    share[win] = cv2.GaussianBlur(like, (0, 0), sigma)
     share_w = cv2.resize(share, (ww, hw), interpolation=cv2.INTER_AREA)
     trimmed = region & (share_w <= fringe_background)
     trimmed = _fill_holes(_largest_blob(trimmed))
@@ -669,10 +690,50 @@ def _field(
 
 
 def _unmix(img: np.ndarray, skin: np.ndarray, hair: np.ndarray) -> np.ndarray:
-    """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection)."""
+    """Unclipped hair share ``a`` of ``img = a * hair + (1 - a) * skin`` (projection).
+
+    ``skin`` and ``hair`` are one colour each (the usual case) or per-pixel fields; one
+    colour each is one float32 projection (:func:`_project`; no float64 copy of the image).
+    """
+    if np.ndim(skin) == 1 and np.ndim(hair) == 1 and img.dtype == np.float32:
+        d = np.asarray(hair, np.float64) - np.asarray(skin, np.float64)
+        n2 = max(float(d @ d), 1e-6)
+        dn = (d / n2).astype(np.float32)
+        a = _project(img, dn)
+        a -= np.float32(np.asarray(skin, np.float64) @ d / n2)
+        return a
     d = hair - skin
     n2 = np.maximum((d * d).sum(-1), 1e-6)
     return (((img - skin) * d).sum(-1) / n2).astype(np.float32)
+
+
+def _project(img: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Each pixel of an (h, w, 3) float32 image projected on the vector ``v``: (h, w).
+
+    ``cv2.transform`` (a per-pixel 1x3 matrix product) is many times faster than NumPy's
+    ``img @ v`` on an image.
+    """
+    return cv2.transform(img, np.asarray(v, np.float32).reshape(1, 3))
+
+
+def _median_colour(img: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Per-channel median (float64) of the ``sel`` pixels of an (h, w, 3) image.
+
+    The same as ``np.median(img[sel], axis=0)``, channel by channel (faster than a
+    median along the first axis of an (N, 3) array).
+    """
+    return np.array([np.median(img[..., c][sel]) for c in range(img.shape[-1])], np.float64)
+
+
+def _principal_axis(x: np.ndarray) -> np.ndarray:
+    """First principal axis (unit, float32) of centred (N, 3) colours.
+
+    The leading eigenvector of their 3x3 scatter matrix: the first right singular vector
+    of ``x`` (the sign is arbitrary either way), without an SVD of the (N, 3) array.
+    """
+    xd = np.asarray(x, np.float64)
+    _, vecs = np.linalg.eigh(xd.T @ xd)
+    return vecs[:, -1].astype(np.float32)
 
 
 def _line_share(thin: np.ndarray, zones: np.ndarray, length: int) -> float:
@@ -687,7 +748,8 @@ def _line_share(thin: np.ndarray, zones: np.ndarray, length: int) -> float:
     n, lbl, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     keep = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
     keep[0] = False
-    return float(keep[lbl][m.astype(bool)].sum()) / float(zones.sum())
+    # every pixel of a component is a pixel of ``m``: the kept pixels are their areas
+    return float(stats[keep, cv2.CC_STAT_AREA].sum()) / float(np.count_nonzero(zones))
 
 
 def _delta_e(c1: np.ndarray, c2: np.ndarray) -> float:
@@ -726,7 +788,7 @@ def _side_colour(img: np.ndarray, t: np.ndarray, sel: np.ndarray, span: float) -
     hist = np.convolve(hist, np.ones(5) / 5, mode="same")
     mode = 0.5 * (edges[:-1] + edges[1:])[int(np.argmax(hist))]
     near = sel & (np.abs(t - mode) < 0.05 * max(span, 1e-6))
-    return np.median(img[near] if near.any() else img[sel], axis=0).astype(np.float64)
+    return _median_colour(img, near if near.any() else sel)
 
 
 def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bool:
@@ -759,7 +821,7 @@ def _ends(
     the (possibly flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
     """
     lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
-    skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
+    skin0 = _median_colour(img, sel & (t <= lo))
     hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
     if sure and not _skin_plausible(skin0):
         mode = _side_colour(img, -t, sel & (t <= 0.5 * (lo + hi)), hi - lo)
@@ -768,8 +830,8 @@ def _ends(
     if not _skin_plausible(skin0) and _skin_plausible(hair0):
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
-        skin0 = np.median(img[sel & (t <= lo)], axis=0).astype(np.float64)
-    hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
+        skin0 = _median_colour(img, sel & (t <= lo))
+        hair0 = _side_colour(img, t, sel & (t >= 0.5 * (lo + hi)), hi - lo)
     return t, lo, hi, skin0, hair0
 
 
@@ -865,30 +927,45 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     s = min(1.0, share_side / max(h, w))
     size = (max(1, round(w * s)), max(1, round(h * s)))
     img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if s < 1 else rgb
-    img = img.astype(np.float32) / 255.0
-    if share_blur > 0:
-        img = cv2.GaussianBlur(img, (0, 0), share_blur)
     reg = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     zero = np.zeros((hw, ww), np.float32)
     grey = np.full(3, np.nan)
-    if reg.sum() < 100:
+    if np.count_nonzero(reg) < 100:
         return HairShare(zero, grey, grey, 0.0, 0.0, False)
     px_scale = max(size) / 1024.0
+    # steps 1-3 run on the region's bounding box with a margin wider than any of their
+    # kernels (blurs, morphology; the frame's edge stays the frame's edge): their values
+    # at region pixels are those of the whole frame, for less work. Not with the lighting
+    # fields, which are smoothed at a size set by the whole frame.
+    reg_full = reg
+    win: tuple[slice, slice] = (slice(None), slice(None))
+    if share_field_passes == 0:
+        sigma = max(share_blur, share_axis_blur * px_scale, share_vote_sigma * px_scale)
+        sigma = max(sigma, share_zone_sigma * px_scale, 1.0)
+        margin = int(np.ceil(4 * sigma)) + 2 * (share_thin_radius + 2) + 4
+        x0, y0, bw, bh = cv2.boundingRect(reg.view(np.uint8))
+        win = (
+            slice(max(y0 - margin, 0), min(y0 + bh + margin, size[1])),
+            slice(max(x0 - margin, 0), min(x0 + bw + margin, size[0])),
+        )
+        reg = reg[win]
+    img = img[win].astype(np.float32) / 255.0
+    if share_blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), share_blur)
     # the colours are learnt away from the region's edge, where a wrong region lets in
     # background, fringe or clothes (which then pass for the skin end)
     edge = int(round(share_edge * max(size)))
     core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
-    if core.sum() < 0.25 * reg.sum():
+    if np.count_nonzero(core) < 0.25 * np.count_nonzero(reg):
         core = reg
     # 1. colour axis
     big = cv2.GaussianBlur(img, (0, 0), max(share_axis_blur * px_scale, 0.5))
+    # all the region's pixels: a 3x3 scatter matrix costs less than drawing a subsample
     x = big[reg]
-    if len(x) > 200_000:
-        x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
     mu = x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x - mu, full_matrices=False)
-    u = vt[0].astype(np.float32)
-    t = ((img - mu) @ u).astype(np.float32)
+    x -= mu
+    u = _principal_axis(x)
+    t = _project(img, u) - np.float32(mu @ u)
     t = np.where(reg, t, np.float32(np.median(t[reg])))
     lo, hi = (float(v) for v in np.quantile(t[reg], [share_end_quantile, 1 - share_end_quantile]))
     # 2. which end is hair
@@ -911,7 +988,7 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # faint strands (low skin-hair contrast in a noisy photo): line-shaped thin
     # structures judged against the zones' contrast (the axis on the blurred copy, which
     # pixel noise does not widen); their length tells them from noise specks
-    t_zone = ((big - mu) @ u)[reg]
+    t_zone = _project(x[:, None, :], u)[:, 0]  # the blurred copy's region pixels, centred
     lo_z, hi_z = np.quantile(t_zone, [share_end_quantile, 1 - share_end_quantile])
     need_line = share_line_contrast * float(hi_z - lo_z)
     line_top = _line_share(top_hat > need_line, low_z, share_line_length)
@@ -930,8 +1007,8 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     if max(top, black) < share_vote_ratio * min(top, black):
         sure = False
         # no clear vote: the darker end is hair
-        end_lo = np.median(img[reg & (t <= lo)], axis=0)
-        end_hi = np.median(img[reg & (t >= hi)], axis=0)
+        end_lo = _median_colour(img, reg & (t <= lo))
+        end_hi = _median_colour(img, reg & (t >= hi))
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
@@ -957,11 +1034,10 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     if share_skin_refine > 0:
         az = cv2.GaussianBlur(a, (0, 0), zs)
         # ... and near the first skin colour: not leftover background or clothes
-        diff = img - skin0.astype(np.float32)
-        near = np.einsum("ijk,ijk->ij", diff, diff) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
+        near = _min_sq_dist(img, skin0[None]) < 0.25 * float(np.sum((hair0 - skin0) ** 2))
         pure = core & (az < share_skin_refine) & near
-        if pure.sum() >= 100:
-            skin0 = np.median(img[pure], axis=0).astype(np.float64)
+        if np.count_nonzero(pure) >= 100:
+            skin0 = _median_colour(img, pure)
             skin_c = skin0
             a = _unmix(img, skin0, hair0)
     for _ in range(share_field_passes):
@@ -970,8 +1046,10 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
         hair_c = _field(img, reg & (az > 1 - share_pure), share_field_sigma, hair0)
         a = _unmix(img, skin_c, hair_c)
     # 4. to the working size, then clip
-    am = cv2.resize(np.where(reg, a, 0).astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
-    rm = cv2.resize(reg.astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
+    a_full = np.zeros(reg_full.shape, np.float32)
+    a_full[win] = np.where(reg, a, 0)
+    am = cv2.resize(a_full, (ww, hw), interpolation=cv2.INTER_AREA)
+    rm = cv2.resize(reg_full.astype(np.float32), (ww, hw), interpolation=cv2.INTER_AREA)
     am = am / np.maximum(rm, 1e-6)
     if share_smooth > 0:
         wt = region.astype(np.float32)
@@ -1168,9 +1246,21 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
     >>> r.mask.shape, r.mask.dtype
     ((300, 400), dtype('bool'))
     """
+    return _scalp_region(rgb, params)[0]
+
+
+def _scalp_region(
+    rgb: np.ndarray, params: dict, *, stacklevel: int = 3
+) -> tuple[ScalpRegion, _Features, dict]:
+    """:func:`scalp_region`, also returning its working-size features and region steps.
+
+    For a caller that goes on to segment the same photo (:func:`hairtrack.measure.analyse`):
+    the features and the skin and hair-colour masks need not be computed twice.
+    ``stacklevel`` is that of the warnings, counted from here.
+    """
     p = _global_params(params)
     rgb = _check_rgb(rgb)
-    _warn_if_blank(rgb)
+    _warn_if_blank(rgb, stacklevel=stacklevel + 1)
     working_side = int(p.pop("working_side"))
     if working_side < 64:
         raise ValueError(f"working_side={working_side} is too small; use at least 64 px")
@@ -1190,9 +1280,9 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         warnings.warn(
             f"scalp region covers only {100 * region.mean():.1f}% of the frame; "
             "is there a head in the photo?",
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    return ScalpRegion(
+    found = ScalpRegion(
         mask=_upsample(region, rgb.shape[:2]),
         working_mask=region,
         head_mask=out["head"],
@@ -1202,3 +1292,4 @@ def scalp_region(rgb: np.ndarray, **params: float) -> ScalpRegion:
         skin_lightness=out["skin_lightness"],
         face_removed=out["face_share"],
     )
+    return found, f, out

@@ -1000,21 +1000,42 @@ def segment_global(
     >>> round(seg.coverage, 2), seg.mask.shape
     (0.0, (360, 480))
     """
+    return _segment_global(rgb, region, params)
+
+
+def _segment_global(
+    rgb: _np.ndarray,
+    region: _np.ndarray | None,
+    params: dict,
+    *,
+    found: tuple | None = None,
+    stacklevel: int = 4,
+) -> GlobalSegmentation:
+    """:func:`segment_global`; ``found`` is what :func:`hairtrack.region._scalp_region`
+    returned for this photo with these ``params`` (its features, skin and hair-colour
+    masks are then reused, not computed again)."""
     from hairtrack import region as _region
 
     p = _global_params(params)
     rgb = _region._check_rgb(rgb)
-    _region._warn_if_blank(rgb)
+    _region._warn_if_blank(rgb, stacklevel=stacklevel)
     if int(p["working_side"]) < 64:
         raise ValueError(f"working_side={p['working_side']} is too small; use at least 64 px")
     full_shape = rgb.shape[:2]
-    f = _region._features(
-        rgb,
-        working_side=int(p.pop("working_side")),
-        texture_radius=int(p.pop("texture_radius")),
-        texture_sigma=float(p.pop("texture_sigma")),
-        texture_preblur=float(p.pop("texture_preblur")),
-    )
+    feature_p = {
+        k: p.pop(k) for k in ("working_side", "texture_radius", "texture_sigma", "texture_preblur")
+    }
+    if found is not None:
+        f, out_found = found[1], found[2]
+    else:
+        out_found = None
+        f = _region._features(
+            rgb,
+            working_side=int(feature_p["working_side"]),
+            texture_radius=int(feature_p["texture_radius"]),
+            texture_sigma=float(feature_p["texture_sigma"]),
+            texture_preblur=float(feature_p["texture_preblur"]),
+        )
     shape_w = f.lightness.shape
     share_p = {k: p.pop(k) for k in _region.SHARE_PARAMS}
     method = p.pop("share_method")
@@ -1051,25 +1072,12 @@ def segment_global(
             region_full.astype(_np.float32), shape_w[::-1], interpolation=_cv2.INTER_AREA
         )
         region_w = small >= 0.5
-        skin, _, _ = _region._skin_model(
-            f,
-            skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
-            skin_prior_chroma=p["skin_prior_chroma"],
-            skin_prior_max_chroma=p["skin_prior_max_chroma"],
-            skin_prior_max_saturation=p["skin_prior_max_saturation"],
-            skin_max_saturation=p["skin_max_saturation"],
-            skin_prior_texture=p["skin_prior_texture"],
-            skin_mahalanobis=p["skin_mahalanobis"],
-            skin_min_chroma=p["skin_min_chroma"],
-        )
+        if out_found is not None:  # the same features and parameters: the same masks
+            skin, colour_ok = out_found["skin"], out_found["colour_ok"]
+        else:
+            skin, colour_ok = _global_masks(_region, f, p)
         skin_in = skin & region_w
         skin_l = _region._skin_lightness(f, skin_in, p["skin_lightness_quantile"])
-        colour_ok = _region._hair_colour_ok(
-            f,
-            hair_grey_chroma=p["hair_grey_chroma"],
-            hair_hue_range=(p["hair_hue_min"], p["hair_hue_max"]),
-            hair_max_chroma=p["hair_max_chroma"],
-        )
         zone_w = _region._hair_score(
             f,
             colour_ok,
@@ -1102,3 +1110,25 @@ def segment_global(
         face_removed=face,
         unmixed=share.resolved and method != "zone",
     )
+
+
+def _global_masks(_region, f, p: dict) -> tuple[_np.ndarray, _np.ndarray]:
+    """Skin and hair-colour masks of a global photo's working-size features."""
+    skin, _, _ = _region._skin_model(
+        f,
+        skin_hue_range=(p["skin_hue_min"], p["skin_hue_max"]),
+        skin_prior_chroma=p["skin_prior_chroma"],
+        skin_prior_max_chroma=p["skin_prior_max_chroma"],
+        skin_prior_max_saturation=p["skin_prior_max_saturation"],
+        skin_max_saturation=p["skin_max_saturation"],
+        skin_prior_texture=p["skin_prior_texture"],
+        skin_mahalanobis=p["skin_mahalanobis"],
+        skin_min_chroma=p["skin_min_chroma"],
+    )
+    colour_ok = _region._hair_colour_ok(
+        f,
+        hair_grey_chroma=p["hair_grey_chroma"],
+        hair_hue_range=(p["hair_hue_min"], p["hair_hue_max"]),
+        hair_max_chroma=p["hair_max_chroma"],
+    )
+    return skin, colour_ok
