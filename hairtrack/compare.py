@@ -268,7 +268,11 @@ def compare(
         # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
         # the "strands resolved" evidence, and the two methods differ by tens of points
         method = "unmixed" if an_b.unmixed else "zone"
-        params_a = params.replace(global_view={"share_method": method})
+        given = {"share_method": method}
+        if an_b.hair_darker is not None:
+            # ... and with the same end of the colour axis as hair
+            given["share_hair_end"] = "darker" if an_b.hair_darker else "lighter"
+        params_a = params.replace(global_view=given)
     an_a = analyse(
         after,
         view=an_b.view,

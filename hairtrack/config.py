@@ -204,6 +204,11 @@ class GlobalParams:
     share_vote_ratio : float
         The end that forms strands is hair when its strand share is at least this many
         times the other end's; otherwise the darker end is hair.
+    share_hair_end : {'auto', 'darker', 'lighter'}
+        Which end of the colour axis is hair: decided from the photo ('auto'), or given
+        (a comparison reads its second photo with the first one's: decided on each
+        photo alone, a soft re-shot photo with no strand vote took the other end in a
+        real re-shoot and read a -35 % "loss").
     share_vote_sigma : float
         Smoothing (px at 1024 px) that tells the zones strands lie on.
     share_skin_refine : float
@@ -294,6 +299,7 @@ class GlobalParams:
     share_sure_ratio: float = 4.0
     share_method: str = "auto"
     share_vote_ratio: float = 1.5
+    share_hair_end: str = "auto"
     share_vote_sigma: float = 8.0
     share_skin_refine: float = 0.1
     share_field_passes: int = 0

@@ -194,6 +194,8 @@ class Analysis:
     unmixed : bool or None
         Global photos: whether the hair share was unmixed per pixel (strands resolved)
         rather than read from the zone-level score.
+    hair_darker : bool or None
+        Global photos read by unmixing: whether the hair was the darker colour.
     """
 
     view: str
@@ -209,6 +211,7 @@ class Analysis:
     notes: tuple[str, ...] = ()
     hair_weight: np.ndarray | None = None
     unmixed: bool | None = None
+    hair_darker: bool | None = None
 
 
 def measure(
@@ -339,7 +342,15 @@ def analyse(
     seg = _segment_global(small, region_small, kwargs_for(segment_global, p), found=found)
     mask = _upsample(seg.working_mask, (h, w)) & region
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
-    return Analysis("global", reason, mask, region, hair_weight=weight, unmixed=seg.unmixed)
+    return Analysis(
+        "global",
+        reason,
+        mask,
+        region,
+        hair_weight=weight,
+        unmixed=seg.unmixed,
+        hair_darker=seg.hair_darker,
+    )
 
 
 def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:

@@ -619,6 +619,7 @@ SHARE_PARAMS = (
     "share_min_line_evidence",
     "share_sure_ratio",
     "share_vote_ratio",
+    "share_hair_end",
     "share_vote_sigma",
     "share_skin_refine",
     "share_field_passes",
@@ -652,6 +653,8 @@ class HairShare:
         Strands are resolved (``evidence >= share_min_evidence`` or ``line_evidence >=
         share_min_line_evidence``) and ``share`` holds the unmixed hair share; when
         False ``share`` is all 0 and the caller should fall back to a zone-level score.
+    hair_darker : bool
+        Property: hair is the darker of the two colours.
     line_evidence : float
         Share of the region's pixels on line-shaped thin structures (at least
         ``share_line_length`` px long, of at least ``share_line_contrast`` of the zones'
@@ -665,6 +668,11 @@ class HairShare:
     evidence: float
     resolved: bool
     line_evidence: float = 0.0
+
+    @property
+    def hair_darker(self) -> bool:
+        """The hair end is the darker one (CIE L*)."""
+        return float(_lab(self.hair_rgb / 255.0)[0]) < float(_lab(self.skin_rgb / 255.0)[0])
 
 
 def _field(
@@ -808,7 +816,13 @@ def _is_mix(c: np.ndarray, skin: np.ndarray, hair: np.ndarray, tol: float) -> bo
 
 
 def _ends(
-    img: np.ndarray, t: np.ndarray, sel: np.ndarray, quantile: float, *, sure: bool = False
+    img: np.ndarray,
+    t: np.ndarray,
+    sel: np.ndarray,
+    quantile: float,
+    *,
+    sure: bool = False,
+    fixed: bool = False,
 ) -> tuple[np.ndarray, float, float, np.ndarray, np.ndarray]:
     """Skin and hair colours at the ends of the colour axis ``t`` over ``sel``.
 
@@ -819,6 +833,7 @@ def _ends(
     extreme is something else the region let in (a white shirt or wall at its edge):
     skin is then the mode of its side, as hair is, if that is plausible skin. Returns
     the (possibly flipped) axis, its ends, and the skin and hair colours (RGB, 0-1).
+    With ``fixed`` the axis is never flipped (the hair end was given).
     """
     lo, hi = (float(v) for v in np.quantile(t[sel], [quantile, 1 - quantile]))
     skin0 = _median_colour(img, sel & (t <= lo))
@@ -827,7 +842,7 @@ def _ends(
         mode = _side_colour(img, -t, sel & (t <= 0.5 * (lo + hi)), hi - lo)
         if _skin_plausible(mode):
             return t, lo, hi, mode, hair0
-    if not _skin_plausible(skin0) and _skin_plausible(hair0):
+    if not fixed and not _skin_plausible(skin0) and _skin_plausible(hair0):
         # the vote read highlights or gaps as strands
         t, lo, hi = -t, -hi, -lo
         skin0 = _median_colour(img, sel & (t <= lo))
@@ -913,6 +928,11 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     share_min_line_evidence = float(p["share_min_line_evidence"])
     share_sure_ratio = float(p["share_sure_ratio"])
     share_vote_ratio = float(p["share_vote_ratio"])
+    share_hair_end = str(p["share_hair_end"])
+    if share_hair_end not in ("auto", "darker", "lighter"):
+        raise ValueError(
+            f"share_hair_end must be 'auto', 'darker' or 'lighter', not {share_hair_end!r}"
+        )
     share_vote_sigma = float(p["share_vote_sigma"])
     share_skin_refine = float(p["share_skin_refine"])
     share_field_passes = int(p["share_field_passes"])
@@ -1004,21 +1024,34 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
         if black > top
         else line_top >= share_sure_ratio * line_black
     )
-    if max(top, black) < share_vote_ratio * min(top, black):
+    if max(top, black) <= share_vote_ratio * min(top, black):
         sure = False
-        # no clear vote: the darker end is hair
+        # no clear vote (also none at all: no thin structure at either end, as in a
+        # soft re-shot photo read with per-pixel unmixing): the darker end is hair. The
+        # axis's sign is arbitrary, so without this a tie left the ends to chance
         end_lo = _median_colour(img, reg & (t <= lo))
         end_hi = _median_colour(img, reg & (t >= hi))
         if _lab(end_hi)[0] > _lab(end_lo)[0]:
+            t, lo, hi = -t, -hi, -lo
+    fixed = share_hair_end != "auto"
+    if fixed:
+        # the hair end is given (a comparison's second photo follows the first): the
+        # high end is made the darker or the lighter one, whatever this photo's vote
+        sure = False
+        end_lo = _median_colour(img, reg & (t <= lo))
+        end_hi = _median_colour(img, reg & (t >= hi))
+        if (_lab(end_hi)[0] < _lab(end_lo)[0]) != (share_hair_end == "darker"):
             t, lo, hi = -t, -hi, -lo
     # skin: its extreme pixels (pure skin shows between strands); hair: the mode of its
     # side, because hair texture and noise would bias its extreme; both in the core,
     # unless the core holds no pure skin (dense hair, skin only at the edge, such as a
     # forehead under the hairline): its skin end is then a mix of the whole region's
     # skin and hair, on the line between them (a shirt or wall is off that line)
-    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile, sure=sure)
+    t, lo, hi, skin0, hair0 = _ends(img, t, core, share_end_quantile, sure=sure, fixed=fixed)
     if core is not reg:
-        t_r, lo_r, hi_r, skin_r, hair_r = _ends(img, t, reg, share_end_quantile, sure=sure)
+        t_r, lo_r, hi_r, skin_r, hair_r = _ends(
+            img, t, reg, share_end_quantile, sure=sure, fixed=fixed
+        )
         if _is_mix(skin0, skin_r, hair_r, share_edge_mix):
             t, lo, hi, skin0, hair0 = t_r, lo_r, hi_r, skin_r, hair_r
     contrast = _delta_e(skin0, hair0)

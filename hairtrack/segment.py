@@ -942,6 +942,9 @@ class GlobalSegmentation:
         Median L* of the skin in the region.
     face_removed : float
         Share of the head left out as face (0 when a region was given).
+    hair_darker : bool or None
+        With ``unmixed``: whether the hair was the darker colour (a comparison reads its
+        second photo with the same ends: ``share_hair_end``).
     unmixed : bool
         True when strands were resolved and ``hair_score`` is the unmixed per-pixel hair
         share; False when it is the zone-level score.
@@ -957,6 +960,7 @@ class GlobalSegmentation:
     skin_lightness: float
     face_removed: float
     unmixed: bool = False
+    hair_darker: bool | None = None
 
 
 def _global_params(params: dict) -> dict:
@@ -1109,6 +1113,7 @@ def _segment_global(
         skin_lightness=skin_l,
         face_removed=face,
         unmixed=share.resolved and method != "zone",
+        hair_darker=share.hair_darker if share.resolved and method != "zone" else None,
     )
 
 
