@@ -643,6 +643,27 @@ def _thin_shafts(
     return keep[lab]
 
 
+def _probe_width(h: _np.ndarray, region: _np.ndarray, d: int, pol: str, p: Any) -> float:
+    """Typical shaft width on a probe copy, px: hair detected with a hairness disk of
+    ``d`` px, then an upper percentile of the strong shafts' medial-axis widths (tapering
+    tips and frayed edges add thin medial-axis pixels). NaN without hair."""
+    probe_mask = _detect(
+        h,
+        region,
+        width=d / p.closing_widths,
+        hysteresis_low=p.hysteresis_low,
+        hysteresis_high=p.hysteresis_high,
+        min_contrast=p.min_contrast,
+        edge_frac=p.edge_frac if pol == "dark" else p.edge_frac_light,
+        min_length_widths=p.min_length_widths,
+        min_elongation=p.min_elongation,
+        max_blob_widths=p.max_blob_widths,
+        rel_peak=p.rel_peak,
+    )
+    strong = _drop_faint(probe_mask, h, rel_peak=max(p.rel_peak, 0.7))
+    return _median_width(strong, p.probe_width_percentile)
+
+
 def segment_closeup(
     image: _np.ndarray,
     *,
@@ -739,23 +760,7 @@ def segment_closeup(
     if h_p is None:
         flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
         h_p = _hairness(flat_p, pol, d_p)
-    probe_mask = _detect(
-        h_p,
-        region_p,
-        width=d_p / p.closing_widths,
-        hysteresis_low=p.hysteresis_low,
-        hysteresis_high=p.hysteresis_high,
-        min_contrast=p.min_contrast,
-        edge_frac=p.edge_frac if pol == "dark" else p.edge_frac_light,
-        min_length_widths=p.min_length_widths,
-        min_elongation=p.min_elongation,
-        max_blob_widths=p.max_blob_widths,
-        rel_peak=p.rel_peak,
-    )
-    # shaft width from the strong shafts only; an upper percentile, as tapering tips
-    # and frayed edges add thin medial-axis pixels
-    strong = _drop_faint(probe_mask, h_p, rel_peak=max(p.rel_peak, 0.7))
-    width_p = _median_width(strong, p.probe_width_percentile)
+    width_p = _probe_width(h_p, region_p, d_p, pol, p)
     f_p = pf * base_factor  # probe size / input size
     # a shaft the probe cannot resolve reads about as wide as the probe's own blur,
     # whatever its true width (5-8 px shafts of a 12 MP photo read 15.6 px): measure
@@ -768,21 +773,7 @@ def segment_closeup(
         d_p = max(15, round(p.probe_diameter_frac * p.probe_side))
         flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
         h_p = _hairness(flat_p, pol, d_p)
-        probe_mask = _detect(
-            h_p,
-            region_p,
-            width=d_p / p.closing_widths,
-            hysteresis_low=p.hysteresis_low,
-            hysteresis_high=p.hysteresis_high,
-            min_contrast=p.min_contrast,
-            edge_frac=p.edge_frac if pol == "dark" else p.edge_frac_light,
-            min_length_widths=p.min_length_widths,
-            min_elongation=p.min_elongation,
-            max_blob_widths=p.max_blob_widths,
-            rel_peak=p.rel_peak,
-        )
-        strong = _drop_faint(probe_mask, h_p, rel_peak=max(p.rel_peak, 0.7))
-        width_p = _median_width(strong, p.probe_width_percentile)
+        width_p = _probe_width(h_p, region_p, d_p, pol, p)
     width_full = width_p / f_p if _np.isfinite(width_p) else float("nan")
 
     # working copy: shafts ~target_width_px wide

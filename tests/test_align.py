@@ -82,9 +82,10 @@ def test_global_pair_registers():
     assert corner_error(al.homography, h_true, after.image.shape) < 2.0
 
 
-def _global_pair_with_head_motion(seed):
+def _global_pair_with_head_motion(seed, *, truth=False):
     """A crown re-shot where the patient sits differently: the head moves against the
-    background and clothes; the truth is the head's homography."""
+    background and clothes; the truth is the head's homography (with ``truth``: the
+    re-shot photo's whole truth record instead)."""
     rng = np.random.default_rng(seed)
     subject = synth.make_global_subject(rng, width=480, height=640, skin="medium", hair="black")
     before = synth.render_global(
@@ -95,7 +96,7 @@ def _global_pair_with_head_motion(seed):
     after = synth.render_global(
         subject, synth.visit_state(subject, rng=rng), cam, rng=rng, head_motion=motion
     )
-    h_true = np.asarray(after.truth["homography_to_baseline"])
+    h_true = after.truth if truth else np.asarray(after.truth["homography_to_baseline"])
     return _jpeg(before.image), _jpeg(after.image, cam.jpeg_quality), h_true
 
 
@@ -117,21 +118,11 @@ def test_scalp_skin_tells_the_head_fit_from_the_room_fit(seed):
     # room moves: under the head's homography it lines up, under the room's it lands off
     from hairtrack.align import _head_skin_check
 
-    rng = np.random.default_rng(seed)
-    subject = synth.make_global_subject(rng, width=480, height=640, skin="medium", hair="black")
-    before = synth.render_global(
-        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
-    )
-    cam = synth.random_camera(rng)
-    motion = synth.HeadMotion(rotation_deg=9.0, scale=1.05, shift=(0.04, -0.03))
-    after = synth.render_global(
-        subject, synth.visit_state(subject, rng=rng), cam, rng=rng, head_motion=motion
-    )
-    ref, mov = _jpeg(before.image), _jpeg(after.image, cam.jpeg_quality)
+    ref, mov, truth = _global_pair_with_head_motion(seed, truth=True)
     p = AlignParams()
     no_inliers = (np.zeros((0, 2)), np.eye(3))
-    head = np.asarray(after.truth["homography_to_baseline"])
-    room = np.asarray(after.truth["room_homography_to_baseline"])
+    head = np.asarray(truth["homography_to_baseline"])
+    room = np.asarray(truth["room_homography_to_baseline"])
     zero, best, off, _ = _head_skin_check(ref, mov, None, None, head, *no_inliers, p)
     assert zero > 0.3 and (off <= p.head_skin_max_shift_px or best - zero <= p.head_skin_min_gain)
     zero, best, off, _ = _head_skin_check(ref, mov, None, None, room, *no_inliers, p)
