@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clihelp import run_cli
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,22 +18,12 @@ SAMPLES = REPO / "sample_images"
 SAMPLE_COMMAND = ["synth", "sample_images", "--preset", "sample", "--seed", "0"]
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hairtrack", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 def test_help_reads_well():
-    r = run("--help")
+    r = run_cli("--help")
     assert r.returncode == 0
     assert "hair" in r.stdout and "synth" in r.stdout and "exit codes" in r.stdout
     for cmd in ("synth",):
-        r = run(cmd, "--help")
+        r = run_cli(cmd, "--help")
         assert r.returncode == 0, r.stderr
         assert cmd in r.stdout and "usage" in r.stdout
 
@@ -46,12 +37,12 @@ def test_console_script_is_installed():
 
 
 def test_no_command_and_bad_usage_exit_2_without_traceback():
-    r = run()
+    r = run_cli()
     assert r.returncode == 2
-    r = run("synth")
+    r = run_cli("synth")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("hairtrack: error:")
-    r = run("synth", "x", "--preset", "nope")
+    r = run_cli("synth", "x", "--preset", "nope")
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
@@ -68,7 +59,7 @@ def test_sample_images_are_remade_by_the_documented_command(tmp_path):
     """
     if not SAMPLES.is_dir():
         pytest.skip("sample_images/ is not in this checkout")
-    r = run(*SAMPLE_COMMAND, cwd=tmp_path)
+    r = run_cli(*SAMPLE_COMMAND, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     made = tmp_path / "sample_images"
     want = sorted(p.relative_to(SAMPLES) for p in SAMPLES.rglob("*") if p.is_file())

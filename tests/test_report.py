@@ -12,12 +12,11 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from clihelp import run_cli
 
 from hairtrack.config import Params
 from hairtrack.series import combine_fields, fit_trend, patient_call
@@ -27,17 +26,6 @@ SAMPLES = REPO / "sample_images"
 HOSTILE = "<b>Zoë O'Brien & co<\\b>"
 FULL = os.environ.get("HAIRTRACK_FULL_SAMPLE") == "1"
 KEY = "test-key-not-secret"
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hairtrack", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def digest(root: Path) -> dict[str, tuple[str, int]]:
