@@ -7,6 +7,8 @@ the functions that need it.
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
 
@@ -123,6 +125,78 @@ def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8) -> np.nda
         return np.vstack([x, np.full((h - x.shape[0], x.shape[1], 3), 255, np.uint8)])
 
     return np.hstack([fit(left), *pad, fit(right)])
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """PNG bytes of a picture, with no metadata (charts).
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+
+    Returns
+    -------
+    bytes
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    """JPEG bytes of a picture (photographs), with no EXIF, no GPS and no comment.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    quality : int
+        JPEG quality, 1-95.
+
+    Returns
+    -------
+    bytes
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue()
+
+
+def comparison_pictures(
+    before: np.ndarray,
+    after: np.ndarray,
+    comparison: Comparison,
+    *,
+    max_side: int = 900,
+    quality: int = 90,
+) -> dict[str, bytes]:
+    """The report's pictures of a comparison, as JPEG bytes.
+
+    Parameters
+    ----------
+    before, after : uint8 RGB ndarray
+        The compared photos.
+    comparison : Comparison
+        Their comparison.
+    max_side : int
+        Longer side of each photo in the pictures, px.
+    quality : int
+        JPEG quality.
+
+    Returns
+    -------
+    dict
+        ``pair``: the aligned pair side by side (:func:`aligned_pair`); ``change_map``:
+        :func:`change_map`.
+    """
+    b, a = aligned_pair(before, after, comparison, max_side=max_side)
+    return {
+        "pair": encode_jpeg(side_by_side(b, a), quality),
+        "change_map": encode_jpeg(change_map(before, comparison, max_side=max_side), quality),
+    }
 
 
 def change_map(before: np.ndarray, comparison: Comparison, *, max_side: int = 1200) -> np.ndarray:

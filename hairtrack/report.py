@@ -35,8 +35,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hairtrack.config import Params
 from hairtrack.errors import HairtrackError
 from hairtrack.files import write_atomic, write_json
@@ -196,24 +194,6 @@ class _Names:
         return obj
 
 
-def _png(rgb: np.ndarray) -> bytes:
-    """PNG bytes without metadata (charts)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _jpeg(rgb: np.ndarray, quality: int) -> bytes:
-    """JPEG bytes without metadata (photographs): no EXIF, no GPS, no comment."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="JPEG", quality=int(quality))
-    return buf.getvalue()
-
-
 #: File type of each picture of a view (``OUT/<patient>/<view>_<name>.<type>``).
 PICTURE_TYPES = {"chart": "png", **CACHED_PICTURES}
 
@@ -358,33 +338,12 @@ def _latest_aligned(v: ViewSeries) -> bool:
     return bool(last is not None and last.fields and last.fields[0]["alignment"]["ok"])
 
 
-def _pictures(
-    v: ViewSeries, title: str, params: Params, cache: ResultCache | None
-) -> dict[str, bytes]:
-    """The charts and pictures of one view, as file bytes (types: ``PICTURE_TYPES``)."""
+def _pictures(v: ViewSeries, title: str, params: Params) -> dict[str, bytes]:
+    """The chart and pictures of one view, as file bytes (types: ``PICTURE_TYPES``)."""
     from hairtrack import plots
-    from hairtrack.load import load_image
 
-    out = {"chart": _png(plots.series_chart(v, title=title, dpi=params.series.chart_dpi))}
-    c = v.latest
-    if c is None and cache is not None and v.latest_key:
-        for name, kind in CACHED_PICTURES.items():
-            data = cache.get_bytes(f"{v.latest_key}.{name}.{kind}")
-            if data is not None:
-                out[name] = data
-    elif c is not None and c.before.path and c.after.path:
-        lp = dict(max_pixels=params.load.max_pixels, min_side=params.load.min_side)
-        before = load_image(c.before.path, **lp).rgb
-        after = load_image(c.after.path, **lp).rgb
-        side = params.series.picture_side
-        b, a = plots.aligned_pair(before, after, c, max_side=side)
-        q = params.series.picture_jpeg_quality
-        out["pair"] = _jpeg(plots.side_by_side(b, a), q)
-        out["change_map"] = _jpeg(plots.change_map(before, c, max_side=side), q)
-        if cache is not None and v.latest_key:
-            for name, kind in CACHED_PICTURES.items():
-                cache.put_bytes(f"{v.latest_key}.{name}.{kind}", out[name])
-    return out
+    chart = plots.series_chart(v, title=title, dpi=params.series.chart_dpi)
+    return {"chart": plots.encode_png(chart), **v.pictures}
 
 
 def report(
@@ -480,7 +439,7 @@ def report(
             view = names.text(v.view)
             if view not in view_names:
                 view_names.append(view)
-            pics = _pictures(v, f"{shown} – {view}", params, store)
+            pics = _pictures(v, f"{shown} – {view}", params)
             for k, data in pics.items():
                 put(folder / f"{view}_{k}.{PICTURE_TYPES[k]}", data)
             rows += _csv_rows(v, names)
@@ -499,7 +458,7 @@ def report(
         )
     from hairtrack import plots
 
-    cohort_png = _png(plots.cohort_chart(cohort_rows, dpi=params.series.chart_dpi))
+    cohort_png = plots.encode_png(plots.cohort_chart(cohort_rows, dpi=params.series.chart_dpi))
     put(out / "cohort.png", cohort_png)
     put(out / "summary.csv", _csv_bytes(rows))
     summary = {

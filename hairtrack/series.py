@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from hairtrack.compare import Comparison, verdict_of
+from hairtrack.compare import verdict_of
 from hairtrack.config import Params
 from hairtrack.errors import InputError
 from hairtrack.scan import Patient, Photo, Scan, Skipped
@@ -480,12 +480,11 @@ class ViewSeries:
     trend : Trend
     mdc_pct : float
         Minimal detectable change of this kind of photo, %.
-    latest : Comparison or None
-        The latest session's first field against the baseline's, kept whole (masks,
-        alignment) for pictures; None with a single session, or when it was read from
-        a cache (its pictures are there, under ``latest_key``).
-    latest_key : str or None
-        Cache key of that comparison.
+    pictures : dict of str to bytes
+        The pictures of the latest session's first field against the baseline's
+        (:func:`hairtrack.plots.comparison_pictures`: ``pair`` and ``change_map``, JPEG
+        bytes, types in ``CACHED_PICTURES``), drawn where that comparison was computed;
+        empty with a single session.
     """
 
     patient: str
@@ -494,8 +493,7 @@ class ViewSeries:
     sessions: tuple[SessionResult, ...]
     trend: Trend
     mdc_pct: float
-    latest: Comparison | None = field(default=None, repr=False)
-    latest_key: str | None = field(default=None, repr=False)
+    pictures: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -548,9 +546,17 @@ def _measure_job(path: str, view: str, params: Params) -> dict[str, Any]:
         return measure(img.rgb, view=view, params=params, path=path).to_dict()
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A comparison's result with the pictures drawn of it (a view's latest session)."""
+
+    result: dict[str, Any]
+    pictures: dict[str, bytes]
+
+
 def _compare_job(
     before: str, after: str, view: str, params: Params, keep: bool
-) -> Comparison | dict[str, Any]:
+) -> _Kept | dict[str, Any]:
     from hairtrack.compare import compare
     from hairtrack.load import load_image
 
@@ -559,7 +565,20 @@ def _compare_job(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         c = compare(b.rgb, a.rgb, view=view, params=params, before_path=before, after_path=after)
-    return c if keep else c.to_dict()
+    if not keep:
+        return c.to_dict()
+    # drawn here, in the worker that holds the photos and the masks: the main process
+    # neither reloads the photos nor receives the masks
+    from hairtrack.plots import comparison_pictures
+
+    pictures = comparison_pictures(
+        b.rgb,
+        a.rgb,
+        c,
+        max_side=params.series.picture_side,
+        quality=params.series.picture_jpeg_quality,
+    )
+    return _Kept(c.to_dict(), pictures)
 
 
 def _reason(exc: BaseException) -> str:
@@ -737,18 +756,16 @@ def _cached_map(
     keys = [cache.key(fn, args) for fn, args in jobs]
     todo = []
     for i, ((fn, args), key) in enumerate(zip(jobs, keys, strict=True)):
-        hit = cache.get(key) if key else None
-        keep = fn is _compare_job and args[4]
-        if hit is not None and keep:
-            hit = (
-                hit
-                if all(cache.get_bytes(f"{key}.{n}.{t}") for n, t in CACHED_PICTURES.items())
-                else None
-            )
+        hit: Any = cache.get(key) if key else None
+        if hit is not None:
+            hit = _with_paths(fn, args, hit)
+            if fn is _compare_job and args[4]:
+                pics = {n: cache.get_bytes(f"{key}.{n}.{t}") for n, t in CACHED_PICTURES.items()}
+                hit = _Kept(hit, pics) if all(pics.values()) else None
         if hit is None:
             todo.append(i)
             continue
-        out[i] = _with_paths(fn, args, hit)
+        out[i] = hit
         cache.hits += 1
         run._tick(what)
     for i, res in zip(todo, run.map([jobs[i] for i in todo], what), strict=True):
@@ -756,8 +773,11 @@ def _cached_map(
         cache.misses += 1
         if keys[i] and not isinstance(res, BaseException):
             fn = jobs[i][0]
-            d = res.to_dict() if isinstance(res, Comparison) else res
-            cache.put(keys[i], _strip_paths(fn, d))
+            if isinstance(res, _Kept):
+                for name, kind in CACHED_PICTURES.items():
+                    cache.put_bytes(f"{keys[i]}.{name}.{kind}", res.pictures[name])
+                res = res.result
+            cache.put(keys[i], _strip_paths(fn, res))
     return out
 
 
@@ -842,15 +862,20 @@ def analyse_patients(
                     if sessions:
                         nxt.append(k)
             pending = nxt
-        # 2. every other session, measured as the baseline's kind
-        jobs = [
+        # 2. every other session, measured as the baseline's kind, and the comparisons,
+        # in one batch (a comparison needs only the baseline's kind): the comparisons,
+        # the longest jobs, go first so that the short ones fill the workers' last gaps
+        mjobs = [
             (_measure_job, (str(ph.path), kinds[k], params))
             for k, (_, _, sessions) in enumerate(series_in)
             for s in sessions[1:]
             for ph in s
         ]
-        measured = _cached_map(run, cache, jobs, "photos measured")
-        for (_, (path, _, _)), res in zip(jobs, measured, strict=True):
+        cjobs = _comparison_jobs(series_in, kinds, params)
+        run.total = run.done + len(mjobs) + len(cjobs)
+        results = _cached_map(run, cache, cjobs + mjobs, "photos measured and compared")
+        comps = {_pair(j): res for j, res in zip(cjobs, results[: len(cjobs)], strict=True)}
+        for (_, (path, _, _)), res in zip(mjobs, results[len(cjobs) :], strict=True):
             if isinstance(res, BaseException):
                 skip(path, res)
             else:
@@ -859,46 +884,22 @@ def analyse_patients(
             sessions[:] = [
                 s2 for s2 in ([p for p in s if str(p.path) not in bad] for s in sessions) if s2
             ]
-        run.total = run.done + sum(
-            len(s) * (1 if i == 1 else 2)
-            for _, _, ss in series_in
-            for i, s in enumerate(ss)
-            if i >= 1
-        )
-        # 3. comparisons: each field against the same field of the baseline and of the
-        # session before
-        cjobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-        keys: list[tuple[str, str]] = []
-        for k, (_, _, sessions) in enumerate(series_in):
-            last = len(sessions) - 1
-            for i in range(1, len(sessions)):
-                for ref_i in {0, i - 1}:
-                    refs = {ph.field: ph for ph in sessions[ref_i]}
-                    for j, ph in enumerate(sessions[i]):
-                        ref = refs.get(ph.field)
-                        if ref is None:
-                            continue
-                        keep = i == last and ref_i == 0 and j == 0
-                        cjobs.append(
-                            (_compare_job, (str(ref.path), str(ph.path), kinds[k], params, keep))
-                        )
-                        keys.append((str(ref.path), str(ph.path)))
-        comps: dict[tuple[str, str], Any] = {}
-        for key, res in zip(keys, _cached_map(run, cache, cjobs, "comparisons"), strict=True):
-            comps[key] = res
-        latest_keys = {
-            (args[0], args[1]): cache.key(fn, args)
-            for fn, args in cjobs
-            if cache is not None and args[4]
-        }
+        # 3. when a photo could not be measured, the sessions left may pair differently
+        more = [
+            j
+            for j in _comparison_jobs(series_in, kinds, params)
+            if j[1][:2] + j[1][4:] not in comps
+        ]
+        if more:
+            run.total += len(more)
+            for job, res in zip(more, _cached_map(run, cache, more, "pairs compared"), strict=True):
+                comps[_pair(job)] = res
     notes = list(found.warnings)
     by_patient: dict[str, list[ViewSeries]] = {}
     for k, (patient, view, sessions) in enumerate(series_in):
         if not sessions:
             continue
-        vs, more = _view_series(
-            patient.name, view, kinds[k], sessions, meas, comps, params, latest_keys
-        )
+        vs, more = _view_series(patient.name, view, kinds[k], sessions, meas, comps, params)
         notes += more
         by_patient.setdefault(patient.name, []).append(vs)
     patients = tuple(
@@ -908,26 +909,54 @@ def analyse_patients(
     return Cohort(patients, tuple(skipped), tuple(notes))
 
 
+def _comparison_jobs(
+    series_in: list[tuple[Patient, str, list[list[Photo]]]],
+    kinds: dict[int, str],
+    params: Params,
+) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """Each field of each session against the same field of the baseline and of the
+    session before; the latest session's first field against the baseline is kept
+    (its pictures are drawn)."""
+    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    for k, (_, _, sessions) in enumerate(series_in):
+        last = len(sessions) - 1
+        for i in range(1, len(sessions)):
+            for ref_i in sorted({0, i - 1}):
+                refs = {ph.field: ph for ph in sessions[ref_i]}
+                for j, ph in enumerate(sessions[i]):
+                    ref = refs.get(ph.field)
+                    if ref is not None:
+                        keep = i == last and ref_i == 0 and j == 0
+                        jobs.append(
+                            (_compare_job, (str(ref.path), str(ph.path), kinds[k], params, keep))
+                        )
+    return jobs
+
+
+def _pair(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> tuple[str, str, bool]:
+    """A comparison job's photos (BEFORE, AFTER) and whether its pictures are drawn."""
+    before, after, _, _, keep = job[1]
+    return before, after, keep
+
+
 def _view_series(
     patient: str,
     view: str,
     kind: str,
     sessions: list[list[Photo]],
     meas: dict[str, dict[str, Any]],
-    comps: dict[tuple[str, str], Any],
+    comps: dict[tuple[str, str, bool], Any],
     params: Params,
-    latest_keys: dict[tuple[str, str], str | None],
 ) -> tuple[ViewSeries, list[str]]:
     p = params.compare
     mdc = p.mdc_pct_closeup if kind == "closeup" else p.mdc_pct_global
     reshoot = p.reshoot_sd_pct_closeup if kind == "closeup" else p.reshoot_sd_pct_global
     notes: list[str] = []
-    latest: Comparison | None = None
-    latest_key: str | None = None
+    pictures: dict[str, bytes] = {}
     out: list[SessionResult] = []
+    last = len(sessions) - 1
 
     def change(ref: list[Photo], cur: list[Photo], warn: list[str]) -> SessionChange | None:
-        nonlocal latest, latest_key
         got = []
         refs = {ph.field: ph for ph in ref}
         for ph in cur:
@@ -936,16 +965,16 @@ def _view_series(
                 when = ref[0].date.isoformat() if ref[0].date else ref[0].path.name
                 warn.append(f"field {ph.field} has no counterpart in the session of {when}")
                 continue
-            res = comps.get((str(r.path), str(ph.path)))
+            keep = cur is sessions[last] and ref is sessions[0] and ph is cur[0]
+            res = comps.get((str(r.path), str(ph.path), keep))
             if res is None:
                 continue
             if isinstance(res, BaseException):
                 warn.append(f"{ph.path.name}: comparison failed: {_reason(res)}")
                 continue
-            latest_key = latest_key or latest_keys.get((str(r.path), str(ph.path)))
-            if isinstance(res, Comparison):
-                latest = latest or res
-                res = res.to_dict()
+            if isinstance(res, _Kept):
+                pictures.update(res.pictures)
+                res = res.result
             got.append({"field": ph.field, **res})
         return combine_fields(got, mdc_pct=mdc) if got else None
 
@@ -998,4 +1027,4 @@ def _view_series(
         min_reliable_share=params.series.min_reliable_share,
         days_per_month=params.series.days_per_month,
     )
-    return ViewSeries(patient, view, kind, tuple(out), trend, mdc, latest, latest_key), notes
+    return ViewSeries(patient, view, kind, tuple(out), trend, mdc, pictures), notes
