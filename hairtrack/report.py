@@ -45,6 +45,7 @@ from hairtrack.series import (
     ResultCache,
     SessionChange,
     ViewSeries,
+    Workers,
     analyse_patients,
 )
 
@@ -338,12 +339,11 @@ def _latest_aligned(v: ViewSeries) -> bool:
     return bool(last is not None and last.fields and last.fields[0]["alignment"]["ok"])
 
 
-def _pictures(v: ViewSeries, title: str, params: Params) -> dict[str, bytes]:
-    """The chart and pictures of one view, as file bytes (types: ``PICTURE_TYPES``)."""
+def _chart_job(v: ViewSeries, title: str, dpi: int) -> bytes:
+    """One view's chart as PNG bytes (run in a worker)."""
     from hairtrack import plots
 
-    chart = plots.series_chart(v, title=title, dpi=params.series.chart_dpi)
-    return {"chart": plots.encode_png(chart), **v.pictures}
+    return plots.encode_png(plots.series_chart(v, title=title, dpi=dpi))
 
 
 def report(
@@ -406,14 +406,25 @@ def report(
             "(the photos' folder is never written to)"
         )
     store = ResultCache(out / ".cache", params) if cache else None
-    cohort: Cohort = analyse_patients(
-        found, params=params, workers=workers, progress=progress, cache=store
-    )
     names = _Names(
         root,
         [p.name for p in found.patients],
         (key or anonymize_key()) if anonymize else None,
     )
+    with Workers(workers, progress) as pool:
+        cohort: Cohort = analyse_patients(found, params=params, workers=pool, cache=store)
+        titles = [
+            (v, f"{names.text(p.name)} – {names.text(v.view)}")
+            for p in cohort.patients
+            for v in p.views
+        ]
+        pool.total += len(titles)
+        dpi = params.series.chart_dpi
+        drawn = pool.map([(_chart_job, (v, t, dpi)) for v, t in titles], "charts drawn")
+    for chart in drawn:
+        if isinstance(chart, BaseException):
+            raise chart
+    charts = {id(v): chart for (v, _), chart in zip(titles, drawn, strict=True)}
     skipped = tuple(Skipped(names.text(s.path), names.text(s.reason)) for s in cohort.skipped)
     notes = tuple(names.text(n) for n in cohort.warnings)
     if not cohort.patients:
@@ -439,7 +450,7 @@ def report(
             view = names.text(v.view)
             if view not in view_names:
                 view_names.append(view)
-            pics = _pictures(v, f"{shown} – {view}", params)
+            pics = {"chart": charts[id(v)], **v.pictures}
             for k, data in pics.items():
                 put(folder / f"{view}_{k}.{PICTURE_TYPES[k]}", data)
             rows += _csv_rows(v, names)

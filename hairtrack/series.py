@@ -16,6 +16,7 @@ when asked) and returns a :class:`Cohort`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -45,6 +46,7 @@ __all__ = [
     "SessionResult",
     "Trend",
     "ViewSeries",
+    "Workers",
     "analyse_patients",
     "combine_fields",
     "fit_trend",
@@ -589,8 +591,19 @@ def _reason(exc: BaseException) -> str:
     return f"could not be analysed: {type(exc).__name__}: {exc}"
 
 
-class _Runner:
-    """Runs jobs inline or in worker processes, and reports progress."""
+class Workers:
+    """Runs jobs inline or in worker processes, and reports progress.
+
+    A context manager: the processes start on entry and stop on exit (jobs not yet
+    started are cancelled, e.g. on Ctrl-C).
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes; 1 runs every job here.
+    progress : callable, optional
+        Called as ``progress(done, total, what)`` after each job.
+    """
 
     def __init__(self, workers: int, progress: Callable[[int, int, str], None] | None):
         self.workers = max(1, int(workers))
@@ -599,7 +612,7 @@ class _Runner:
         self.done = 0
         self.total = 0
 
-    def __enter__(self) -> _Runner:
+    def __enter__(self) -> Workers:
         if self.workers > 1:
             import multiprocessing as mp
 
@@ -744,7 +757,7 @@ def _with_paths(fn: Callable[..., Any], args: tuple[Any, ...], result: dict[str,
 
 
 def _cached_map(
-    run: _Runner,
+    run: Workers,
     cache: ResultCache | None,
     jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]],
     what: str,
@@ -790,7 +803,7 @@ def analyse_patients(
     found: Scan,
     *,
     params: Params | None = None,
-    workers: int = 1,
+    workers: int | Workers = 1,
     progress: Callable[[int, int, str], None] | None = None,
     cache: ResultCache | None = None,
 ) -> Cohort:
@@ -801,8 +814,9 @@ def analyse_patients(
     found : Scan
         What :func:`hairtrack.scan.scan` found.
     params : Params, optional
-    workers : int
-        Worker processes (1: run here).
+    workers : int or Workers
+        Worker processes (1: run here), or open :class:`Workers` to run on (their
+        ``progress`` is used).
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each photo or comparison.
     cache : ResultCache, optional
@@ -834,7 +848,12 @@ def analyse_patients(
             skipped.append(Skipped(path, _reason(exc)))
             log.debug("skipped %s", path, exc_info=exc)
 
-    with _Runner(workers, progress) as run:
+    with contextlib.ExitStack() as stack:
+        run = (
+            workers
+            if isinstance(workers, Workers)
+            else stack.enter_context(Workers(workers, progress))
+        )
         run.total = n_photos + 2 * max(0, n_sessions - len(series_in))
         # 1. baselines, measured with view 'auto': the first session with a usable photo
         pending = list(range(len(series_in)))
