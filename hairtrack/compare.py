@@ -707,23 +707,72 @@ def edge_blur(
     float or None
         None when fewer than 50 edge pixels are found.
     """
+    # (full-size float buffers are reused: at 12 MP each fresh one costs)
     g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    g = cv2.GaussianBlur(g, (0, 0), deriv_sigma)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=1)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=1)
-    slope = 0.5 * cv2.magnitude(gx, gy)  # central differences
+    cv2.GaussianBlur(g, (0, 0), deriv_sigma, dst=g)
+    # central differences: the kernel's 1/2 in Sobel's scale (a power of two: exact)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+    slope = cv2.magnitude(gx, gy, gx)
     box = np.ones((window, window), np.uint8)
-    contrast = cv2.dilate(g, box) - cv2.erode(g, box)
+    contrast = cv2.dilate(g, box)
+    cv2.subtract(contrast, cv2.erode(g, box, dst=gy), dst=contrast)
     ok = np.ones(g.shape, bool) if valid is None else valid.astype(bool)
     if not ok.any():
         return None
-    peak = slope >= cv2.dilate(slope, np.ones((3, 3), np.uint8))
-    sel = ok & peak & (contrast >= max(5.0, float(np.quantile(contrast[ok], edge_quantile))))
+    high = _quantile(contrast, ok, edge_quantile)
+    peak = slope >= cv2.dilate(slope, np.ones((3, 3), np.uint8), dst=g)
+    sel = ok & peak & (contrast >= max(5.0, high))
     if np.count_nonzero(sel) < 50:
         return None
     rho = float(np.median(slope[sel] / contrast[sel]))
     total = 1.0 / (np.sqrt(2.0 * np.pi) * max(rho, 1e-6))
     return float(np.sqrt(max(total * total - deriv_sigma * deriv_sigma, 0.0)))
+
+
+def _quantile(values: np.ndarray, where: np.ndarray, q: float, *, step: int = 4) -> float:
+    """``np.quantile(values[where], q)``, exactly, without sorting all of ``values[where]``.
+
+    numpy's default ('linear') quantile interpolates between two order statistics of the
+    ``n`` values. A quantile of every ``step``-th row and column brackets them (six
+    standard errors either side); the values inside the bracket, a few % of all, are
+    then searched for them. When the bracket misses them, or the values are few, numpy
+    is called on them all. At 12 MP this is several times quicker than numpy's partition.
+
+    Parameters
+    ----------
+    values : (M, N) float32 ndarray
+    where : (M, N) bool ndarray
+        The values to take the quantile of; at least one True.
+    q : float
+        Quantile, 0-1.
+    step : int
+        Subsampling step of the bracket's estimate.
+
+    Returns
+    -------
+    float
+    """
+    q = float(q)
+    n = int(np.count_nonzero(where))
+    sub = values[::step, ::step][where[::step, ::step]]
+    if n < 20_000 or sub.size < 1000:
+        return float(np.quantile(values[where], q))
+    virtual = (n - 1) * q  # as numpy: between order statistics lo and hi
+    lo = int(np.floor(virtual))
+    hi = min(lo + 1, n - 1)
+    se = np.sqrt(q * (1.0 - q) / sub.size)
+    pad = 6.0 * se + 2.0 / sub.size
+    a, b = np.quantile(sub, [max(q - pad, 0.0), min(q + pad, 1.0)])
+    below = int(np.count_nonzero(where & (values < a)))
+    inside = values[where & (values >= a) & (values <= b)]
+    if not below <= lo or not hi < below + inside.size:
+        return float(np.quantile(values[where], q))
+    inside.partition([lo - below, hi - below])
+    # numpy's interpolation between them, done by numpy: on the two values, the
+    # quantile at the fraction of the way between them is the same interpolation
+    pair = inside[[lo - below, hi - below]]
+    return float(np.quantile(pair, float(virtual - lo)))
 
 
 def _lsq(a: np.ndarray, y: np.ndarray) -> np.ndarray:
