@@ -645,6 +645,8 @@ def match_photometry(
     w = np.clip(pm[:, 1] / mov_s.shape[0], 0, 1) - 0.5
     base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
     chans = list(cv2.split(moving))
+    # two full-size float buffers for the three channels (at 12 MP fresh ones cost)
+    v, gain = np.empty((hm, wm), np.float32), np.empty((hm, wm), np.float32)
     gu, gw = np.meshgrid(np.linspace(-0.5, 0.5, 64), np.linspace(-0.5, 0.5, 48))
     for c in range(3):
         y = np.log1p(ref_s[..., c][inside])
@@ -661,14 +663,14 @@ def match_photometry(
         c0, c1, c2, c3, c4, c5, b = coef
         field = c1 * gu + c2 * gw + c3 * gu * gu + c4 * gw * gw + c5 * gu * gw
         field = np.clip(field, -0.7, 0.7)  # a lamp does not change light by more than 2x
-        field = cv2.resize(field.astype(np.float32), (wm, hm), interpolation=cv2.INTER_LINEAR)
+        cv2.resize(field.astype(np.float32), (wm, hm), dst=gain, interpolation=cv2.INTER_LINEAR)
         # (lut[v] + 1) * exp(field) - 1, rounded: one channel of float32 at a time, in place
         lut1 = np.exp(c0 + b * np.log1p(np.arange(256, dtype=np.float32))).astype(np.float32)
-        v = cv2.LUT(chans[c], lut1.reshape(1, 256))
-        v *= cv2.exp(field)
+        cv2.LUT(chans[c], lut1.reshape(1, 256), dst=v)
+        cv2.multiply(v, cv2.exp(gain, dst=gain), dst=v)
         v -= 0.5
         np.clip(v, 0.0, 255.0, out=v)
-        chans[c] = v.astype(np.uint8)  # truncation of v - 0.5 >= 0: rounding
+        np.copyto(chans[c], v, casting="unsafe")  # truncation of v - 0.5 >= 0: rounding
     return cv2.merge(chans)
 
 
