@@ -409,12 +409,17 @@ def _match_quality(
 
 def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     """``rgb`` encoded as a JPEG of ``quality`` and decoded again."""
-    ok, buf = cv2.imencode(
-        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    )
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    out = _bgr_jpeg(bgr, quality)
+    return rgb if out is bgr else cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
+
+
+def _bgr_jpeg(bgr: np.ndarray, quality: int) -> np.ndarray:
+    """A BGR image encoded as a JPEG of ``quality`` and decoded again (itself on failure)."""
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
-        return rgb
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        return bgr
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98) -> int | None:
@@ -447,7 +452,10 @@ def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98
     if min(crop.shape[:2]) < 64:
         return None
     qs = np.arange(lo, hi + 1)
-    d = np.array([np.abs(_jpeg(crop, int(q)).astype(np.int16) - crop).mean() for q in qs])
+    # in OpenCV's channel order throughout (the same encoding as :func:`_jpeg`'s); the
+    # mean absolute change as an exact sum
+    bgr = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
+    d = np.array([cv2.norm(_bgr_jpeg(bgr, int(q)), bgr, cv2.NORM_L1) / bgr.size for q in qs])
     score = np.full(len(qs), np.inf)
     for i in range(len(qs)):
         nb = np.r_[d[max(0, i - 4) : i], d[i + 1 : i + 5]]
