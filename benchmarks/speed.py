@@ -5,9 +5,11 @@ Run:  .venv/bin/python benchmarks/speed.py [--repeat N]
 Machines are noisy, so every figure is a ratio to what OpenCV takes to decode the same
 JPEG(s) in the same run (median of ``--repeat`` runs each). On a shared machine the load
 changes between the phases of the run, so the "paired" figures also time a decode just
-before each run of a step and give the median of those ratios. Goals: ``measure`` on a 12 MP
-photo <= 4x the decode of that JPEG; ``compare`` on a 12 MP pair <= 8x the decode of both;
-peak memory of a process that loads and measures a 12 MP photo <= 1 GB.
+before each run of a step and give the median of those ratios; the "CPU" figures are
+ratios of process CPU time with OpenCV on one thread (what the work costs, whatever else
+the machine runs; with two or more threads the wall-clock times are lower). Goals:
+``measure`` on a 12 MP photo <= 4x the decode of that JPEG; ``compare`` on a 12 MP pair
+<= 8x the decode of both; peak memory of a process that loads and measures a 12 MP photo <= 1 GB.
 """
 
 from __future__ import annotations
@@ -66,6 +68,24 @@ def _paired_ratio(fn, ref, repeat: int) -> float:
     return float(np.median(ratios))
 
 
+def _cpu_ratio(fn, ref, repeat: int) -> float:
+    """Median over ``repeat`` runs of the CPU time of ``fn`` over that of ``ref`` run just
+    before, with OpenCV on one thread (the process's CPU time then counts one thread)."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        ratios = []
+        for _ in range(repeat):
+            t0 = time.process_time()
+            ref()
+            t1 = time.process_time()
+            fn()
+            ratios.append((time.process_time() - t1) / max(t1 - t0, 1e-9))
+    finally:
+        cv2.setNumThreads(threads)
+    return float(np.median(ratios))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -102,6 +122,16 @@ def main() -> None:
                     lambda a=a, b=b: (cv2.imread(str(a)), cv2.imread(str(b))),
                     args.repeat,
                 )
+                c_m = _cpu_ratio(
+                    lambda r=rgb_b, v=view: measure(r, view=v),
+                    lambda b=b: cv2.imread(str(b)),
+                    args.repeat,
+                )
+                c_c = _cpu_ratio(
+                    lambda r=rgb_b, s=rgb_a, v=view: compare(r, s, view=v),
+                    lambda a=a, b=b: (cv2.imread(str(a)), cv2.imread(str(b))),
+                    args.repeat,
+                )
             out = subprocess.run(
                 [sys.executable, "-c", PEAK, str(b), view],
                 capture_output=True,
@@ -120,6 +150,8 @@ def main() -> None:
                 "compare / decode both (goal <= 8)": round(t_c / dec2, 2),
                 "measure / decode, paired": round(p_m, 2),
                 "compare / decode both, paired": round(p_c, 2),
+                "measure / decode, CPU": round(c_m, 2),
+                "compare / decode both, CPU": round(c_c, 2),
                 "peak memory load+measure, MB (goal <= 1024)": round(peak_mb),
             }
         del truths

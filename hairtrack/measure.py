@@ -513,10 +513,13 @@ def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> 
         # the weight's mean over the region, each working pixel weighted by the share of
         # it the region covers (cheaper than bringing the weight up to full size)
         wt = a.hair_weight
-        share = region.view(np.uint8) * np.uint8(255)
-        if share.shape != wt.shape:
-            share = cv2.resize(share, wt.shape[::-1], interpolation=cv2.INTER_AREA)
-        share = share.astype(np.float32)
+        if region_px == region.size:  # the whole frame: every working pixel is all in
+            share = np.full(wt.shape, 255.0, np.float32)
+        else:
+            share = region.view(np.uint8) * np.uint8(255)
+            if share.shape != wt.shape:
+                share = cv2.resize(share, wt.shape[::-1], interpolation=cv2.INTER_AREA)
+            share = share.astype(np.float32)
         mean = float((wt * share).sum() / max(float(share.sum()), 1e-9))
         return float(np.clip(mean, 0.0, 1.0))
     return hair_px / region_px

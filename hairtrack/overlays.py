@@ -448,10 +448,15 @@ def _run_seeds(
     n_lines = hgt if axis == 1 else -(-hgt // step)  # strips run over these
     strip, over = 256, (0 if axis == 1 else need - 1)
     boxes = []
+    # every step-th column, once (a strided gather per strip cost more than the tests)
+    cols = np.ascontiguousarray(rgb[:, ::step]) if axis == 1 else rgb
     for s0 in range(0, n_lines, strip):
         e0, e1 = max(s0 - over, 0), min(s0 + strip + over, n_lines)
         if axis == 1:  # rows e0:e1 with k rows either side (wrapping), every step-th column
-            ext = rgb[np.arange(e0 - k, e1 + k) % hgt, ::step]
+            if e0 - k >= 0 and e1 + k <= hgt:
+                ext = cols[e0 - k : e1 + k]
+            else:
+                ext = cols[np.arange(e0 - k, e1 + k) % hgt]
             n = e1 - e0
             g, a, b = ext[k : k + n], ext[:n], ext[2 * k : 2 * k + n]
         else:  # every step-th row, with k columns either side (wrapping)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from hairtrack import synth
 from hairtrack.align import corner_error
-from hairtrack.compare import compare, edge_blur, jpeg_quality, verdict_of
+from hairtrack.compare import _quantile, compare, edge_blur, jpeg_quality, verdict_of
 from hairtrack.load import load_image
 
 
@@ -179,6 +179,17 @@ def test_edge_blur_reads_a_camera_blur_and_ignores_noise():
     # Gaussians add in quadrature
     assert np.sqrt(soft**2 - sharp**2) == pytest.approx(1.0, abs=0.25)
     assert abs(edge_blur(noisy) - sharp) < 0.15
+
+
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.5, 0.9, 0.97, 1.0])
+def test_the_quick_quantile_is_numpys(q):
+    # edge_blur's threshold: numpy's quantile exactly, also with ties and a sparse mask
+    rng = np.random.default_rng(11)
+    smooth = cv2.GaussianBlur(rng.normal(100, 30, (301, 407)).astype(np.float32), (0, 0), 2)
+    ties = np.round(rng.gamma(2.0, 8.0, (301, 407))).astype(np.float32)
+    for values in (smooth, ties):
+        for where in (np.ones(values.shape, bool), rng.random(values.shape) < 0.3):
+            assert _quantile(values, where, q) == float(np.quantile(values[where], q))
 
 
 def test_a_blurrier_compressed_reshoot_is_matched_before_reading():
