@@ -793,6 +793,18 @@ class CloseupParams:
         (hairs wholly inside the field only; the hand annotators of the real
         trichoscopy set mostly do this), count them, or count each as half (the
         default: an unbiased density estimate, a field being one of many).
+    count_breadth_ratio : float
+        A mask component counted as one hair (not cut off by the frame) whose breadth
+        across its principal axis (from its second moments: W for an L x W bar) is at
+        least this many times the median breadth of such components in the same mask
+        counts two: a V or fan of two hairs from one opening whose medial axis was not
+        cut. Scale-free. 0 (the default) turns it off. At 1.3, on the clipped phantoms
+        the count error falls (median 19 % -> 13 %) and so does the width error (9 % ->
+        6 %, the fans' widths are no longer read), and on the real trichoscopy set
+        fused tufts are counted closer to their boxes (count / boxes 0.66 -> 0.86), but
+        the rank correlation of photo totals with the box counts falls (0.78 -> 0.75):
+        frame-cut and unannotated hairs, which the undercounted tufts offset, then
+        show.
     count_fold_deg : float
         Where a medial axis turns by more than this angle (between the chords
         ``count_fold_arm_widths`` shaft widths back and forward) it is cut: the apex of
@@ -907,6 +919,7 @@ class CloseupParams:
     count_network_share: float = 0.5
     count_network_extent: float = 0.6
     count_network_min_hairs: int = 20
+    count_breadth_ratio: float = 0.0
     overlay_flat_std: float = 0.3
     overlay_min_chroma: float = 60.0
     overlay_line_contrast: float = 20.0

@@ -157,6 +157,30 @@ def test_count_cuts_a_v_fused_at_its_opening(gap, width, spread):
     assert count_hairs(mask, count_border="include").count == 2
 
 
+def _singles_and_wedge(spread: int | None) -> np.ndarray:
+    """Four lone straight hairs and, unless ``spread`` is None, a wedge of two hairs
+    leaving one opening ``spread`` px apart at their tips (fused all along: one stroke)."""
+    import cv2
+
+    m = np.zeros((200, 260), np.uint8)
+    for k, (x, y) in enumerate([(20, 20), (20, 70), (20, 120), (140, 20)]):
+        cv2.line(m, (x, y), (x + 60, y + 10 * (k % 2)), 1, 5)
+    if spread is not None:
+        cv2.line(m, (140, 150), (200, 150 - spread // 2), 1, 5)
+        cv2.line(m, (140, 150), (200, 150 + spread // 2), 1, 5)
+    return m.astype(bool)
+
+
+@pytest.mark.parametrize("spread", [4, 6])
+def test_count_breadth_rule_counts_a_fused_wedge_as_two(spread):
+    """A wedge of two hairs broader than the lone hairs counts two; lone hairs one."""
+    from hairtrack.count import count_hairs
+
+    kw = {"shaft_width_px": 5.0, "count_breadth_ratio": 1.3}
+    assert count_hairs(_singles_and_wedge(None), **kw).count == 4
+    assert count_hairs(_singles_and_wedge(spread), **kw).count == 6
+
+
 def test_count_keeps_a_curved_hair_whole():
     import cv2
 
