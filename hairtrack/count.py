@@ -9,9 +9,10 @@ one hair, or more when it is much wider than a single shaft (hairs of one follic
 unit lying side by side, fused in the mask), or when it steps from its own narrow part
 to about twice that width (side-by-side hairs of one opening that end at different
 lengths: the lone tip is the single-shaft reference, whatever the spread of widths
-between hairs). Width is twice the distance to the mask
-edge along the stroke's medial axis, less one pixel (the distance is measured to the
-centre of the first background pixel).
+between hairs), or when it is alone in a mask component much broader than the lone
+hairs' (a V or fan of two hairs from one opening whose medial axis was not cut). Width
+is twice the distance to the mask edge along the stroke's medial axis, less one pixel
+(the distance is measured to the centre of the first background pixel).
 
 Examples
 --------
