@@ -9,9 +9,10 @@ one hair, or more when it is much wider than a single shaft (hairs of one follic
 unit lying side by side, fused in the mask), or when it steps from its own narrow part
 to about twice that width (side-by-side hairs of one opening that end at different
 lengths: the lone tip is the single-shaft reference, whatever the spread of widths
-between hairs). Width is twice the distance to the mask
-edge along the stroke's medial axis, less one pixel (the distance is measured to the
-centre of the first background pixel).
+between hairs), or when it is alone in a mask component much broader than the lone
+hairs' (a V or fan of two hairs from one opening whose medial axis was not cut). Width
+is twice the distance to the mask edge along the stroke's medial axis, less one pixel
+(the distance is measured to the centre of the first background pixel).
 
 Examples
 --------
@@ -389,6 +390,72 @@ def _area_split(
     return out
 
 
+def _component_breadth(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Label mask components; each one's breadth from its second moments.
+
+    Returns
+    -------
+    n : int
+        Number of labels (background 0 included).
+    comp : (M, N) int32 ndarray
+        Component labels.
+    breadth : (n,) float64 ndarray
+        Breadth across the principal axis: sqrt(12 x the minor second moment), px (W for
+        an L x W bar; the spread of a V or a fan of hairs from one opening).
+    """
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    rr, cc = np.nonzero(comp)
+    ll = comp[rr, cc]
+    cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
+    mr = np.bincount(ll, rr, n) / cnt
+    mc = np.bincount(ll, cc, n) / cnt
+    dr, dc = rr - mr[ll], cc - mc[ll]
+    # a pixel's unit square adds 1/12 on each axis
+    a = np.bincount(ll, dr * dr, n) / cnt + 1.0 / 12
+    b = np.bincount(ll, dc * dc, n) / cnt + 1.0 / 12
+    c = np.bincount(ll, dr * dc, n) / cnt
+    half = np.sqrt(0.25 * (a - b) ** 2 + c * c)
+    lo = np.maximum(0.5 * (a + b) - half, 0.0)
+    return n, comp, np.sqrt(12.0 * lo)
+
+
+def _broad_singles(
+    mask: np.ndarray, labels: np.ndarray, mult: np.ndarray, at_edge: np.ndarray, ratio: float
+) -> np.ndarray:
+    """Raise to two the count of lone strokes whose component is much broader than a hair.
+
+    Two hairs leaving one opening fused into one V or fan often keep one medial axis
+    (no branch point, no fold sharp enough to cut) and one narrow enough width along it,
+    but their component spreads across its principal axis. A component's breadth
+    (:func:`_component_breadth`) is compared with the median breadth of the components
+    counted as one hair that do not reach the frame, in the same mask (at least 3
+    needed): scale-free, and no shaft width enters.
+
+    Returns
+    -------
+    (K + 1,) int ndarray
+        New multiplicity per stroke label.
+    """
+    n, comp, breadth = _component_breadth(mask)
+    sel = labels > 0
+    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    if len(pairs) == 0:
+        return mult
+    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    single = (per_comp == 1) & ~edge_comp
+    if single.sum() < 3:
+        return mult
+    ref = float(np.median(breadth[single]))
+    out = mult.copy()
+    broad = single & (breadth >= ratio * ref)
+    ks = pairs[broad[pairs[:, 0]] & (mult[pairs[:, 1]] == 1), 1]
+    out[ks] = 2
+    return out
+
+
 def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarray) -> np.ndarray:
     """Mean width of each stroke: the mask area nearest to its medial axis over its length.
 
@@ -705,6 +772,8 @@ def count_hairs(
         mult = _area_split(
             mask, labels, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
         )
+    if p.count_breadth_ratio > 0:
+        mult = _broad_singles(mask, labels, mult, at_edge, p.count_breadth_ratio)
     ks = np.repeat(np.arange(n_stroke + 1), mult)
     total = float(mult.sum())
     if p.count_border == "half":

@@ -285,9 +285,21 @@ def test_count_area_split_counts_fused_tufts() -> None:
     cv2.line(mask, (160, 150), (280, 150), 1, 5)  # two hairs fused side by side
     cv2.line(mask, (160, 155), (280, 155), 1, 5)
     m = mask.astype(bool)
-    lone = count_hairs(m, count_border="include", count_split_wide=False, count_area_split=False)
+    lone = count_hairs(
+        m,
+        count_border="include",
+        count_split_wide=False,
+        count_area_split=False,
+        count_breadth_ratio=0.0,
+    )
     assert lone.count == 4
     # the single-hair area as the median of the four lone strokes (the fused one is lone
     # too); at the default high quantile so small a sample splits nothing
-    fused = count_hairs(m, count_border="include", count_split_wide=False, count_area_quantile=0.5)
+    fused = count_hairs(
+        m,
+        count_border="include",
+        count_split_wide=False,
+        count_area_quantile=0.5,
+        count_breadth_ratio=0.0,
+    )
     assert fused.count == 5
