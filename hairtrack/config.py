@@ -992,6 +992,13 @@ class CompareParams:
         (:func:`hairtrack.compare.jpeg_quality`) and re-encode only a photo that shows
         none (a clean render, a PNG or TIFF) at the other's quality; two JPEGs are left
         as they are.
+    jpeg_max_ratio, jpeg_max_dip_ratio : float
+        :func:`hairtrack.compare.jpeg_quality`: a photo was saved at the quality whose
+        re-encoding changes it less than this share of the neighbouring qualities' do,
+        or less than the second share where that change also dips below both adjacent
+        qualities' (a clean photo's falls monotonically: clean phantoms' best share is
+        0.71-0.84, at the top quality searched; phantom JPEGs of q86-90 with subsampled
+        colour reach only 0.55-0.63).
     match_sharpness : bool
         Close-ups: blur the sharper photo of a registered pair to the other's edge blur
         (:func:`hairtrack.compare.edge_blur`, Gaussians add in quadrature) before reading
@@ -1028,6 +1035,8 @@ class CompareParams:
     photometry_trim: float = 0.25
     match_jpeg_quality: int = 75
     match_jpeg_adaptive: bool = True
+    jpeg_max_ratio: float = 0.5
+    jpeg_max_dip_ratio: float = 0.75
     match_sharpness: bool = True
     sharpness_min_sigma: float = 0.3
     sharpness_min_ratio: float = 1.15

@@ -208,3 +208,22 @@ def test_jpeg_quality_is_read_from_the_photo_and_none_for_a_clean_one():
         Image.fromarray(clean).save(buf, "JPEG", quality=q)
         saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
         assert jpeg_quality(saved) == q
+
+
+def test_jpeg_quality_reads_high_qualities_of_camera_like_photos():
+    # re-photographed phantoms (new light, noise, blur) saved at high qualities, whose
+    # re-encoding is not exactly idempotent (subsampled colour), and their clean renders
+    for seed, q in ((31, 86), (32, 90), (33, 94)):
+        rng = np.random.default_rng(seed)
+        subject = synth.make_closeup_subject(rng, width=640, height=480, hair="blond")
+        clean = synth.render_closeup(
+            subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+        ).image
+        shot = synth.render_closeup(
+            subject, synth.visit_state(subject, rng=rng), synth.random_camera(rng), rng=rng
+        ).image
+        buf = io.BytesIO()
+        Image.fromarray(shot).save(buf, "JPEG", quality=q)
+        saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        assert jpeg_quality(clean) is None, seed
+        assert jpeg_quality(saved) == q, (seed, q)
