@@ -199,8 +199,27 @@ def summarise(rows: list[dict], view: str, mdc: float) -> dict:
             out["registered re-shoots: |measured - true| median, pct points"] = np.median(
                 [abs(r["pct"] - r["true_pct"]) for r in reg]
             )
+            # re-combing moves the visible hair over the common region: the truth's own
+            # change is the floor of the |coverage change| goal
+            out["registered re-shoots: |true change| median, % (re-combing)"] = np.median(
+                [abs(r["true_pct"]) for r in reg]
+            )
+            out["registered re-shoots: measured - true median (bias), pct points"] = np.median(
+                [r["pct"] - r["true_pct"] for r in reg]
+            )
+            out["registered re-shoots: verdict 'no detectable change', %"] = 100 * np.mean(
+                [r["verdict"] == "no detectable change" for r in reg]
+            )
         out["re-shoot verdict 'no detectable change', % (goal >= 95)"] = 100 * np.mean(
             [r["verdict"] == "no detectable change" for r in same]
+        )
+        # the other verdicts of a re-shoot: "unreliable" (not registered) is honest, a
+        # gain or a loss is a false call
+        out["re-shoot verdict 'unreliable' (not registered), %"] = 100 * np.mean(
+            [r["verdict"] == "unreliable" for r in same]
+        )
+        out["re-shoot verdict gain or loss (false call), % (goal 0)"] = 100 * np.mean(
+            [r["verdict"] in ("gain", "loss") for r in same]
         )
     if diff:
         out["true change: |measured - true| median, pct points (goal <= 3)"] = np.median(

@@ -251,7 +251,8 @@ def compare(
         qualities = None
         if p.match_jpeg_adaptive:
             # read on the photos as given: relighting and blurring hide the JPEG's traces
-            qualities = (jpeg_quality(before), jpeg_quality(after_in))
+            kw = {"max_ratio": p.jpeg_max_ratio, "max_dip_ratio": p.jpeg_max_dip_ratio}
+            qualities = (jpeg_quality(before, **kw), jpeg_quality(after_in, **kw))
         before, after, an_b = _match_quality(
             before, after, an_b, mov_region, params, notes, qualities
         )
@@ -422,14 +423,29 @@ def _bgr_jpeg(bgr: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
-def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98) -> int | None:
+def jpeg_quality(
+    rgb: np.ndarray,
+    *,
+    side: int = 512,
+    lo: int = 50,
+    hi: int = 98,
+    max_ratio: float = 0.5,
+    max_dip_ratio: float = 0.75,
+) -> int | None:
     """The JPEG quality a photo was last saved at, or None when it shows none.
 
     Re-encoding a decoded JPEG at its own quality (same quantisation tables, same 8 x 8
     grid) changes it far less than at any neighbouring quality, while otherwise the change
     falls smoothly with the quality. So a grid-aligned centre crop of up to ``side`` px is
     re-encoded at each quality ``lo..hi`` (libjpeg's standard tables), and the quality
-    whose mean absolute change is under half the median of its neighbours' (+-4) is it.
+    whose mean absolute change over the median of its neighbours' (+-4) is lowest is it,
+    when that ratio is under ``max_ratio``, or under ``max_dip_ratio`` at a strict local
+    minimum of the change (a clean photo's change falls monotonically with the quality,
+    so it has no such dip: its best ratio, 0.71-0.84 on clean phantoms, is at ``hi``,
+    which has neighbours on one side only). Decoding and re-encoding with subsampled
+    colour is not exactly idempotent: phantom re-shoots saved at q86 and q90 dipped to
+    only 0.55 and 0.63 of their neighbours, and unread, their clean baselines were not
+    re-encoded to match (a re-shoot's change then read 7-8 points low).
     A photo resized, relit or cropped off the grid after its last save shows none.
 
     Parameters
@@ -440,6 +456,10 @@ def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98
         Side of the centre crop, px.
     lo, hi : int
         Qualities searched.
+    max_ratio : float
+        A quality whose change is under this share of its neighbours' is the one saved.
+    max_dip_ratio : float
+        ... or under this share, when its change is also below both adjacent qualities'.
 
     Returns
     -------
@@ -461,7 +481,10 @@ def jpeg_quality(rgb: np.ndarray, *, side: int = 512, lo: int = 50, hi: int = 98
         nb = np.r_[d[max(0, i - 4) : i], d[i + 1 : i + 5]]
         score[i] = d[i] / max(float(np.median(nb)), 1e-6)
     i = int(np.argmin(score))
-    return int(qs[i]) if score[i] < 0.5 else None
+    if score[i] < max_ratio:
+        return int(qs[i])
+    dip = 0 < i < len(qs) - 1 and d[i] < d[i - 1] and d[i] < d[i + 1]
+    return int(qs[i]) if dip and score[i] < max_dip_ratio else None
 
 
 def _pct(after: float | None, before: float | None) -> float | None:
