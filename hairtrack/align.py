@@ -1540,10 +1540,7 @@ def align(
     spread = _spread(in_dst, _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size)
     if spread < p.min_spread:
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
-    min_ncc = p.min_ncc_closeup if view == "closeup" else p.min_ncc_global
-    if by_blocks:
-        min_ncc = min(min_ncc, p.min_ncc_blocks_closeup)
-    if ncc < min_ncc:
+    if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
         return result(f"skin texture does not correlate after warping (NCC {ncc:.2f})", ncc)
     if view == "global":
         skin_zero, skin_best, skin_off, on_head = _head_skin_check(

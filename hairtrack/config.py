@@ -448,10 +448,6 @@ class AlignParams:
     dense_min_inlier_ratio : float
         The refined fit is kept only when at least this share of the matched patches
         agree with it (a right fit gathers most of them; a wrong start a few by chance).
-    min_ncc_blocks_closeup : float
-        ``min_ncc_closeup`` for a fit found by block matching: the patches, each placed on
-        its own, already agree on it, and on dark skin the finest texture is mostly noise
-        (right fits read 0.11-0.16 there, wrong ones 0.02-0.04); every other check applies.
     min_inliers : int
         Fewest consistent matches accepted.
     min_inlier_ratio : float
@@ -604,7 +600,6 @@ class AlignParams:
     dense_min_skin: float = 0.2
     dense_min_score: float = 0.3
     dense_min_inlier_ratio: float = 0.4
-    min_ncc_blocks_closeup: float = 0.1
     min_inliers: int = 25
     min_inlier_ratio: float = 0.15
     max_rmse_px: float = 2.0

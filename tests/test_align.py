@@ -156,10 +156,11 @@ def test_recombed_pair_with_30_percent_hair_loss_still_aligns():
 
 def test_long_hair_on_dark_skin_registers_by_block_matching_the_skin():
     """Long dense hair on dark skin leaves few distinctive features: the rough fallback fit
-    (7.8 px off at the corners here) is refined by block matching the skin around it."""
+    (33 px off at the corners here, and not refused) is refined by block matching the skin
+    around it."""
     rng = np.random.default_rng([3, 31])
     subject = synth.make_closeup_subject(
-        rng, width=800, height=600, skin="dark", hair="brown", clipped=False
+        rng, width=800, height=600, skin="dark", hair="grey", clipped=False
     )
     before = synth.render_closeup(
         subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
