@@ -18,7 +18,9 @@ explains the matches clearly better, and a second, guided round of matching (eac
 only against those near where the first fit sends it) refines the fit. When dense hair
 leaves too few distinctive matches, a rough similarity is found from loose matches or by
 a brute-force rotation x zoom search with phase correlation on small copies, and grown
-into a full fit by rounds of guided matching. The result is expressed in full-resolution
+into a full fit by rounds of guided matching; close-ups then have it refined by block
+matching the hair-suppressed skin around it (each patch's best match is a correspondence,
+kept only when most patches agree on one fit). The result is expressed in full-resolution
 coordinates.
 
 An :class:`Alignment` is ``ok`` only when every check passes: enough consistent matches,
