@@ -18,7 +18,9 @@ explains the matches clearly better, and a second, guided round of matching (eac
 only against those near where the first fit sends it) refines the fit. When dense hair
 leaves too few distinctive matches, a rough similarity is found from loose matches or by
 a brute-force rotation x zoom search with phase correlation on small copies, and grown
-into a full fit by rounds of guided matching. The result is expressed in full-resolution
+into a full fit by rounds of guided matching; close-ups then have it refined by block
+matching the hair-suppressed skin around it (each patch's best match is a correspondence,
+kept only when most patches agree on one fit). The result is expressed in full-resolution
 coordinates.
 
 An :class:`Alignment` is ``ok`` only when every check passes: enough consistent matches,
@@ -817,6 +819,117 @@ def _loose_similarity(src: np.ndarray, dst: np.ndarray, p: AlignParams) -> np.nd
     return np.vstack([a, [0.0, 0.0, 1.0]])
 
 
+def _band(img: np.ndarray, sigmas: tuple[float, float]) -> np.ndarray:
+    """``img`` smoothed by ``sigmas[0]`` minus smoothed by ``sigmas[1]`` (float32)."""
+    f = img.astype(np.float32)
+    fine = cv2.GaussianBlur(f, (0, 0), float(sigmas[0]))
+    return fine - cv2.GaussianBlur(f, (0, 0), float(sigmas[1]))
+
+
+def _peak_offset(score: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
+    """Sub-pixel (dx, dy) of the peak at (iy, ix) of ``score``, by parabolas."""
+
+    def vertex(lo: float, mid: float, hi: float) -> float:
+        den = lo - 2.0 * mid + hi
+        return 0.5 * (lo - hi) / den if den < 0 else 0.0
+
+    h, w = score.shape
+    dx = vertex(*score[iy, ix - 1 : ix + 2]) if 0 < ix < w - 1 else 0.0
+    dy = vertex(*score[iy - 1 : iy + 2, ix]) if 0 < iy < h - 1 else 0.0
+    return float(dx), float(dy)
+
+
+def _dense_matches(
+    ref: _Prepared, mov: _Prepared, h0: np.ndarray, radius: int, p: AlignParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Block matching of the skin around a rough fit ``h0`` (moving -> reference, working px).
+
+    The moving image is warped by ``h0``; both are band-passed (``dense_band_px``) with the
+    hair of either photo blanked, and each reference patch (``dense_patch_px``, every half
+    side) with enough skin is searched for within ``radius`` px. A match whose correlation
+    reaches ``dense_min_score`` is one correspondence.
+
+    Returns
+    -------
+    src, dst : (K, 2) float64 ndarray
+        Moving and reference points, working px.
+    """
+    rh, rw = ref.image.shape
+    warped = cv2.warpPerspective(mov.image, h0, (rw, rh), flags=cv2.INTER_LINEAR)
+    seen = np.full(mov.image.shape, 255, np.uint8) if mov.mask is None else mov.mask
+    seen = cv2.warpPerspective(seen, h0, (rw, rh), flags=cv2.INTER_NEAREST) > 0
+    hair_m = (
+        cv2.warpPerspective(mov.hair.astype(np.uint8), h0, (rw, rh), flags=cv2.INTER_NEAREST) > 0
+    )
+    skin_a = ~ref.hair if ref.mask is None else ~ref.hair & (ref.mask > 0)
+    skin_b = seen & ~hair_m
+    a = np.where(skin_a, _band(ref.image, p.dense_band_px), 0.0).astype(np.float32)
+    b = np.where(skin_b, _band(warped, p.dense_band_px), 0.0).astype(np.float32)
+    # skin shares of each patch and of each search window, from integral images
+    half = p.dense_patch_px // 2
+    step = max(1, half)
+    ys = np.arange(radius + half, rh - radius - half, step)
+    xs = np.arange(radius + half, rw - radius - half, step)
+    src, dst = [], []
+    for cy in ys:
+        for cx in xs:
+            pa = (slice(cy - half, cy + half), slice(cx - half, cx + half))
+            pb = (
+                slice(cy - half - radius, cy + half + radius),
+                slice(cx - half - radius, cx + half + radius),
+            )
+            if skin_a[pa].mean() < p.dense_min_skin or skin_b[pb].mean() < p.dense_min_skin:
+                continue
+            ta, tb = a[pa], b[pb]
+            if float(ta.std()) <= 0 or float(tb.std()) <= 0:
+                continue
+            score = cv2.matchTemplate(tb, ta, cv2.TM_CCOEFF_NORMED)
+            iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
+            if score[iy, ix] < p.dense_min_score:
+                continue
+            dx, dy = _peak_offset(score, int(iy), int(ix))
+            # the reference patch at (cx, cy) sits at (cx, cy) + shift in the warped photo
+            src.append((cx + ix - radius + dx, cy + iy - radius + dy))
+            dst.append((cx, cy))
+    if not src:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    return _project(np.linalg.inv(h0), np.asarray(src, np.float64)), np.asarray(dst, np.float64)
+
+
+def _dense_refine(
+    ref: _Prepared, mov: _Prepared, starts: list[np.ndarray], p: AlignParams
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """The best fit grown by block matching (:func:`_dense_matches`) from rough ``starts``.
+
+    Each start is refined over ``dense_rounds`` rounds (the search radius halved each
+    round); a fit counts only when at least ``min_inliers`` patches and a
+    ``dense_min_inlier_ratio`` share of the matched ones agree with it.
+
+    Returns
+    -------
+    (model, h, src, dst, n_matched) or None
+        The model, its homography (working px), its inlier correspondences and the
+        number of patches matched in its last round.
+    """
+    best = None
+    for h0 in starts:
+        if h0 is None or _geometry_problem(h0, mov.image.shape[:2], p, ref.image.shape[:2]):
+            continue
+        h, radius = h0, int(p.dense_radius_px)
+        for _ in range(max(1, p.dense_rounds)):
+            src, dst = _dense_matches(ref, mov, h, radius, p)
+            if len(src) < p.min_inliers:
+                break
+            model, h1, inl = _fit_models(src, dst, p)
+            n = int(inl.sum())
+            if h1 is None or n < p.min_inliers or n < p.dense_min_inlier_ratio * len(src):
+                break
+            h, radius = h1, max(2, radius // 2)
+            if best is None or n > len(best[2]):
+                best = (model, h1, src[inl], dst[inl], len(src))
+    return best
+
+
 # ---- quality checks -------------------------------------------------------------------------
 
 
@@ -1321,6 +1434,7 @@ def align(
     model, h_work, inl = _fit_models(src, dst, p)
     n_inl = int(inl.sum())
     in_src, in_dst = src[inl], dst[inl]
+    by_blocks = False
     if (
         h_work is None
         or n_inl < p.min_inliers
@@ -1330,12 +1444,14 @@ def align(
         # similarity among the loosely matched features, then match again around it
         l_src, l_dst = _loose_candidates(xy_ref, d_ref, xy_mov, d_mov, p)
         starts = [_loose_similarity(l_src, l_dst, p)]
+        tried = [h_work, starts[0]]
         best = n_inl if h_work is not None else 0
         for k in range(2):
             if k == 1:
                 if best >= p.min_inliers:
                     break
                 starts = [_search_similarity(ref, mov, p)]
+                tried.append(starts[0])
             h0 = starts[0]
             found = 0
             for _ in range(p.fallback_rounds if h0 is not None else 0):
@@ -1351,11 +1467,23 @@ def align(
                     model, h_work, in_src, in_dst = m1, h1, s1, d1
                     n_inl = found
                     n_tent = max(n_tent, n_inl)
+        if view == "closeup" and p.dense_closeup:
+            # the few features are matched loosely: the skin itself, patch by patch,
+            # says where the rough fit is off (dark skin, long dense hair)
+            dense = _dense_refine(ref, mov, [h_work, *tried], p)
+            if dense is not None:
+                model, h_work, in_src, in_dst, n_tent = dense
+                n_inl = len(in_src)
+                by_blocks = True
     if h_work is None:
         return _refuse("no consistent transform found", None, "none", 0, None, 0.0)
     if n_inl < p.min_inliers:
         return _refuse(f"too few consistent matches ({n_inl})", None, "none", n_inl, None, 0.0)
-    if p.refine and not _geometry_problem(h_work, mov.image.shape[:2], p, ref.image.shape[:2]):
+    if (
+        p.refine
+        and not by_blocks
+        and not _geometry_problem(h_work, mov.image.shape[:2], p, ref.image.shape[:2])
+    ):
         m2, h2, s2, d2 = _guided_refine(h_work, xy_mov, d_mov, xy_ref, d_ref, p.guided_radius_px, p)
         if h2 is not None and len(s2) >= n_inl:
             model, h_work, in_src, in_dst = m2, h2, s2, d2

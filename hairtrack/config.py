@@ -424,6 +424,30 @@ class AlignParams:
         ... over +-this rotation, in these steps (degrees) ...
     fallback_max_zoom : float
         ... and this zoom range (+-share); guided matching starts from the best.
+    dense_closeup : bool
+        Close-ups whose distinctive matches were too few (the fallback path: dense long
+        hair, dark skin, whose fine texture is mostly noise) have the rough fit refined
+        by block matching of the skin: patches of the reference's hair-suppressed image,
+        band-passed and with the hair of both photos blanked, are searched for in the
+        warped moving image; each patch's best match is one correspondence, and the
+        model is fitted to them as to features (every check then applies as usual).
+    dense_patch_px : int
+        Side of the patches, working px (placed every half side) ...
+    dense_radius_px : int
+        ... searched this far around where the rough fit puts them (halved in each
+        further round), working px ...
+    dense_rounds : int
+        ... over this many rounds, each from the last round's fit ...
+    dense_band_px : tuple of float
+        ... on the images smoothed by the first sigma minus smoothed by the second
+        (working px): the skin's blotches and openings, not pixel noise ...
+    dense_min_skin : float
+        ... where at least this share of the patch (and of its search window) is skin;
+    dense_min_score : float
+        a patch's match counts when its correlation reaches this.
+    dense_min_inlier_ratio : float
+        The refined fit is kept only when at least this share of the matched patches
+        agree with it (a right fit gathers most of them; a wrong start a few by chance).
     min_inliers : int
         Fewest consistent matches accepted.
     min_inlier_ratio : float
@@ -568,6 +592,14 @@ class AlignParams:
     fallback_max_rotation_deg: float = 30.0
     fallback_rotation_step: float = 2.5
     fallback_max_zoom: float = 0.15
+    dense_closeup: bool = True
+    dense_patch_px: int = 48
+    dense_radius_px: int = 16
+    dense_rounds: int = 2
+    dense_band_px: tuple[float, float] = (1.5, 6.0)
+    dense_min_skin: float = 0.2
+    dense_min_score: float = 0.3
+    dense_min_inlier_ratio: float = 0.4
     min_inliers: int = 25
     min_inlier_ratio: float = 0.15
     max_rmse_px: float = 2.0

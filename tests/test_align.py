@@ -154,6 +154,33 @@ def test_recombed_pair_with_30_percent_hair_loss_still_aligns():
     assert corner_error(al.homography, h_true, mov.shape) < 2.0
 
 
+def test_long_hair_on_dark_skin_registers_by_block_matching_the_skin():
+    """Long dense hair on dark skin leaves few distinctive features: the rough fallback fit
+    (33 px off at the corners here, and not refused) is refined by block matching the skin
+    around it."""
+    rng = np.random.default_rng([3, 31])
+    subject = synth.make_closeup_subject(
+        rng, width=800, height=600, skin="dark", hair="grey", clipped=False
+    )
+    before = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.random_camera(rng)
+    after = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    h_true = np.asarray(after.truth["homography_to_baseline"])
+    mov = _jpeg(after.image, cam.jpeg_quality)
+    al = align(before.image, mov)
+    assert al.ok, al.reason
+    assert corner_error(al.homography, h_true, mov.shape) < 2.0
+
+
+def test_block_matching_does_not_register_unrelated_dark_long_hair_phantoms():
+    a, _, _ = _closeup_pair(12, synth.Camera(), skin="dark", hair="brown", clipped=False)
+    b, _, _ = _closeup_pair(13, CAMERA, skin="dark", hair="brown", clipped=False)
+    al = align(a, b)
+    assert not al.ok and al.reason
+
+
 def test_unrelated_phantoms_are_refused_with_a_reason():
     a, _, _ = _closeup_pair(10, synth.Camera())
     b, _, _ = _closeup_pair(11, synth.Camera())
