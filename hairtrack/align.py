@@ -32,7 +32,11 @@ masks, enough inliers inside the head (not only in the band around it); the scal
 that the hair surrounds (the one texture that stays on the head while hair is redrawn)
 must line up, not correlate better a few px beside (unless hundreds of inliers lie inside
 the head); and the hair mass of the warped photo must land on the hair mass, not tens of
-px beside it.
+px beside it (the hair inside the look masks, when given: thin structure in the room is
+found as hair too, and moves with the room). With look masks, the matches must spread
+over the part of the overlap both masks cover, and a global fit keeps, through guided
+matching, the model its distinctive matches proved (a perspective is not talked back
+down to a similarity by many looser matches).
 Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
 one was found, for inspection, but must not be used for a paired figure.
 
