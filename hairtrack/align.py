@@ -1448,7 +1448,13 @@ def align(
     if unstable > max_unstable:
         return result(f"fit is unstable at the corners ({unstable:.1f} working px)")
     ncc, share, valid, shifts = _correlation(ref, mov, h_work, p)
-    spread = _spread(in_dst, _look_overlap_px(ref, mov, h_work))
+    # (close-ups: the whole overlap, as before; their look masks only leave out overlays)
+    spread = _spread(
+        in_dst,
+        _look_overlap_px(ref, mov, h_work)
+        if view == "global"
+        else _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size,
+    )
     if spread < p.min_spread:
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
     if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
