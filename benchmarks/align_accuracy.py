@@ -11,6 +11,13 @@ Sets (each pair has a known true homography, or is known to be unregistrable):
 * ``real closeup warp`` / ``real global warp``: real photos from ``../shared/realdata``
   warped by a known random homography (same ranges) and relit (gain gradient, gamma,
   white balance), JPEG.
+* ``real global head motion``: the same real global photos, the head (hair, scalp and
+  face skin: the head blob of :func:`hairtrack.region.scalp_region`, with a margin)
+  re-shot by one random homography and the room around it (inpainted where the head
+  was) by another (``synth.random_head_motion`` on top), then relit; the truth is the
+  head's homography.
+  Real textures in the room outnumber those on the head: a fit that follows the room must
+  be refused.
 * ``unrelated ...``: pairs that must be refused (different real close-ups, trichoscopy
   series fields of different visits, phantoms of two different patients).
 * timing of a ~1 MP and a 12 MP close-up pair (single OpenCV thread), with the time to
@@ -130,6 +137,63 @@ def relit_warp(ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     cam = synth.random_camera(rng)
     mov, hom = synth.reshoot(ref, cam, rng)
     return jpeg(mov, cam.jpeg_quality), hom
+
+
+def real_head_motion(ref: np.ndarray, seed: int) -> tuple:
+    """Re-shoot a real global photo with the head moving against the room.
+
+    Returns (mov, H_head, head): the re-shot photo (JPEG), the head's true homography
+    (re-shot px -> ``ref`` px) and the head in the re-shot photo (bool), or None when no
+    head region is found.
+    """
+    import warnings
+
+    from hairtrack.region import scalp_region
+
+    rng = np.random.default_rng([seed, 17])
+    h, w = ref.shape[:2]
+    f = min(1.0, 512.0 / max(h, w))
+    small = cv2.resize(ref, (max(32, round(w * f)), max(32, round(h * f))), cv2.INTER_AREA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the whole head (hair, scalp and face skin), not only the scalp region: all of
+        # it moves together
+        region = scalp_region(small).head_mask
+    if region.sum() < 0.02 * region.size or region.mean() > 0.8:
+        return None
+    region = cv2.resize(region.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    r = max(2, int(0.03 * max(h, w)))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    head = cv2.dilate(region, disk)
+    # the room behind the head: filled in from around it (on the small copy: inpainting
+    # a 100 px radius at 8 MP takes minutes), the rest of the room kept sharp
+    hole = cv2.dilate(head, disk)
+    hole_small = cv2.resize(hole, small.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    r_small = max(2, int(round(r * f)))
+    fill = cv2.inpaint(small, hole_small * np.uint8(255), r_small, cv2.INPAINT_TELEA)
+    fill = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+    room = np.where(hole[..., None] > 0, fill, ref)
+    alpha = cv2.GaussianBlur(head.astype(np.float32), (0, 0), max(1.0, r / 3.0))
+    cam = synth.random_camera(rng)
+    h_head = cam.homography(w, h)
+    ys, xs = np.nonzero(region)
+    motion = synth.random_head_motion(rng)
+    h_room = motion.homography((float(xs.mean()), float(ys.mean())), w, h) @ h_head
+    h_room = h_room / h_room[2, 2]
+
+    def shoot(img: np.ndarray, hom: np.ndarray, border: int = cv2.BORDER_REFLECT_101):
+        return cv2.warpPerspective(
+            img, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border
+        )
+
+    # the room's borders are reflected (a larger scene), the head is not repeated
+    a = shoot(alpha, h_head, cv2.BORDER_CONSTANT)[..., None]
+    scene = shoot(ref.astype(np.float32) / 255, h_head) * a + shoot(
+        room.astype(np.float32) / 255, h_room
+    ) * (1 - a)
+    mov = synth.apply_camera(scene.astype(np.float32), cam, rng)
+    head_mov = shoot(region.astype(np.float32), h_head, cv2.BORDER_CONSTANT) > 0.5
+    return jpeg(mov, cam.jpeg_quality), h_head, head_mov
 
 
 def run_pair(ref, mov, h_true, view, head=None):
@@ -281,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         ref = read_rgb(path)
         mov, h = relit_warp(ref, 100 + i)
         add("real global warp", True, ref, mov, h, "global", path.name)
+    for i, path in enumerate(glob_[:n_real]):
+        ref = read_rgb(path)
+        made = real_head_motion(ref, 200 + i)
+        if made is not None:
+            mov, h, head_mov = made
+            add("real global head motion", True, ref, mov, h, "global", path.name, head_mov)
     step = 4 if args.quick else 1
     for i in range(0, min(len(tricho), n_real), step):
         a, b = tricho[i], tricho[(i + 1) % len(tricho)]

@@ -34,7 +34,11 @@ masks, enough inliers inside the head (not only in the band around it); the scal
 that the hair surrounds (the one texture that stays on the head while hair is redrawn)
 must line up, not correlate better a few px beside (unless hundreds of inliers lie inside
 the head); and the hair mass of the warped photo must land on the hair mass, not tens of
-px beside it.
+px beside it (the hair inside the look masks, when given: thin structure in the room is
+found as hair too, and moves with the room). With look masks, the matches must spread
+over the part of the overlap both masks cover, and a global fit keeps, through guided
+matching, the model its distinctive matches proved (a perspective is not talked back
+down to a similarity by many looser matches).
 Otherwise ``ok`` is False and ``reason`` says why; the homography is still reported when
 one was found, for inspection, but must not be used for a paired figure.
 
@@ -603,9 +607,12 @@ def _robust_fit(
 
 
 def _fit_models(
-    src: np.ndarray, dst: np.ndarray, p: AlignParams
+    src: np.ndarray, dst: np.ndarray, p: AlignParams, floor: str | None = None
 ) -> tuple[str, np.ndarray | None, np.ndarray]:
     """Fit the candidate models and keep the simplest one the matches support.
+
+    With ``floor`` (a model name), no simpler model than that is tried: a richer model
+    that distinctive matches already proved is kept when many looser matches follow.
 
     The largest inlier set is the common ground: each model's residuals on it are
     compared, and a richer model is taken only when it keeps clearly more inliers, or
@@ -615,6 +622,8 @@ def _fit_models(
     few, or on identical photos, the simpler model wins.
     """
     models = ("similarity", "affine", "homography") if p.model == "auto" else (p.model,)
+    if floor in models:
+        models = models[models.index(floor) :]
     fits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for m in models:
         h, inl = _robust_fit(m, src, dst, p)
@@ -707,8 +716,10 @@ def _guided_refine(
     d_ref: np.ndarray,
     radius: float,
     p: AlignParams,
+    floor: str | None = None,
 ) -> tuple[str, np.ndarray | None, np.ndarray, np.ndarray]:
-    """Guided matching around ``h``, then the model fit again on those matches.
+    """Guided matching around ``h``, then the model fit again on those matches (no
+    simpler model than ``floor``, when given: see :func:`_fit_models`).
 
     Returns
     -------
@@ -721,7 +732,7 @@ def _guided_refine(
     if len(src) < 8:
         return "none", None, src[:0], dst[:0]
     tight = dataclasses.replace(p, ransac_threshold_px=min(p.ransac_threshold_px, radius))
-    model, h2, inl = _fit_models(src, dst, tight)
+    model, h2, inl = _fit_models(src, dst, tight, floor)
     if h2 is None:
         return "none", None, src[:0], dst[:0]
     return model, h2, src[inl], dst[inl]
@@ -1124,9 +1135,14 @@ def _hair_map_offset(
     size = (max(16, round(rw * f)), max(16, round(rh * f)))
     sig = max(1.0, p.hair_map_sigma * max(size))
     s = _scale_matrix(f, f)
-    a = cv2.resize(ref.hair.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    # the hair on the head only (the look masks, when given): thin structure in the room
+    # (wallpaper, fabric) is found as hair too, and moves with the room
+    hair_a, hair_b = (
+        prep.hair if prep.mask is None else prep.hair & (prep.mask > 0) for prep in (ref, mov)
+    )
+    a = cv2.resize(hair_a.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     b = cv2.warpPerspective(
-        mov.hair.astype(np.float32), s @ h_work, size, flags=cv2.INTER_LINEAR, borderValue=np.nan
+        hair_b.astype(np.float32), s @ h_work, size, flags=cv2.INTER_LINEAR, borderValue=np.nan
     )
     seen = np.isfinite(b)
     if seen.sum() < 100 or a.std() <= 0:
@@ -1362,6 +1378,21 @@ def _inside(pts: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _look_overlap_px(ref: _Prepared, mov: _Prepared, h_work: np.ndarray) -> float:
+    """Area, reference working px, that both photos show and were asked to look at.
+
+    The overlap of the two frames, narrowed to the look masks when both were given (the
+    head of a global photo: the matches need to spread over the head, not over a room
+    they were kept out of).
+    """
+    frames = _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size
+    if ref.mask is None or mov.mask is None:
+        return frames
+    rh, rw = ref.image.shape
+    warped = cv2.warpPerspective(mov.mask, h_work, (rw, rh), flags=cv2.INTER_NEAREST)
+    return float(min(frames, np.count_nonzero((warped > 0) & (ref.mask > 0))))
+
+
 def _spread(pts: np.ndarray, overlap_px: float) -> float:
     """Area of the convex hull of ``pts`` as a share of the overlap area (working px)."""
     if len(pts) < 3:
@@ -1484,7 +1515,13 @@ def align(
         and not by_blocks
         and not _geometry_problem(h_work, mov.image.shape[:2], p, ref.image.shape[:2])
     ):
-        m2, h2, s2, d2 = _guided_refine(h_work, xy_mov, d_mov, xy_ref, d_ref, p.guided_radius_px, p)
+        # global photos: the guided matches (many on a head's few distinctive places, the
+        # rest loose) must not talk a proved perspective back down to a similarity, which
+        # is off by pixels at the head's edge of a small photo
+        floor = model if view == "global" else None
+        m2, h2, s2, d2 = _guided_refine(
+            h_work, xy_mov, d_mov, xy_ref, d_ref, p.guided_radius_px, p, floor
+        )
         if h2 is not None and len(s2) >= n_inl:
             model, h_work, in_src, in_dst = m2, h2, s2, d2
     res = _residuals(h_work, in_src, in_dst)
@@ -1539,7 +1576,13 @@ def align(
     if unstable > max_unstable:
         return result(f"fit is unstable at the corners ({unstable:.1f} working px)")
     ncc, share, valid, shifts = _correlation(ref, mov, h_work, p)
-    spread = _spread(in_dst, _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size)
+    # (close-ups: the whole overlap, as before; their look masks only leave out overlays)
+    spread = _spread(
+        in_dst,
+        _look_overlap_px(ref, mov, h_work)
+        if view == "global"
+        else _overlap(h_work, mov.image.shape, ref.image.shape) * ref.image.size,
+    )
     if spread < p.min_spread:
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
     if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):

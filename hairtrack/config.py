@@ -474,7 +474,8 @@ class AlignParams:
     min_tile_share : float
         ... and at least this share of the tiles must.
     min_spread : float
-        Smallest convex-hull area of the inliers, share of the overlap.
+        Smallest convex-hull area of the inliers, share of the overlap (for global
+        photos, of the part of it inside both look masks, when both photos have one).
     max_corner_instability_closeup, max_corner_instability_global : float
         Largest mean corner movement, working px, between fits to random halves of the
         inliers (a fit that would extrapolate badly to the corners is refused). Global
