@@ -367,15 +367,10 @@ def _area_split(
         New multiplicity per stroke label.
     """
     n, comp, stats = components_with_stats(mask)
-    sel = labels > 0
-    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
-    pairs = pairs[mult[pairs[:, 1]] > 0]
+    pairs, per_comp, edge_comp = _strokes_by_component(n, comp, labels, mult, at_edge)
     if len(pairs) == 0:
         return mult
-    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
     strokes_in = np.bincount(pairs[:, 0], minlength=n)
-    edge_comp = np.zeros(n, bool)
-    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
     single = (strokes_in == 1) & (per_comp == 1) & ~edge_comp
     if single.sum() < 3:
         return mult
@@ -388,6 +383,29 @@ def _area_split(
         k = ks[np.argmax(mult[ks])]
         out[k] = min(out[k] + int(est[c] - per_comp[c]), max_per_stroke * len(ks))
     return out
+
+
+def _strokes_by_component(
+    n: int, comp: np.ndarray, labels: np.ndarray, mult: np.ndarray, at_edge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which counted strokes lie in which mask component.
+
+    Returns
+    -------
+    pairs : (P, 2) int ndarray
+        Distinct (component, stroke) pairs of strokes counted at least once.
+    per_comp : (n,) float64 ndarray
+        Hairs counted in each component.
+    edge_comp : (n,) bool ndarray
+        Components holding a stroke that reaches the frame.
+    """
+    sel = labels > 0
+    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    return pairs, per_comp, edge_comp
 
 
 def _component_breadth(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -437,14 +455,9 @@ def _broad_singles(
         New multiplicity per stroke label.
     """
     n, comp, breadth = _component_breadth(mask)
-    sel = labels > 0
-    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
-    pairs = pairs[mult[pairs[:, 1]] > 0]
+    pairs, per_comp, edge_comp = _strokes_by_component(n, comp, labels, mult, at_edge)
     if len(pairs) == 0:
         return mult
-    per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
-    edge_comp = np.zeros(n, bool)
-    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
     single = (per_comp == 1) & ~edge_comp
     if single.sum() < 3:
         return mult
