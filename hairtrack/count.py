@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
-from hairtrack.labels import components_with_stats
+from hairtrack.labels import component_axes, components_with_stats
 
 __all__ = ["HairCount", "count_hairs"]
 
@@ -408,35 +408,6 @@ def _strokes_by_component(
     return pairs, per_comp, edge_comp
 
 
-def _component_breadth(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """Label mask components; each one's breadth from its second moments.
-
-    Returns
-    -------
-    n : int
-        Number of labels (background 0 included).
-    comp : (M, N) int32 ndarray
-        Component labels.
-    breadth : (n,) float64 ndarray
-        Breadth across the principal axis: sqrt(12 x the minor second moment), px (W for
-        an L x W bar; the spread of a V or a fan of hairs from one opening).
-    """
-    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    rr, cc = np.nonzero(comp)
-    ll = comp[rr, cc]
-    cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
-    mr = np.bincount(ll, rr, n) / cnt
-    mc = np.bincount(ll, cc, n) / cnt
-    dr, dc = rr - mr[ll], cc - mc[ll]
-    # a pixel's unit square adds 1/12 on each axis
-    a = np.bincount(ll, dr * dr, n) / cnt + 1.0 / 12
-    b = np.bincount(ll, dc * dc, n) / cnt + 1.0 / 12
-    c = np.bincount(ll, dr * dc, n) / cnt
-    half = np.sqrt(0.25 * (a - b) ** 2 + c * c)
-    lo = np.maximum(0.5 * (a + b) - half, 0.0)
-    return n, comp, np.sqrt(12.0 * lo)
-
-
 def _broad_singles(
     mask: np.ndarray, labels: np.ndarray, mult: np.ndarray, at_edge: np.ndarray, ratio: float
 ) -> np.ndarray:
@@ -445,7 +416,8 @@ def _broad_singles(
     Two hairs leaving one opening fused into one V or fan often keep one medial axis
     (no branch point, no fold sharp enough to cut) and one narrow enough width along it,
     but their component spreads across its principal axis. A component's breadth
-    (:func:`_component_breadth`) is compared with the median breadth of the components
+    (W for an L x W bar: the minor axis of :func:`hairtrack.labels.component_axes`
+    times sqrt(12) / 4) is compared with the median breadth of the components
     counted as one hair that do not reach the frame, in the same mask (at least 3
     needed): scale-free, and no shaft width enters.
 
@@ -454,8 +426,9 @@ def _broad_singles(
     (K + 1,) int ndarray
         New multiplicity per stroke label.
     """
-    n, comp, breadth = _component_breadth(mask)
-    pairs, per_comp, edge_comp = _strokes_by_component(n, comp, labels, mult, at_edge)
+    comp, _, minor = component_axes(mask)
+    breadth = minor * (np.sqrt(12.0) / 4)
+    pairs, per_comp, edge_comp = _strokes_by_component(len(minor), comp, labels, mult, at_edge)
     if len(pairs) == 0:
         return mult
     single = (per_comp == 1) & ~edge_comp

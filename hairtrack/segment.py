@@ -18,6 +18,7 @@ import cv2 as _cv2
 import numpy as _np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import component_axes as _component_axes
 from hairtrack.labels import components_with_stats as _components_with_stats
 from hairtrack.normalise import flatten_illumination as _flatten
 from hairtrack.normalise import luminance as _luminance
@@ -257,33 +258,6 @@ def _edge_share(
     return share
 
 
-def _component_shapes(mask: _np.ndarray) -> tuple[_np.ndarray, _np.ndarray, _np.ndarray]:
-    """Label 8-connected components and measure their major/minor axis lengths.
-
-    Returns
-    -------
-    labels : (M, N) int32 ndarray
-    major, minor : (K + 1,) float64 ndarray
-        Ellipse axis lengths (4 sqrt of the second-moment eigenvalues) per label
-        (index 0 is the background).
-    """
-    n, lab = _cv2.connectedComponents(mask.astype(_np.uint8), connectivity=8)
-    rr, cc = _np.nonzero(lab)
-    ll = lab[rr, cc]
-    cnt = _np.maximum(_np.bincount(ll, minlength=n), 1).astype(float)
-    mr = _np.bincount(ll, rr, n) / cnt
-    mc = _np.bincount(ll, cc, n) / cnt
-    dr, dc = rr - mr[ll], cc - mc[ll]
-    srr = _np.bincount(ll, dr * dr, n) / cnt + 1 / 12
-    scc = _np.bincount(ll, dc * dc, n) / cnt + 1 / 12
-    src = _np.bincount(ll, dr * dc, n) / cnt
-    tr, det = srr + scc, srr * scc - src * src
-    disc = _np.sqrt(_np.maximum(tr * tr / 4 - det, 0))
-    major = 4 * _np.sqrt(_np.maximum(tr / 2 + disc, 0))
-    minor = 4 * _np.sqrt(_np.maximum(tr / 2 - disc, 0))
-    return lab, major, minor
-
-
 def _drop_blobs(
     mask: _np.ndarray, *, min_length: float, min_elongation: float, max_blob: float
 ) -> _np.ndarray:
@@ -304,7 +278,7 @@ def _drop_blobs(
     -------
     (M, N) bool ndarray
     """
-    lab, major, minor = _component_shapes(mask)
+    lab, major, minor = _component_axes(mask)
     elong = major / _np.maximum(minor, 1.0)
     keep = (major >= min_length) & ((elong >= min_elongation) | (major >= max_blob))
     keep[0] = False
@@ -631,7 +605,7 @@ def _thin_shafts(
     cand = _refine_edges(_np.where(free, r, 0), cand, frac=0.5, radius=1)
     if not cand.any():
         return cand
-    lab, major, minor = _component_shapes(cand)
+    lab, major, minor = _component_axes(cand)
     area = _np.bincount(lab.ravel(), minlength=len(major)).astype(float)
     mean_w = area / _np.maximum(major, 1.0)
     keep = (
