@@ -24,3 +24,9 @@ class InputError(HairtrackError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # pickled with its own arguments: a worker process sends it back to the report
+        # (the default, ``cls(*args)`` with the joined message, fails to unpickle and
+        # breaks the whole pool)
+        return (type(self), (self.path, self.reason))
