@@ -147,7 +147,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from hairtrack.report import NothingToReport, report
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise HairtrackError(f"--workers must be 1 or more, got {args.workers}")
     params = _load_params(args)
     if not args.debug:
@@ -378,7 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("patients_dir", type=Path, help="folder of patient folders")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT", help="output folder")
     p.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes, each on one core (default: one per core, at most "
+        "series.max_default_workers of the config)",
     )
     p.add_argument(
         "--anonymize",

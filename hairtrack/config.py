@@ -1126,6 +1126,9 @@ class SeriesParams:
         took ~1.5 s to write with Pillow's optimiser; charts stay PNG).
     chart_dpi : int
         Resolution of the report's charts, dots per inch.
+    max_default_workers : int
+        Most worker processes a report starts when none are asked for (one per usable
+        core up to this; each holds a few hundred MB at 12 MP).
     """
 
     min_reliable_share: float = 0.5
@@ -1134,6 +1137,7 @@ class SeriesParams:
     picture_side: int = 900
     picture_jpeg_quality: int = 90
     chart_dpi: int = 100
+    max_default_workers: int = 8
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from hairtrack.series import (
     ViewSeries,
     Workers,
     analyse_patients,
+    default_workers,
 )
 
 __all__ = ["CSV_COLUMNS", "NothingToReport", "ReportResult", "pseudonym", "report"]
@@ -351,7 +352,7 @@ def report(
     out: str | os.PathLike[str],
     *,
     params: Params | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     anonymize: bool = False,
     key: bytes | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -367,8 +368,9 @@ def report(
         The output folder (created; files of an earlier report are replaced). It must not
         be inside ``patients_dir``.
     params : Params, optional
-    workers : int
-        Worker processes for measuring and comparing.
+    workers : int, optional
+        Worker processes for measuring, comparing and drawing, each on one core; by
+        default one per core (:func:`hairtrack.series.default_workers`).
     anonymize : bool
         Replace every patient's name by its pseudonym in everything written.
     key : bytes, optional
@@ -411,6 +413,8 @@ def report(
         [p.name for p in found.patients],
         (key or anonymize_key()) if anonymize else None,
     )
+    if workers is None:
+        workers = default_workers(params)
     with Workers(workers, progress) as pool:
         cohort: Cohort = analyse_patients(found, params=params, workers=pool, cache=store)
         titles = [

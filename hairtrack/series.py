@@ -49,6 +49,7 @@ __all__ = [
     "Workers",
     "analyse_patients",
     "combine_fields",
+    "default_workers",
     "fit_trend",
     "patient_call",
 ]
@@ -591,11 +592,41 @@ def _reason(exc: BaseException) -> str:
     return f"could not be analysed: {type(exc).__name__}: {exc}"
 
 
+def default_workers(params: Params | None = None) -> int:
+    """Worker processes to use when none are asked for: one per core this process may
+    run on, at most ``params.series.max_default_workers``.
+
+    Parameters
+    ----------
+    params : Params, optional
+
+    Returns
+    -------
+    int
+    """
+    params = params or Params()
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, params.series.max_default_workers))
+
+
+def _one_thread() -> None:
+    """Keep a worker process to one core: OpenCV would otherwise start a thread per core
+    in every worker, and N workers would compete for the cores with N x cores threads."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 class Workers:
     """Runs jobs inline or in worker processes, and reports progress.
 
     A context manager: the processes start on entry and stop on exit (jobs not yet
-    started are cancelled, e.g. on Ctrl-C).
+    started are cancelled, e.g. on Ctrl-C). Each worker, and the inline run, keeps to one
+    core (OpenCV's own threads are turned off while it runs), so that N workers use N
+    cores: the parallelism is the processes'.
 
     Parameters
     ----------
@@ -611,17 +642,30 @@ class Workers:
         self.pool: ProcessPoolExecutor | None = None
         self.done = 0
         self.total = 0
+        self._threads: int | None = None
 
     def __enter__(self) -> Workers:
         if self.workers > 1:
             import multiprocessing as mp
 
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=mp.get_context("spawn"), initializer=_one_thread
+            )
+        else:
+            import cv2
+
+            self._threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+        if self._threads is not None:
+            import cv2
+
+            cv2.setNumThreads(self._threads)
+            self._threads = None
 
     def map(self, jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], what: str) -> list:
         """Each job's result, or the exception it raised."""
@@ -803,7 +847,7 @@ def analyse_patients(
     found: Scan,
     *,
     params: Params | None = None,
-    workers: int | Workers = 1,
+    workers: int | Workers | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     cache: ResultCache | None = None,
 ) -> Cohort:
@@ -814,9 +858,9 @@ def analyse_patients(
     found : Scan
         What :func:`hairtrack.scan.scan` found.
     params : Params, optional
-    workers : int or Workers
-        Worker processes (1: run here), or open :class:`Workers` to run on (their
-        ``progress`` is used).
+    workers : int or Workers, optional
+        Worker processes (1: run here; by default :func:`default_workers`), or open
+        :class:`Workers` to run on (their ``progress`` is used).
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each photo or comparison.
     cache : ResultCache, optional
@@ -852,7 +896,9 @@ def analyse_patients(
         run = (
             workers
             if isinstance(workers, Workers)
-            else stack.enter_context(Workers(workers, progress))
+            else stack.enter_context(
+                Workers(default_workers(params) if workers is None else workers, progress)
+            )
         )
         run.total = n_photos + 2 * max(0, n_sessions - len(series_in))
         # 1. baselines, measured with view 'auto': the first session with a usable photo

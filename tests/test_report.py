@@ -548,3 +548,53 @@ def test_interrupted_run_leaves_the_last_report_whole(tmp_path):
     after = {p.relative_to(out): p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
     assert not [p for p in out.rglob("*.tmp")]
+
+
+def _opencv_threads() -> int:
+    import cv2
+
+    return cv2.getNumThreads()
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_each_worker_keeps_to_one_core(n):
+    """N workers use N cores: OpenCV's own threads are off in every worker (and while
+    one worker runs inline), and back as they were afterwards."""
+    import cv2
+
+    from hairtrack.series import Workers
+
+    before = cv2.getNumThreads()
+    with Workers(n, None) as pool:
+        seen = pool.map([(_opencv_threads, ())] * n, "threads")
+    assert seen == [1] * n
+    assert cv2.getNumThreads() == before
+
+
+def test_default_workers_is_one_per_core_within_the_cap():
+    from dataclasses import replace
+
+    from hairtrack.series import default_workers
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert default_workers() == min(cores, Params().series.max_default_workers)
+    capped = replace(Params(), series=replace(Params().series, max_default_workers=1))
+    assert default_workers(capped) == 1
+
+
+def _refuse(path: str) -> None:
+    from hairtrack.errors import InputError
+
+    raise InputError(path, "image data is truncated or corrupt")
+
+
+def test_a_refused_photo_in_a_worker_is_skipped_not_fatal():
+    """A worker's InputError comes back whole (it once broke the pool on unpickling)."""
+    from hairtrack.errors import InputError
+    from hairtrack.series import Workers
+
+    with Workers(2, None) as pool:
+        out = pool.map([(_refuse, ("a.jpg",)), (_opencv_threads, ())], "photos")
+    assert isinstance(out[0], InputError)
+    assert (out[0].path, out[0].reason) == ("a.jpg", "image data is truncated or corrupt")
+    assert out[1] == 1
