@@ -1,0 +1,178 @@
+"""Where the phantom close-up hair count goes wrong: hairs cut by the frame or inside it.
+
+Phantom truth counts a hair when its root lies in the field (``hair_roots_xy``). Each
+truth root inside the field is put on the mask component it lies on (its nearest hair
+pixel, within 3 working px), and the counted hairs split the same way:
+
+- frame-cut: components holding a stroke that reaches the frame (counted at half under
+  ``count_border='half'``) against the roots inside the field on them;
+- interior: every other component, split by how many counted strokes it holds (1, 2,
+  3, >= 4: fused masses of hairs crossing or leaving one opening);
+- uncounted: roots on components where no stroke was counted (pieces too short);
+- off-mask: roots inside the field with no hair pixel near them (hair too thin or
+  faint to segment, or its root end lost where it leaves the opening).
+
+For each clipped field it prints the truth and the signed errors of each part; then the
+median |error| of the count as it is, with the frame-cut components counted right
+(more than telling a cut hair's root from its tip could give: their fused hairs too)
+and with the rest counted right.
+
+Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11]``. Seed 11 draws the
+fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other seed draws
+fields that benchmark does not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# this checkout's package, not whichever one the environment has installed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.config import Params  # noqa: E402
+from hairtrack.count import count_hairs  # noqa: E402
+from hairtrack.measure import analyse  # noqa: E402
+
+#: A truth root further than this from every hair pixel (working px) is off the mask.
+ROOT_SNAP_PX = 3.0
+#: Interior components are grouped by counted strokes: 1, 2, 3 and this many or more.
+MAX_STROKES_GROUP = 4
+
+
+def clipped_field(seed: int, i: int, j: int) -> synth.Phantom:
+    """The clipped close-up phantom of skin tone ``i`` and hair colour ``j``.
+
+    Drawn exactly as ``benchmarks/accuracy.py`` draws its clipped fields (seed 11).
+    """
+    skin = list(synth.SKIN_TONES)[i]
+    hair = list(synth.HAIR_COLOURS)[j]
+    rng = np.random.default_rng([seed, i, j, 1])
+    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
+    state = synth.visit_state(subject, rng=rng)
+    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
+    return synth.render_closeup(subject, state, cam, rng=rng)
+
+
+def count_input(ph: synth.Phantom, params: Params) -> tuple[np.ndarray, float | None, float]:
+    """The mask, shaft width and work scale :func:`hairtrack.measure.measure` counts on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = analyse(ph.image, view="closeup", px_per_mm=ph.truth["px_per_mm"], params=params)
+    work = a.work_mask
+    small = cv2.resize(
+        a.region_mask.view(np.uint8), work.shape[::-1], interpolation=cv2.INTER_NEAREST
+    )
+    work = work & small.astype(bool)
+    single = a.shaft_width_px * a.work_scale if a.shaft_width_px else None
+    return work, single, float(a.work_scale)
+
+
+def sources(ph: synth.Phantom, params: Params) -> dict[str, float]:
+    """Truth and counted hairs of one field, split by where they are (see module doc).
+
+    Returns
+    -------
+    dict
+        ``truth``, ``counted`` (the field's count), and per part (``edge``, ``int1`` ..
+        ``int4``, ``off``) ``t_<part>`` (truth roots) and ``c_<part>`` (hairs counted,
+        frame-cut ones at the weight ``count_border`` gives them).
+    """
+    mask, w, scale = count_input(ph, params)
+    kw = params.closeup.count_kwargs()
+    hc = count_hairs(mask, shaft_width_px=w, **kw)
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    mult = np.concatenate([[0], hc.multiplicity])
+    at_edge = np.concatenate([[False], hc.at_edge]) if hc.at_edge is not None else mult > 0
+    sel = hc.labels > 0
+    pairs = np.unique(np.stack([comp[sel], hc.labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    weight = np.where(at_edge, {"half": 0.5, "exclude": 0.0}.get(kw["count_border"], 1.0), 1.0)
+    counted = np.bincount(pairs[:, 0], (mult * weight)[pairs[:, 1]], n)
+    strokes = np.bincount(pairs[:, 0], minlength=n)
+    # truth roots inside the field, on the component of their nearest hair pixel
+    h, wd = mask.shape
+    roots = np.asarray(ph.truth["hair_roots_xy"], float).reshape(-1, 2) * scale
+    ix = np.floor(roots + 0.5).astype(int)
+    inside = (ix[:, 0] >= 0) & (ix[:, 0] < wd) & (ix[:, 1] >= 0) & (ix[:, 1] < h)
+    ix = ix[inside]
+    dist, near = cv2.distanceTransformWithLabels(
+        (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rr, cc = np.nonzero(mask)
+    comp_of = np.zeros(int(near.max()) + 1, int)
+    comp_of[near[rr, cc]] = comp[rr, cc]
+    root_comp = comp_of[near[ix[:, 1], ix[:, 0]]]
+    root_comp[dist[ix[:, 1], ix[:, 0]] > ROOT_SNAP_PX] = 0
+    truth = np.bincount(root_comp, minlength=n).astype(float)
+    group = np.where(edge_comp, -1, np.minimum(strokes, MAX_STROKES_GROUP))
+    out = {"truth": float(ph.truth["hair_count"]), "counted": float(hc.count)}
+    out["t_edge"] = float(truth[1:][edge_comp[1:]].sum())
+    out["c_edge"] = float(counted[1:][edge_comp[1:]].sum())
+    for g in range(1, MAX_STROKES_GROUP + 1):
+        part = (group == g) & (np.arange(n) > 0)
+        out[f"t_int{g}"] = float(truth[part].sum())
+        out[f"c_int{g}"] = float(counted[part].sum())
+    # frame-cut components as if each of their strokes counted whole
+    out["c_whole"] = float(np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)[1:][edge_comp[1:]].sum())
+    # roots on hair components where no stroke was counted (pieces too short to count)
+    out["t_none"] = float(truth[1:][(group[1:] == 0)].sum())
+    out["c_none"] = 0.0
+    out["t_off"] = float(truth[0])
+    out["c_off"] = 0.0
+    return out
+
+
+def main() -> int:
+    """Print each clipped field's error sources and the medians."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=11, help="11: the accuracy suite's fields")
+    args = ap.parse_args()
+    params = Params()
+    parts = ["edge"] + [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
+    rows = []
+    print(f"clipped phantom close-ups, seed {args.seed}: signed error of each part, % of truth")
+    head = "".join(f"{p:>8s}" for p in parts)
+    print(f"  {'skin':<11}{'hair':<7}{'truth':>6}{'count %':>9}{head}")
+    for i, skin in enumerate(synth.SKIN_TONES):
+        for j, hair in enumerate(synth.HAIR_COLOURS):
+            s = sources(clipped_field(args.seed, i, j), params)
+            rows.append(s)
+            t = s["truth"]
+            errs = "".join(f"{100 * (s[f'c_{p}'] - s[f't_{p}']) / t:8.1f}" for p in parts)
+            print(f"  {skin:<11}{hair:<7}{t:6.0f}{100 * (s['counted'] / t - 1):9.1f}{errs}")
+    t = np.array([s["truth"] for s in rows])
+    c = np.array([s["counted"] for s in rows])
+
+    def med(v: np.ndarray) -> float:
+        return float(np.median(np.abs(100 * (v / t - 1))))
+
+    edge_exact = c - np.array([s["c_edge"] - s["t_edge"] for s in rows])
+    inner = [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
+    inner_exact = c - np.array([sum(s[f"c_{p}"] - s[f"t_{p}"] for p in inner) for s in rows])
+    print("  median signed error of each part, % of truth:")
+    for p in parts:
+        e = np.array([100 * (s[f"c_{p}"] - s[f"t_{p}"]) / s["truth"] for s in rows])
+        share = np.sum([s[f"t_{p}"] for s in rows]) / t.sum()
+        print(f"    {p:<6}{np.median(e):+7.1f}   ({share:.0%} of the true hairs)")
+    whole = np.array([100 * (s["c_whole"] - s["t_edge"]) / s["truth"] for s in rows])
+    print(
+        f"  frame-cut components with each cut stroke counted whole: {np.median(whole):+.1f} %"
+        " median (hairs rooted inside them that the counter finds at all)"
+    )
+    print(f"  count |error| median, %: {med(c):.1f} as counted; {med(edge_exact):.1f} with the")
+    print(f"    frame-cut components counted right; {med(inner_exact):.1f} with the interior,")
+    print("    uncounted and off-mask parts right")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
