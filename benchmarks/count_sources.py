@@ -17,9 +17,16 @@ median |error| of the count as it is, with the frame-cut components counted righ
 (more than telling a cut hair's root from its tip could give: their fused hairs too)
 and with the rest counted right.
 
-Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11]``. Seed 11 draws the
-fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other seed draws
-fields that benchmark does not use.
+With ``--real``, the same question on ``../shared/realdata/trichoscopy`` (read in
+place, never copied), whose hand boxes are the only truth there: which strokes cut by
+the frame did the annotators box? Printed: the boxed share by the stroke's visible
+length, and how often boxes agree with a rule that keeps a cut hair only when its root
+is inside, with the hair's root side chosen per photo in hindsight (the better of the
+two; an upper bound for any root-from-tip cue), against leaving every cut hair out.
+
+Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11] [--real]``. Seed 11
+draws the fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other
+seed draws fields that benchmark does not use.
 """
 
 from __future__ import annotations
@@ -32,8 +39,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# this checkout's package, not whichever one the environment has installed
+# this checkout's package, not whichever one the environment has installed; the real-data
+# box reader from the script beside this one
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from hairtrack import synth  # noqa: E402
 from hairtrack.config import Params  # noqa: E402
@@ -145,11 +154,96 @@ def sources(ph: synth.Phantom, params: Params) -> dict[str, float]:
     return out
 
 
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+def real_cut_strokes() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per trichoscopy photo: each counted cut stroke's visible length, box and side.
+
+    Returns
+    -------
+    list of (length_w, boxed, side) (C,) ndarrays
+        Visible length (medial-axis pixels over the shaft width), whether most of the
+        stroke's medial axis lies in a hand box, and whether its cut end lies on the
+        positive side of the photo's hair axis (the length-weighted mean orientation
+        of the strokes not cut; its sign is arbitrary).
+    """
+    from realdata_closeup import boxes_xyxy
+
+    from hairtrack.segment import segment_closeup
+
+    out = []
+    for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
+        xml = img_path.with_suffix(".xml")
+        if not xml.exists():
+            continue
+        rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
+        seg = segment_closeup(rgb)
+        w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else 3.0
+        mask = seg.work_mask
+        hc = count_hairs(mask, shaft_width_px=w)
+        inbox = np.zeros(mask.shape, bool)
+        s = seg.work_scale
+        for x0, y0, x1, y1 in boxes_xyxy(xml):
+            inbox[
+                int(y0 * s) : int(np.ceil(y1 * s)) + 1, int(x0 * s) : int(np.ceil(x1 * s)) + 1
+            ] = True
+        dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        inside = np.zeros(mask.shape, np.uint8)
+        inside[1:-1, 1:-1] = 1
+        near = cv2.distanceTransform(inside, cv2.DIST_L2, 3) <= dt + 1.0
+        axis, rows = 0j, []
+        for k in np.flatnonzero(hc.multiplicity) + 1:
+            rr, cc = np.nonzero(hc.labels == k)
+            if hc.at_edge[k - 1]:
+                cut = near[rr, cc]
+                end = np.array([cc[cut].mean(), rr[cut].mean()]) if cut.any() else None
+                rows.append((len(rr) / w, inbox[rr, cc].mean() > 0.5, end, cc.mean(), rr.mean()))
+            elif len(rr) >= 3:
+                ev, vec = np.linalg.eigh(np.cov(np.stack([cc, rr]).astype(float)))
+                axis += len(rr) * np.exp(2j * np.arctan2(vec[1, 1], vec[0, 1]))
+        th = np.angle(axis) / 2
+        d = np.array([np.cos(th), np.sin(th)])
+        rows = [r for r in rows if r[2] is not None]
+        out.append(
+            (
+                np.array([r[0] for r in rows], float),
+                np.array([r[1] for r in rows], bool),
+                np.array([float((r[2] - [r[3], r[4]]) @ d) > 0 for r in rows], bool),
+            )
+        )
+    return out
+
+
+def main_real() -> int:
+    """Print which cut strokes the annotators boxed (see module doc)."""
+    if not (REALDATA / "trichoscopy").is_dir():
+        print(f"real data not found at {REALDATA}; nothing to do")
+        return 0
+    photos = real_cut_strokes()
+    length = np.concatenate([p[0] for p in photos])
+    boxed = np.concatenate([p[1] for p in photos])
+    print(f"trichoscopy: {len(boxed)} counted strokes cut by the frame, {boxed.mean():.0%} boxed")
+    edges = np.quantile(length, [0, 0.25, 0.5, 0.75, 1.0])
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (length >= lo) & (length <= hi)
+        print(f"  visible length {lo:5.1f}-{hi:5.1f} widths: {boxed[sel].mean():4.0%} boxed")
+    best = sum(max(int((s == b).sum()), int((s != b).sum())) for _, b, s in photos)
+    print(
+        f"  boxes agree with: root inside (root side chosen per photo in hindsight)"
+        f" {best / len(boxed):.0%}; every cut hair left out {np.mean(~boxed):.0%}"
+    )
+    return 0
+
+
 def main() -> int:
     """Print each clipped field's error sources and the medians."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=11, help="11: the accuracy suite's fields")
+    ap.add_argument("--real", action="store_true", help="the real trichoscopy set instead")
     args = ap.parse_args()
+    if args.real:
+        return main_real()
     params = Params()
     parts = ["edge"] + [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
     rows = []
