@@ -74,6 +74,10 @@ class HairCount:
         through crossings of many hairs, masses are split by area) and should not be
         reported as one; nor should ``widths_px`` (side-by-side strands read as one
         wide shaft).
+    at_edge : (K,) bool ndarray or None
+        For each stroke label 1..K: it reaches the frame or the region's edge (a hair
+        cut off by it; ``n_edge`` counts those that are counted). None for an empty
+        mask.
     """
 
     count: int
@@ -85,6 +89,7 @@ class HairCount:
     multiplicity: np.ndarray
     n_edge: int = 0
     network: bool = False
+    at_edge: np.ndarray | None = None
 
 
 def _skeleton(mask: np.ndarray) -> np.ndarray:
@@ -781,6 +786,7 @@ def count_hairs(
         total_length_px=float(stroke_len[counted].sum() * pixel_size),
         multiplicity=mult[1:],
         n_edge=n_edge_strokes,
+        at_edge=at_edge[1:],
         network=_is_network(
             mask,
             labels,

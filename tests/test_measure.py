@@ -390,3 +390,35 @@ def test_large_closeup_shafts_are_resolved_before_the_working_scale_is_chosen():
     assert a.shaft_width_px == pytest.approx(t["mean_width_px"], rel=0.3)
     m = _quiet(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
     assert abs(m.coverage - t["coverage"]) < 0.01
+
+
+def test_count_flags_the_strokes_cut_by_the_frame_and_the_region():
+    """at_edge marks exactly the drawn hairs that reach the frame or the region's edge."""
+    import cv2
+
+    from hairtrack.count import count_hairs
+
+    m = np.zeros((160, 240), np.uint8)
+    segs = [
+        ((30, 40), (90, 40), False),  # inside
+        ((0, 100), (50, 110), True),  # cut by the left edge
+        ((150, 120), (239, 130), True),  # cut by the right edge
+        ((120, 0), (130, 60), True),  # cut by the top edge
+        ((140, 80), (200, 90), False),  # inside
+    ]
+    for p, q, _ in segs:
+        cv2.line(m, p, q, 1, 5)
+    hc = count_hairs(m.astype(bool), shaft_width_px=5.0, count_border="include")
+    assert hc.count == len(segs)
+    for p, q, cut in segs:
+        mid = ((p[1] + q[1]) // 2, (p[0] + q[0]) // 2)
+        k = hc.labels[mid[0] - 3 : mid[0] + 4, mid[1] - 3 : mid[1] + 4].max()
+        assert k > 0
+        assert bool(hc.at_edge[k - 1]) is cut
+    assert hc.n_edge == sum(cut for *_, cut in segs)
+    # a region ending across the first hair cuts it off too
+    region = np.ones(m.shape, bool)
+    region[:, :60] = False
+    hc = count_hairs(m.astype(bool) & region, shaft_width_px=5.0, region=region)
+    k = hc.labels[38:43, 60:90].max()
+    assert k > 0 and hc.at_edge[k - 1]

@@ -1,0 +1,288 @@
+"""Where the phantom close-up hair count goes wrong: hairs cut by the frame or inside it.
+
+Phantom truth counts a hair when its root lies in the field (``hair_roots_xy``). Each
+truth root inside the field is put on the mask component it lies on (its nearest hair
+pixel, within ``ROOT_SNAP_WIDTHS`` shaft widths), and the counted hairs split the same way:
+
+- frame-cut: components holding a stroke that reaches the frame (counted at half under
+  ``count_border='half'``) against the roots inside the field on them;
+- interior: every other component, split by how many counted strokes it holds (1, 2,
+  3, >= 4: fused masses of hairs crossing or leaving one opening);
+- uncounted: roots on components where no stroke was counted (pieces too short);
+- off-mask: roots inside the field with no hair pixel near them (hair too thin or
+  faint to segment, or its root end lost where it leaves the opening).
+
+For each clipped field it prints the truth and the signed errors of each part; then the
+median |error| of the count as it is, with the frame-cut components counted right
+(more than telling a cut hair's root from its tip could give: their fused hairs too)
+and with the rest counted right.
+
+With ``--real``, the same question on ``../shared/realdata/trichoscopy`` (read in
+place, never copied), whose hand boxes are the only truth there: which strokes cut by
+the frame did the annotators box? Printed: the boxed share by the stroke's visible
+length, and how often boxes agree with a rule that keeps a cut hair only when its root
+is inside, with the hair's root side chosen per photo in hindsight (the better of the
+two; an upper bound for any root-from-tip cue), against leaving every cut hair out.
+
+Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11] [--real]``. Seed 11
+draws the fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other
+seed draws fields that benchmark does not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# this checkout's package, not whichever one the environment has installed; the real-data
+# box reader from the script beside this one
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from hairtrack import synth  # noqa: E402
+from hairtrack.config import Params  # noqa: E402
+from hairtrack.count import count_hairs  # noqa: E402
+from hairtrack.measure import analyse  # noqa: E402
+
+#: A truth root further than this many shaft widths from every hair pixel is off the
+#: mask. Not less than 2: the segmentation often loses a hair's first pixels where it
+#: leaves its (darkened) opening, and at 0.5 (3 px) a tenth of the roots fell off hairs
+#: that were counted, moving their hairs from the interior parts to ``off``.
+ROOT_SNAP_WIDTHS = 2.0
+#: Interior components are grouped by counted strokes: 1, 2, 3 and this many or more.
+MAX_STROKES_GROUP = 4
+
+
+def clipped_field(seed: int, i: int, j: int) -> synth.Phantom:
+    """The clipped close-up phantom of skin tone ``i`` and hair colour ``j``.
+
+    Drawn exactly as ``benchmarks/accuracy.py`` draws its clipped fields (seed 11).
+    """
+    skin = list(synth.SKIN_TONES)[i]
+    hair = list(synth.HAIR_COLOURS)[j]
+    rng = np.random.default_rng([seed, i, j, 1])
+    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
+    state = synth.visit_state(subject, rng=rng)
+    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
+    return synth.render_closeup(subject, state, cam, rng=rng)
+
+
+def count_input(ph: synth.Phantom, params: Params) -> tuple[np.ndarray, float | None, float]:
+    """The mask, shaft width and work scale :func:`hairtrack.measure.measure` counts on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = analyse(ph.image, view="closeup", px_per_mm=ph.truth["px_per_mm"], params=params)
+    # measure() without a region counts on the whole working mask (summarise())
+    work = a.work_mask
+    single = a.shaft_width_px * a.work_scale if a.shaft_width_px else None
+    return work, single, float(a.work_scale)
+
+
+def sources(ph: synth.Phantom, params: Params) -> dict[str, float]:
+    """Truth and counted hairs of one field, split by where they are (see module doc).
+
+    Returns
+    -------
+    dict
+        ``truth``, ``counted`` (the field's count), and per part (``edge``, ``int1`` ..
+        ``int4``, ``off``) ``t_<part>`` (truth roots) and ``c_<part>`` (hairs counted,
+        frame-cut ones at the weight ``count_border`` gives them).
+    """
+    mask, w, scale = count_input(ph, params)
+    kw = params.closeup.count_kwargs()
+    hc = count_hairs(mask, shaft_width_px=w, **kw)
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    mult = np.concatenate([[0], hc.multiplicity])
+    at_edge = np.concatenate([[False], hc.at_edge]) if hc.at_edge is not None else mult > 0
+    sel = hc.labels > 0
+    pairs = np.unique(np.stack([comp[sel], hc.labels[sel]], 1), axis=0)
+    pairs = pairs[mult[pairs[:, 1]] > 0]
+    edge_comp = np.zeros(n, bool)
+    edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
+    weight = np.where(at_edge, {"half": 0.5, "exclude": 0.0}.get(kw["count_border"], 1.0), 1.0)
+    counted = np.bincount(pairs[:, 0], (mult * weight)[pairs[:, 1]], n)
+    strokes = np.bincount(pairs[:, 0], minlength=n)
+    # truth roots inside the field, on the component of their nearest hair pixel
+    h, wd = mask.shape
+    roots = np.asarray(ph.truth["hair_roots_xy"], float).reshape(-1, 2) * scale
+    ix = np.floor(roots + 0.5).astype(int)
+    inside = (ix[:, 0] >= 0) & (ix[:, 0] < wd) & (ix[:, 1] >= 0) & (ix[:, 1] < h)
+    ix = ix[inside]
+    dist, near = cv2.distanceTransformWithLabels(
+        (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rr, cc = np.nonzero(mask)
+    comp_of = np.zeros(int(near.max()) + 1, int)
+    comp_of[near[rr, cc]] = comp[rr, cc]
+    root_comp = comp_of[near[ix[:, 1], ix[:, 0]]]
+    root_comp[dist[ix[:, 1], ix[:, 0]] > ROOT_SNAP_WIDTHS * (w or 3.0)] = 0
+    truth = np.bincount(root_comp, minlength=n).astype(float)
+    group = np.where(edge_comp, -1, np.minimum(strokes, MAX_STROKES_GROUP))
+    out = {"truth": float(ph.truth["hair_count"]), "counted": float(hc.count)}
+    out["t_edge"] = float(truth[1:][edge_comp[1:]].sum())
+    out["c_edge"] = float(counted[1:][edge_comp[1:]].sum())
+    for g in range(1, MAX_STROKES_GROUP + 1):
+        part = (group == g) & (np.arange(n) > 0)
+        out[f"t_int{g}"] = float(truth[part].sum())
+        out[f"c_int{g}"] = float(counted[part].sum())
+    # frame-cut components as if each of their strokes counted whole
+    out["c_whole"] = float(np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)[1:][edge_comp[1:]].sum())
+    # root told from tip: a counted cut stroke counts whole when a root inside the field
+    # lies on it (nearest medial-axis pixel within the snap distance plus half a width),
+    # else not at all
+    dsk, nsk = cv2.distanceTransformWithLabels(
+        (hc.labels == 0).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    sr, sc = np.nonzero(hc.labels)
+    stroke_of = np.zeros(int(nsk.max()) + 1, int)
+    stroke_of[nsk[sr, sc]] = hc.labels[sr, sc]
+    on = dsk[ix[:, 1], ix[:, 0]] <= (ROOT_SNAP_WIDTHS + 0.5) * (w or 3.0)
+    rooted = np.zeros(len(mult), bool)
+    rooted[stroke_of[nsk[ix[on, 1], ix[on, 0]]]] = True
+    cut = at_edge & (mult > 0)
+    out["root_rule"] = float(hc.count - (mult * weight)[cut].sum() + mult[cut & rooted].sum())
+    # roots on hair components where no stroke was counted (pieces too short to count)
+    out["t_none"] = float(truth[1:][(group[1:] == 0)].sum())
+    out["c_none"] = 0.0
+    out["t_off"] = float(truth[0])
+    out["c_off"] = 0.0
+    return out
+
+
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+def real_cut_strokes() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per trichoscopy photo: each counted cut stroke's visible length, box and side.
+
+    Returns
+    -------
+    list of (length_w, boxed, side) (C,) ndarrays
+        Visible length (medial-axis pixels over the shaft width), whether most of the
+        stroke's medial axis lies in a hand box, and whether its cut end lies on the
+        positive side of the photo's hair axis (the length-weighted mean orientation
+        of the strokes not cut; its sign is arbitrary).
+    """
+    from realdata_closeup import boxes_xyxy
+
+    from hairtrack.segment import segment_closeup
+
+    out = []
+    for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
+        xml = img_path.with_suffix(".xml")
+        if not xml.exists():
+            continue
+        rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
+        seg = segment_closeup(rgb)
+        w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else 3.0
+        mask = seg.work_mask
+        hc = count_hairs(mask, shaft_width_px=w)
+        inbox = np.zeros(mask.shape, bool)
+        s = seg.work_scale
+        for x0, y0, x1, y1 in boxes_xyxy(xml):
+            inbox[
+                int(y0 * s) : int(np.ceil(y1 * s)) + 1, int(x0 * s) : int(np.ceil(x1 * s)) + 1
+            ] = True
+        dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        inside = np.zeros(mask.shape, np.uint8)
+        inside[1:-1, 1:-1] = 1
+        near = cv2.distanceTransform(inside, cv2.DIST_L2, 3) <= dt + 1.0
+        axis, rows = 0j, []
+        for k in np.flatnonzero(hc.multiplicity) + 1:
+            rr, cc = np.nonzero(hc.labels == k)
+            if hc.at_edge[k - 1]:
+                cut = near[rr, cc]
+                end = np.array([cc[cut].mean(), rr[cut].mean()]) if cut.any() else None
+                rows.append((len(rr) / w, inbox[rr, cc].mean() > 0.5, end, cc.mean(), rr.mean()))
+            elif len(rr) >= 3:
+                ev, vec = np.linalg.eigh(np.cov(np.stack([cc, rr]).astype(float)))
+                axis += len(rr) * np.exp(2j * np.arctan2(vec[1, 1], vec[0, 1]))
+        th = np.angle(axis) / 2
+        d = np.array([np.cos(th), np.sin(th)])
+        rows = [r for r in rows if r[2] is not None]
+        out.append(
+            (
+                np.array([r[0] for r in rows], float),
+                np.array([r[1] for r in rows], bool),
+                np.array([float((r[2] - [r[3], r[4]]) @ d) > 0 for r in rows], bool),
+            )
+        )
+    return out
+
+
+def main_real() -> int:
+    """Print which cut strokes the annotators boxed (see module doc)."""
+    if not (REALDATA / "trichoscopy").is_dir():
+        print(f"real data not found at {REALDATA}; nothing to do")
+        return 0
+    photos = real_cut_strokes()
+    length = np.concatenate([p[0] for p in photos])
+    boxed = np.concatenate([p[1] for p in photos])
+    print(f"trichoscopy: {len(boxed)} counted strokes cut by the frame, {boxed.mean():.0%} boxed")
+    edges = np.quantile(length, [0, 0.25, 0.5, 0.75, 1.0])
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (length >= lo) & (length <= hi)
+        print(f"  visible length {lo:5.1f}-{hi:5.1f} widths: {boxed[sel].mean():4.0%} boxed")
+    best = sum(max(int((s == b).sum()), int((s != b).sum())) for _, b, s in photos)
+    print(
+        f"  boxes agree with: root inside (root side chosen per photo in hindsight)"
+        f" {best / len(boxed):.0%}; every cut hair left out {np.mean(~boxed):.0%}"
+    )
+    return 0
+
+
+def main() -> int:
+    """Print each clipped field's error sources and the medians."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=11, help="11: the accuracy suite's fields")
+    ap.add_argument("--real", action="store_true", help="the real trichoscopy set instead")
+    args = ap.parse_args()
+    if args.real:
+        return main_real()
+    params = Params()
+    parts = ["edge"] + [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
+    rows = []
+    print(f"clipped phantom close-ups, seed {args.seed}: signed error of each part, % of truth")
+    head = "".join(f"{p:>8s}" for p in parts)
+    print(f"  {'skin':<11}{'hair':<7}{'truth':>6}{'count %':>9}{head}")
+    for i, skin in enumerate(synth.SKIN_TONES):
+        for j, hair in enumerate(synth.HAIR_COLOURS):
+            s = sources(clipped_field(args.seed, i, j), params)
+            rows.append(s)
+            t = s["truth"]
+            errs = "".join(f"{100 * (s[f'c_{p}'] - s[f't_{p}']) / t:8.1f}" for p in parts)
+            print(f"  {skin:<11}{hair:<7}{t:6.0f}{100 * (s['counted'] / t - 1):9.1f}{errs}")
+    t = np.array([s["truth"] for s in rows])
+    c = np.array([s["counted"] for s in rows])
+
+    def med(v: np.ndarray) -> float:
+        return float(np.median(np.abs(100 * (v / t - 1))))
+
+    edge_exact = c - np.array([s["c_edge"] - s["t_edge"] for s in rows])
+    inner = [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
+    inner_exact = c - np.array([sum(s[f"c_{p}"] - s[f"t_{p}"] for p in inner) for s in rows])
+    print("  median signed error of each part, % of truth:")
+    for p in parts:
+        e = np.array([100 * (s[f"c_{p}"] - s[f"t_{p}"]) / s["truth"] for s in rows])
+        share = np.sum([s[f"t_{p}"] for s in rows]) / t.sum()
+        print(f"    {p:<6}{np.median(e):+7.1f}   ({share:.0%} of the true hairs)")
+    whole = np.array([100 * (s["c_whole"] - s["t_edge"]) / s["truth"] for s in rows])
+    print(
+        f"  frame-cut components with each cut stroke counted whole: {np.median(whole):+.1f} %"
+        " median (hairs rooted inside them that the counter finds at all)"
+    )
+    root = np.array([s["root_rule"] for s in rows])
+    print(f"  count |error| median, %: {med(c):.1f} as counted; {med(root):.1f} with each cut")
+    print(f"    stroke's root told from its tip (truth); {med(edge_exact):.1f} with the frame-cut")
+    print(f"    components counted right; {med(inner_exact):.1f} with the interior, uncounted")
+    print("    and off-mask parts right")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
