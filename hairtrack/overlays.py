@@ -711,6 +711,19 @@ def _grey_line(rgb: np.ndarray, axis: int, index: int) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(line)[None], cv2.COLOR_RGB2GRAY)[0]
 
 
+def _median_u8(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a 1-D uint8 array, from its histogram.
+
+    The same value (the middle one, or the mean of the two middle ones, which is exact
+    for integers this small) for a tenth of the time of a partition on short runs.
+    """
+    cum = np.cumsum(np.bincount(values, minlength=256))
+    n = values.size
+    lo = int(np.searchsorted(cum, (n - 1) // 2, side="right"))
+    hi = int(np.searchsorted(cum, n // 2, side="right"))
+    return (lo + hi) / 2.0
+
+
 def _bar_arms(
     rgb: np.ndarray,
     axis: int,
@@ -743,10 +756,10 @@ def _bar_arms(
                 continue
             c0, s0 = y + thick // 2, x
             prof = _grey_line(rgb, axis, c0)
-            core = prof[s0 + thick : s0 + length - thick].astype(np.float32)
+            core = prof[s0 + thick : s0 + length - thick]
             if core.size < 4:
                 continue
-            grey = float(np.median(core))
+            grey = _median_u8(core)
             # follow the bar's colour past where a crossing hair broke the line test ...
             same = np.abs(prof.astype(np.float32) - grey) <= contrast
             i0, i1 = _run_through(same, s0 + length // 2)
