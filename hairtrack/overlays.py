@@ -492,7 +492,9 @@ def _run_seeds(
     Returns
     -------
     list of (r0, r1, c0, c1)
-        Frame rows ``r0:r1`` and columns ``c0:c1`` of each box.
+        Frame rows ``r0:r1`` and columns ``c0:c1`` of boxes whose union covers every
+        seed (the box of each 8-connected group of nearby seeds that is not enclosed by
+        another group).
     """
     need = max(1, min_run // step)
     edge = -(-min_run // step) + 1  # samples near the ends, where shorter runs are kept
@@ -535,8 +537,12 @@ def _run_seeds(
             if e1 > n_lines - edge:
                 first = max(n_lines - edge - e0, 0)
                 seeds[first:] |= ridge[first:]
-        m, _, st = components_with_stats(cv2.dilate(seeds, near))
-        for x, y, w, h, _area in st[1:m].tolist():
+        # each component's box: outer contours only (a component in another's hole lies
+        # in that one's box, and the boxes serve only as the union of windows)
+        contours, _ = cv2.findContours(
+            cv2.dilate(seeds, near), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        )
+        for x, y, w, h in map(cv2.boundingRect, contours):
             if axis == 1:
                 boxes.append((e0 + y, e0 + y + h, x * step, (x + w - 1) * step + 1))
             else:
