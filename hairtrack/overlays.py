@@ -67,12 +67,13 @@ def _downscale(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return small, small.shape[0] / float(h)
 
 
-def _flat_mask(rgb: np.ndarray, *, max_std: float, window: int) -> np.ndarray:
+def _flat_mask(gray: np.ndarray, *, max_std: float, window: int) -> np.ndarray:
     """Pixels whose neighbourhood has (almost) no variation (in luminance).
 
     Parameters
     ----------
-    rgb : (M, N, 3) uint8 ndarray
+    gray : (M, N) uint8 ndarray
+        The photo's grey levels (``cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)``).
     max_std : float
         Largest local standard deviation (grey levels) still called flat.
     window : int
@@ -82,7 +83,7 @@ def _flat_mask(rgb: np.ndarray, *, max_std: float, window: int) -> np.ndarray:
     -------
     (M, N) bool ndarray
     """
-    f = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    f = gray.astype(np.float32)
     mean = cv2.blur(f, (window, window))
     var = cv2.blur(f * f, (window, window)) - mean * mean
     return var <= max_std * max_std
@@ -155,13 +156,14 @@ def _pure_colour(rgb: np.ndarray, *, min_chroma: float, window: int) -> np.ndarr
 
 
 def _straight_lines(
-    rgb: np.ndarray, *, min_length: int, contrast: float, size: int = 5
+    gray: np.ndarray, *, min_length: int, contrast: float, size: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """Thin (< ``size`` px) axis-aligned lines at least ``min_length`` px long, dark or light.
 
     Parameters
     ----------
-    rgb : (M, N, 3) uint8 ndarray
+    gray : (M, N) uint8 ndarray
+        The photo's grey levels.
     min_length : int
         Shortest line kept, px.
     contrast : float
@@ -173,7 +175,6 @@ def _straight_lines(
     -------
     horizontal, vertical : (M, N) bool ndarray
     """
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     se = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     thin = np.maximum(
         cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, se), cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, se)
@@ -304,11 +305,11 @@ def capture_overlay_mask(
     full_shape = rgb.shape[:2]
     rgb, _ = _downscale(rgb, p.overlay_max_side)
     h, w = rgb.shape[:2]
-    flat = _flat_mask(rgb, max_std=p.overlay_flat_std, window=5)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)  # one grey copy for the three detectors
+    flat = _flat_mask(gray, max_std=p.overlay_flat_std, window=5)
     min_area = max(64, int(2e-4 * h * w))
     mask = _flat_boxes(flat, min_area=min_area, min_fill=0.7, pad=p.overlay_pad_px)
     mask |= _edge_bands(flat, min_share=0.9)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     mask |= _edge_strips(
         gray,
         contrast=p.overlay_line_contrast,
@@ -337,7 +338,7 @@ def capture_overlay_mask(
             mask |= curves[lab] & (cv2.dilate(ink8, np.ones((3, 3), np.uint8)) > 0)
 
     min_len = max(24, int(p.overlay_line_min_frac * max(h, w)))
-    hor, ver = _straight_lines(rgb, min_length=min_len, contrast=p.overlay_line_contrast)
+    hor, ver = _straight_lines(gray, min_length=min_len, contrast=p.overlay_line_contrast)
     mask |= hor | ver
     k = 2 * p.overlay_pad_px + 1
     mask = cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8))
