@@ -98,3 +98,48 @@ def test_windowed_runs_are_the_whole_photo_runs(seed, size) -> None:
         # the fallback for photos full of straight lines
         got = _whole_frame_runs(rgb, axis, k=7, contrast=20.0, min_run=12)
         assert [[box for _, box in pol] for pol in got] == want
+
+
+def test_helpers_equal_their_plain_numpy_forms() -> None:
+    """The fast forms of a median, a strided gather and the header-strip test give the
+    plain computation's result exactly."""
+    from hairtrack.overlays import _edge_strips, _every_column, _median_u8
+
+    rng = np.random.default_rng(9)
+    for n in (1, 2, 3, 4, 50, 51):
+        v = rng.integers(0, 256, n).astype(np.uint8)
+        assert _median_u8(v) == float(np.median(v.astype(np.float32)))
+    assert _median_u8(np.full(6, 7, np.uint8)) == 7.0
+    rgb = rng.integers(0, 256, (37, 203, 3)).astype(np.uint8)
+    for step in (1, 2, 3, 4):
+        assert np.array_equal(_every_column(rgb, step), rgb[:, ::step])
+
+    def whole(gray, contrast, min_length, depth):  # the test on every row, then the bands
+        h = gray.shape[0]
+        gy = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)) / 4.0
+        step = (gy >= contrast).astype(np.uint8)
+        step = cv2.morphologyEx(step, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
+        step = cv2.morphologyEx(step, cv2.MORPH_OPEN, np.ones((1, min_length), np.uint8))
+        rows = np.flatnonzero(step.any(axis=1))
+        out = np.zeros(gray.shape, bool)
+        lim = max(2, int(depth * h))
+        top, bottom = rows[rows < lim], rows[rows >= h - lim]
+        if top.size:
+            out[: top.max() + 2] = True
+        if bottom.size:
+            out[max(bottom.min() - 1, 0) :] = True
+        return out
+
+    hits = 0
+    for h in (3, 6, 40, 120):
+        for _ in range(20):
+            gray = rng.integers(0, 256, (h, 60)).astype(np.uint8)
+            r = int(rng.integers(0, h))
+            gray[r:] = np.clip(gray[r:].astype(int) + int(rng.integers(-150, 150)), 0, 255)
+            gray = cv2.GaussianBlur(gray, (0, 0), 1.0) if h > 6 else gray
+            want = whole(gray, 20.0, 12, 0.08)
+            hits += int(want.any())
+            assert np.array_equal(
+                _edge_strips(gray, contrast=20.0, min_length=12, depth=0.08), want
+            )
+    assert hits > 0  # some strips were found: the comparison is not of empty masks

@@ -134,3 +134,19 @@ def test_dense_hair_coverage_closer_with_skin_background():
     old = segment_closeup(rgb, polarity="dark", skin_flatten=False)
     cov = {k: float(s.hair_share.mean()) for k, s in (("new", new), ("old", old))}
     assert abs(cov["new"] - cov_true) < abs(cov["old"] - cov_true) - 0.005
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_disk_morphology_is_opencv_ellipse(dtype) -> None:
+    """The rectangle-by-rectangle dilation and erosion give OpenCV's ellipse result exactly,
+    at the disk sizes segmentation uses and on images smaller than the disk."""
+    from hairtrack.segment import _disk_morph
+
+    rng = np.random.default_rng(0)
+    for d in (3, 5, 7, 11, 15, 21, 31, 41, 61):
+        se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+        for shape in ((1, 1), (7, 40), (d - 1, d + 2), (97, 131)):
+            img = rng.random(shape).astype(np.float32)
+            img = (img * 255).astype(dtype) if dtype == np.uint8 else img
+            assert np.array_equal(_disk_morph(img, d, dilate=True), cv2.dilate(img, se))
+            assert np.array_equal(_disk_morph(img, d, dilate=False), cv2.erode(img, se))
