@@ -1360,10 +1360,16 @@ def _head_skin_offset(
 
 
 def _interior(mask: np.ndarray, p: AlignParams) -> np.ndarray:
-    """The head's interior: a look mask (255 = look) eroded by ``head_interior_margin``."""
+    """The head's interior: a look mask (255 = look) eroded by ``head_interior_margin``.
+
+    Eroded by a disk, as the pixels farther than its radius from any pixel outside the
+    mask (the exact Euclidean distance; the frame's edge does not erode, as with
+    ``cv2.erode``): at the working size of a 12 MP photo the erosion with a ~105 px
+    ellipse took ~0.07 s per mask.
+    """
     r = max(1, int(round(p.head_interior_margin * max(mask.shape))))
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    return cv2.erode(mask, disk) > 0
+    inside = (mask > 0).view(np.uint8)
+    return cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > r
 
 
 def _inside(pts: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -1065,6 +1065,13 @@ class CompareParams:
         hair's soft edges read 1.3-1.5 px, and re-combing alone moved them by 5-10 %).
     sharpness_deriv_sigma, sharpness_window, sharpness_edge_quantile
         Passed to :func:`hairtrack.compare.edge_blur`.
+    sharpness_max_pixels : int
+        A photo of more pixels is read by :func:`hairtrack.compare.edge_blur` on a copy
+        area-reduced to this many, and its blur scaled back to its own px: on the 12 MP
+        phantoms the whole photo read a known extra blur of 1-5 px as ~9 px (the skin's
+        shading outnumbered the shafts' edges), the 2 MP copy as 0.9-4.8 px (and 5x
+        quicker). Photos up to this size (the benchmarks' phantoms and real close-ups)
+        are read whole.
     """
 
     # calibrated 2026-11-24 by `benchmarks/pairs.py --view closeup --calibrate --real` on
@@ -1099,6 +1106,7 @@ class CompareParams:
     sharpness_deriv_sigma: float = 0.7
     sharpness_window: int = 11
     sharpness_edge_quantile: float = 0.9
+    sharpness_max_pixels: int = 2_000_000
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from PIL import Image
 
 from hairtrack import synth
 from hairtrack.align import corner_error
-from hairtrack.compare import _quantile, compare, edge_blur, jpeg_quality, verdict_of
+from hairtrack.compare import (
+    _edge_blur_px,
+    _quantile,
+    compare,
+    edge_blur,
+    jpeg_quality,
+    verdict_of,
+)
 from hairtrack.load import load_image
 
 
@@ -179,6 +186,30 @@ def test_edge_blur_reads_a_camera_blur_and_ignores_noise():
     # Gaussians add in quadrature
     assert np.sqrt(soft**2 - sharp**2) == pytest.approx(1.0, abs=0.25)
     assert abs(edge_blur(noisy) - sharp) < 0.15
+
+
+def test_a_large_photos_blur_is_read_on_a_reduced_copy_in_its_own_px():
+    # compare reads a photo larger than sharpness_max_pixels on an area-reduced copy
+    # and scales the blur back: a known extra blur, in the photo's px, is found again
+    rng = np.random.default_rng(6)
+    h, w = 1800, 2400
+    img = np.full((h, w, 3), 200, np.uint8)
+    for _ in range(60):
+        p = rng.integers(0, [w, h], size=(2, 2))
+        cv2.line(img, tuple(map(int, p[0])), tuple(map(int, p[1])), (60, 50, 40), 5, cv2.LINE_AA)
+    valid = np.ones((h, w), bool)
+    valid[:, :100] = False
+    max_pixels = 600_000
+    for sigma in (1.0, 2.5):
+        soft = cv2.GaussianBlur(img, (0, 0), sigma)
+        sharp_px = _edge_blur_px(img, valid, max_pixels, {})
+        soft_px = _edge_blur_px(soft, valid, max_pixels, {})
+        assert np.sqrt(soft_px**2 - sharp_px**2) == pytest.approx(sigma, abs=0.3)
+    # a photo of at most max_pixels is read whole, as edge_blur reads it
+    small = img[:600, :800]
+    assert _edge_blur_px(small, valid[:600, :800], 600 * 800, {}) == edge_blur(
+        small, valid[:600, :800]
+    )
 
 
 @pytest.mark.parametrize("q", [0.0, 0.1, 0.5, 0.9, 0.97, 1.0])
