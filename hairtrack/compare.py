@@ -264,7 +264,7 @@ def compare(
         b_in_a = b_in_a.astype(bool)
         if b_in_a.any():
             mov_region = b_in_a
-    params_a = params
+    params_a = _read_alike(params, an_b)
     if an_b.view == "global" and an_b.unmixed is not None:
         # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
         # the "strands resolved" evidence, and the two methods differ by tens of points
@@ -273,7 +273,7 @@ def compare(
         if an_b.hair_darker is not None:
             # ... and with the same end of the colour axis as hair
             given["share_hair_end"] = "darker" if an_b.hair_darker else "lighter"
-        params_a = params.replace(global_view=given)
+        params_a = params_a.replace(global_view=given)
     an_a = analyse(
         after,
         view=an_b.view,
@@ -399,13 +399,27 @@ def _match_quality(
                 view=an_b.view,
                 px_per_mm=an_b.px_per_mm,
                 polarity=an_b.polarity or "auto",
-                params=params,
+                params=_read_alike(params, an_b),
             ),
             view_reason=an_b.view_reason,
             scale_source=an_b.scale_source,
             region_mask=an_b.region_mask,
         )
     return before, after, an_b
+
+
+def _read_alike(params: Params, an_b: Analysis) -> Params:
+    """``params`` with a close-up's hair read in the grey image BEFORE's was read in.
+
+    Both photos show the same scalp and hair, so the channel decided on BEFORE
+    (:attr:`hairtrack.measure.Analysis.channel`) holds for AFTER. Decided afresh, a
+    session photo's new white balance and light can tip it to another channel, which
+    reads the same hair differently: a pair of black hair on dark skin whose coverage
+    grew by 30 % read -18 % with AFTER in the blue channel and BEFORE in luma.
+    """
+    if an_b.view != "closeup" or an_b.channel is None or params.closeup.channel != "auto":
+        return params
+    return params.replace(closeup={"channel": an_b.channel})
 
 
 def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:

@@ -196,6 +196,9 @@ class Analysis:
         rather than read from the zone-level score.
     hair_darker : bool or None
         Global photos read by unmixing: whether the hair was the darker colour.
+    channel : str or None
+        Close-ups: the grey image the hair was found in
+        (:attr:`hairtrack.segment.CloseupSegmentation.channel`).
     """
 
     view: str
@@ -212,6 +215,7 @@ class Analysis:
     hair_weight: np.ndarray | None = None
     unmixed: bool | None = None
     hair_darker: bool | None = None
+    channel: str | None = None
 
 
 def measure(
@@ -325,6 +329,7 @@ def analyse(
             width,
             tuple(notes),
             hair_weight=seg.hair_share,
+            channel=seg.channel,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink

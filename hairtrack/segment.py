@@ -55,6 +55,9 @@ class CloseupSegmentation:
         edges (a pixel half covered by hair counts half), 0 elsewhere. Its mean is the
         coverage; ``work_mask`` keeps the edge a hand tracer draws (see
         :func:`_edge_share`). None when not computed.
+    channel : {'luma', 'extreme', 'red', 'green', 'blue'}
+        Grey image the hair was found in (``channel='auto'`` resolved; 'luma' for a grey
+        photo). Another photo of the same scalp and hair is read alike by passing it on.
     """
 
     mask: _np.ndarray
@@ -65,6 +68,7 @@ class CloseupSegmentation:
     work_mask: _np.ndarray
     work_region: _np.ndarray
     hair_share: _np.ndarray | None = None
+    channel: str = "luma"
 
 
 def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
@@ -865,6 +869,7 @@ def segment_closeup(
         work_mask=work_mask,
         work_region=region_w,
         hair_share=share,
+        channel="luma" if channel == "auto" else channel,
     )
 
 
