@@ -199,6 +199,10 @@ class Analysis:
     channel : str or None
         Close-ups: the grey image the hair was found in
         (:attr:`hairtrack.segment.CloseupSegmentation.channel`).
+    hair_contrast : float or None
+        Close-ups: median contrast of the hair against the skin
+        (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`); None when no
+        hair was found.
     """
 
     view: str
@@ -216,6 +220,7 @@ class Analysis:
     unmixed: bool | None = None
     hair_darker: bool | None = None
     channel: str | None = None
+    hair_contrast: float | None = None
 
 
 def measure(
@@ -330,6 +335,7 @@ def analyse(
             tuple(notes),
             hair_weight=seg.hair_share,
             channel=seg.channel,
+            hair_contrast=float(seg.hair_contrast) if np.isfinite(seg.hair_contrast) else None,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
