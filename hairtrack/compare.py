@@ -250,7 +250,6 @@ def compare(
             reference_valid=an_b.region_mask,
             photometry_side=p.photometry_side,
             photometry_trim=p.photometry_trim,
-            photometry_symmetric=p.photometry_symmetric,
         )
     if al.ok and an_b.view == "closeup":
         qualities = None
@@ -660,7 +659,6 @@ def match_photometry(
     reference_valid: np.ndarray | None = None,
     photometry_side: int = 256,
     photometry_trim: float = 0.25,
-    photometry_symmetric: bool = True,
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
@@ -682,10 +680,6 @@ def match_photometry(
         Longer side of the copies the fit is made on, px.
     photometry_trim : float
         Share of the worst-fitting pixels left out of the second fit.
-    photometry_symmetric : bool
-        Take ``b`` as the geometric mean of the slopes of ``y`` on ``x`` and of ``x``
-        on ``y`` (reduced major axis) rather than the first alone, which the noise and
-        texture of the moving photo bias towards 0.
 
     Returns
     -------
@@ -735,14 +729,7 @@ def match_photometry(
         res = np.abs(a @ coef - y)
         keep = res <= np.quantile(res, 1.0 - photometry_trim)
         coef = _lsq(a[keep], y[keep])
-        b = float(coef[-1])
-        if photometry_symmetric:
-            # the slope of y on x is diluted by x's own noise and texture (towards 0: the
-            # hair's contrast shrinks); that of x on y by y's: their geometric mean is not
-            coef_x = _lsq(np.column_stack([base[keep], y[keep]]), x[keep])
-            if b > 0 and coef_x[-1] > 0:
-                b = float(np.sqrt(b / coef_x[-1]))
-        b = float(np.clip(b, 0.75, 1.35))  # gamma of a phone, not a flat image
+        b = float(np.clip(coef[-1], 0.75, 1.35))  # gamma of a phone, not a flat image
         if b != coef[-1]:
             coef = _lsq(base[keep], y[keep] - b * x[keep])
             coef = np.append(coef, b)

@@ -1042,10 +1042,6 @@ class CompareParams:
         Longer side of the copies the relighting is fitted on, px.
     photometry_trim : float
         Share of worst-fitting pixels (moved hair, highlights) left out of the refit.
-    photometry_symmetric : bool
-        Fit the relighting's gamma as the geometric mean of the two regressions (AFTER
-        on BEFORE and BEFORE on AFTER) rather than AFTER on BEFORE alone, whose slope
-        the session photo's noise and texture dilute towards 0, flattening its hair.
     match_jpeg_quality : int
         Close-ups, with ``match_jpeg_adaptive`` off: both photos of a registered pair
         are re-encoded as JPEGs of this quality before their hair is read, so that a
@@ -1100,7 +1096,6 @@ class CompareParams:
     match_photometry: bool = True
     photometry_side: int = 256
     photometry_trim: float = 0.25
-    photometry_symmetric: bool = True
     match_jpeg_quality: int = 75
     match_jpeg_adaptive: bool = True
     jpeg_max_ratio: float = 0.5
