@@ -196,6 +196,13 @@ class Analysis:
         rather than read from the zone-level score.
     hair_darker : bool or None
         Global photos read by unmixing: whether the hair was the darker colour.
+    channel : str or None
+        Close-ups: the grey image the hair was found in
+        (:attr:`hairtrack.segment.CloseupSegmentation.channel`).
+    hair_contrast : float or None
+        Close-ups: median contrast of the hair against the skin
+        (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`); None when no
+        hair was found.
     """
 
     view: str
@@ -212,6 +219,8 @@ class Analysis:
     hair_weight: np.ndarray | None = None
     unmixed: bool | None = None
     hair_darker: bool | None = None
+    channel: str | None = None
+    hair_contrast: float | None = None
 
 
 def measure(
@@ -325,6 +334,8 @@ def analyse(
             width,
             tuple(notes),
             hair_weight=seg.hair_share,
+            channel=seg.channel,
+            hair_contrast=float(seg.hair_contrast) if np.isfinite(seg.hair_contrast) else None,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink

@@ -56,6 +56,14 @@ class CloseupSegmentation:
         edges (a pixel half covered by hair counts half), 0 elsewhere. Its mean is the
         coverage; ``work_mask`` keeps the edge a hand tracer draws (see
         :func:`_edge_share`). None when not computed.
+    channel : {'luma', 'extreme', 'red', 'green', 'blue'}
+        Grey image the hair was found in (``channel='auto'`` resolved; 'luma' for a grey
+        photo). Another photo of the same scalp and hair is read alike by passing it on.
+    hair_contrast : float
+        Median relative contrast of the hair found against the skin around it (its
+        hairness, 0-1, over the coarse detector's mask); NaN when no hair was found.
+        Hair this faint is read unreliably: a small change of light or blur moves a large
+        share of it across the detection threshold.
     """
 
     mask: _np.ndarray
@@ -66,6 +74,8 @@ class CloseupSegmentation:
     work_mask: _np.ndarray
     work_region: _np.ndarray
     hair_share: _np.ndarray | None = None
+    channel: str = "luma"
+    hair_contrast: float = float("nan")
 
 
 def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
@@ -873,6 +883,7 @@ def segment_closeup(
         )
         h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
         work_mask = _detect(h_w, user_w, **detect_kw)
+    contrast = float(_np.median(h_w[work_mask])) if work_mask.any() else float("nan")
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
     share = (
@@ -935,6 +946,8 @@ def segment_closeup(
         work_mask=work_mask,
         work_region=region_w,
         hair_share=share,
+        channel="luma" if channel == "auto" else channel,
+        hair_contrast=contrast,
     )
 
 
