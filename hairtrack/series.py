@@ -123,8 +123,10 @@ class SessionChange:
 def combine_fields(changes: Sequence[dict[str, Any]], *, mdc_pct: float) -> SessionChange:
     """Average the changes of several fields of one session.
 
-    Only the fields registered on their counterpart (``paired``) are averaged when there
-    are any; a session none of whose fields registered is "unreliable". The standard
+    Only the fields registered on their counterpart (``paired``) and whose hair could be
+    read (their own verdict is not "unreliable": compare's contrast check) are averaged
+    when there are any; a session none of whose fields registered, or none of whose
+    registered fields could be read, is "unreliable". The standard
     error of the mean is the larger of the fields' own errors combined
     (``sqrt(sum se_i^2) / k``, with ``se_i`` read from each 95 % interval) and the spread
     between the fields (``sd / sqrt(k)``): fields of one scalp that changed differently
@@ -158,7 +160,10 @@ def combine_fields(changes: Sequence[dict[str, Any]], *, mdc_pct: float) -> Sess
     ch = [c["change"] for c in changes]
     ok = [bool(c["alignment"]["ok"]) for c in changes]
     paired_idx = [i for i, c in enumerate(ch) if c["paired"] and c["coverage_pct_ci"]]
-    use = paired_idx or list(range(len(ch)))
+    # a paired field whose own verdict is "unreliable" had hair too faint to read
+    # (compare's contrast check): it does not carry the session's figure either
+    readable_idx = [i for i in paired_idx if ch[i]["verdict"] != "unreliable"]
+    use = readable_idx or paired_idx or list(range(len(ch)))
     paired = bool(paired_idx)
     if len(changes) == 1:
         c = ch[0]
@@ -191,7 +196,7 @@ def combine_fields(changes: Sequence[dict[str, Any]], *, mdc_pct: float) -> Sess
         if len(pcts) >= 2:
             se = max(se, float(np.std(pcts, ddof=1) / np.sqrt(len(pcts))))
         ci = (pct - _Z95 * se, pct + _Z95 * se)
-    verdict = verdict_of(pct, ci, paired=paired, mdc_pct=mdc_pct)
+    verdict = verdict_of(pct, ci, paired=paired, mdc_pct=mdc_pct, readable=bool(readable_idx))
     return SessionChange(
         pct,
         ci,

@@ -442,6 +442,13 @@ def test_combine_fields_mean_and_widened_interval():
         [_cmp(5.0, -20.0, 30.0, "unreliable", paired=False, ok=False)] * 2, mdc_pct=25.0
     )
     assert none.verdict == "unreliable"
+    # a registered field whose hair was too faint to read (its own verdict "unreliable")
+    # does not carry the session; only such fields: unreliable
+    faint = _cmp(-60.0, -75.0, -45.0, "unreliable")
+    one_readable = combine_fields([_cmp(30.0, 10.0, 50.0, "gain"), faint], mdc_pct=25.0)
+    assert one_readable.coverage_pct == 30.0 and one_readable.verdict == "gain"
+    all_faint = combine_fields([faint, faint], mdc_pct=25.0)
+    assert all_faint.verdict == "unreliable" and all_faint.coverage_pct == -60.0
 
 
 def test_fit_trend_calls():
