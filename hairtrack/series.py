@@ -660,7 +660,7 @@ class Workers:
             import cv2
 
             self._threads = cv2.getNumThreads()
-            cv2.setNumThreads(1)
+            _one_thread()
         return self
 
     def __exit__(self, *exc: object) -> None:

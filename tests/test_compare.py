@@ -102,9 +102,7 @@ def test_dark_hair_on_dark_skin_gain_is_read_alike_in_both_photos():
     visit = synth.render_closeup(
         subject, synth.visit_state(subject, hair_change=0.4, rng=rng), cam, rng=rng
     )
-    buf = io.BytesIO()
-    Image.fromarray(visit.image).save(buf, "JPEG", quality=cam.jpeg_quality)
-    after = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    after = _jpeg(visit.image, cam.jpeg_quality)
     c = _compare(base.image, after, view="closeup")
     assert c.alignment.ok
     true_pct = _truth_pct(c, base, visit)
@@ -127,9 +125,7 @@ def test_faint_hair_gets_no_gain_or_loss():
     )
     cam = synth.random_camera(rng)
     visit = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
-    buf = io.BytesIO()
-    Image.fromarray(visit.image).save(buf, "JPEG", quality=cam.jpeg_quality)
-    after = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    after = _jpeg(visit.image, cam.jpeg_quality)
     c = _compare(base.image, after, view="closeup")
     assert c.alignment.ok and c.change.paired
     # the case: the photos read well under half their true coverage
