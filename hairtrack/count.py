@@ -129,54 +129,91 @@ def _segments(skel: np.ndarray, junction_radius: float):
     return seg_lab, n_seg - 1, zone_lab, n_zone - 1
 
 
-def _trace(seg_lab: np.ndarray, n_seg: int) -> list[np.ndarray]:
-    """Pixels of each segment in path order, as (n, 2) int arrays (index 0 unused).
+#: the 8 neighbour steps (row, col), in the order a path's first step is chosen in
+_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
-    A segment is a simple 8-connected path between junctions; it is walked from one
-    of its ends (a pixel with a single neighbour in the segment; any pixel of a loop).
+
+def _paths(seg_lab: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels of every segment in path order, all segments at once.
+
+    A segment of :func:`_segments` is a simple 8-connected path (or loop): its pixels are
+    not branch points, so each has at most two neighbours in it. It is walked from its
+    first pixel in raster order among those with the fewest neighbours (an end; any
+    pixel of a loop, which starts towards its last 4-neighbour in :data:`_STEPS` order,
+    else its first neighbour). The walk is list ranking over directed neighbour steps
+    (pointer jumping: a few array passes, whatever the paths' lengths).
+
+    Returns
+    -------
+    pix : (P, 2) int ndarray
+        (row, col) of every segment pixel, ordered by segment, then along its path.
+    seg : (P,) int ndarray
+        Segment label (1..S) of each.
+    pos : (P,) int ndarray
+        Position of each along its path (0 at the start).
     """
     h, w = seg_lab.shape
-    rr, cc = np.nonzero(seg_lab)
+    rr, cc = np.nonzero(seg_lab)  # raster order
+    n_pix = rr.size
     ll = seg_lab[rr, cc]
-    order = np.argsort(ll, kind="stable")
-    bounds = np.searchsorted(ll[order], np.arange(n_seg + 2))
-    same = np.zeros(seg_lab.shape, np.int16)
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr or dc:
-                sh = np.zeros_like(seg_lab)
-                sh[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)] = seg_lab[
-                    max(-dr, 0) : h + min(-dr, 0), max(-dc, 0) : w + min(-dc, 0)
-                ]
-                same += (sh == seg_lab) & (seg_lab > 0)
-    paths: list[np.ndarray] = [np.zeros((0, 2), int)]
-    steps = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
-    for k in range(1, n_seg + 1):
-        idx = order[bounds[k] : bounds[k + 1]]
-        pr, pc = rr[idx], cc[idx]
-        if len(pr) <= 2:
-            paths.append(np.stack([pr, pc], 1))
-            continue
-        deg = same[pr, pc]
-        start = int(np.argmin(deg))
-        todo = set(zip(pr.tolist(), pc.tolist(), strict=True))
-        cur = (int(pr[start]), int(pc[start]))
-        out = [cur]
-        todo.discard(cur)
-        while todo:
-            nxt = None
-            for dr, dc in steps:  # prefer a 4-neighbour step: no pixel is skipped
-                q = (cur[0] + dr, cur[1] + dc)
-                if q in todo:
-                    if nxt is None or abs(dr) + abs(dc) == 1:
-                        nxt = q
-            if nxt is None:
-                break
-            out.append(nxt)
-            todo.discard(nxt)
-            cur = nxt
-        paths.append(np.asarray(out, int))
-    return paths
+    if n_pix == 0:
+        return np.zeros((0, 2), int), np.zeros(0, int), np.zeros(0, int)
+    index = np.full((h + 2, w + 2), -1, np.int64)
+    index[rr + 1, cc + 1] = np.arange(n_pix)
+    # directed steps (arcs) between neighbouring pixels, grouped by source in step order
+    src_l, dst_l, dir_l = [], [], []
+    for k, (dr, dc) in enumerate(_STEPS):
+        q = index[rr + 1 + dr, cc + 1 + dc]
+        ok = np.flatnonzero(q >= 0)
+        src_l.append(ok)
+        dst_l.append(q[ok])
+        dir_l.append(np.full(ok.size, k))
+    src, dst, step = np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(dir_l)
+    order = np.argsort(src, kind="stable")
+    src, dst, step = src[order], dst[order], step[order]
+    deg = np.bincount(src, minlength=n_pix)
+    first_out = np.searchsorted(src, np.arange(n_pix))
+    # start of each segment: its first pixel (raster order) with the fewest neighbours
+    by_deg = np.lexsort((deg, ll))
+    start = by_deg[np.searchsorted(ll[by_deg], np.arange(1, n_seg + 1))]
+    is_start = np.zeros(n_pix, bool)
+    is_start[start] = True
+    # the step after u -> v: v's other step (v's only step leads back to u: an end)
+    o0 = first_out[dst]
+    succ = np.where(dst[np.minimum(o0, dst.size - 1)] == src, o0 + 1, o0)
+    # a walk ends at an end, and a loop before its start (nothing leads on from a start,
+    # so that no step precedes a start's first step)
+    succ[(deg[dst] < 2) | is_start[dst]] = -1
+    has = succ >= 0
+    succ[has & is_start[dst[np.where(has, succ, 0)]]] = -1
+    # first step from each start: a loop's towards its last 4-neighbour, else the first
+    s_deg = deg[start]
+    f0 = first_out[start]
+    f1 = np.minimum(f0 + 1, dst.size - 1)
+    four = np.array([abs(dr) + abs(dc) == 1 for dr, dc in _STEPS])
+    first = np.where((s_deg == 2) & four[step[f1]], f1, f0)
+    # pointer jumping: steps to the end of each chain of steps, and the chain's last step
+    jump, last = succ.copy(), np.arange(src.size)
+    togo = (succ >= 0).astype(np.int64)
+    live = np.flatnonzero(jump >= 0)
+    while live.size:
+        j = jump[live]
+        togo[live] += togo[j]
+        last[live] = last[j]
+        jump[live] = jump[j]
+        live = live[jump[live] >= 0]
+    walked = s_deg > 0
+    chain_of = np.full(src.size, -1, np.int64)
+    chain_of[last[first[walked]]] = np.flatnonzero(walked)
+    mine = chain_of[last] >= 0
+    arcs = np.flatnonzero(mine)
+    k_of = chain_of[last[arcs]]
+    pos = np.concatenate([np.zeros(n_seg, np.int64), togo[first[k_of]] - togo[arcs] + 1])
+    pix = np.concatenate([start, dst[arcs]])
+    seg = ll[pix]
+    o = np.lexsort((pos, seg))
+    pix, seg, pos = pix[o], seg[o], pos[o]
+    return np.stack([rr[pix], cc[pix]], 1), seg, pos
 
 
 def _sharp_turns(skel: np.ndarray, junction_radius: float, arm_px: float, cos_turn: float):
@@ -194,32 +231,29 @@ def _sharp_turns(skel: np.ndarray, junction_radius: float, arm_px: float, cos_tu
         (row, col) of each apex.
     """
     seg_lab, n_seg, _, _ = _segments(skel, junction_radius)
+    none = np.zeros((0, 2), int)
     if n_seg == 0:
-        return np.zeros((0, 2), int)
+        return none
     a = max(2, int(round(arm_px)))
-    apex = []
-    for path in _trace(seg_lab, n_seg)[1:]:
-        n = len(path)
-        if n < 2 * a + 1:
-            continue
-        p = path.astype(float)
-        back = p[a : n - a] - p[: n - 2 * a]
-        fwd = p[2 * a :] - p[a : n - a]
-        cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
-        sharp = cos < cos_turn
-        # one apex per run of sharp pixels: the sharpest
-        i = 0
-        while i < len(sharp):
-            if sharp[i]:
-                j = i
-                while j + 1 < len(sharp) and sharp[j + 1]:
-                    j += 1
-                m = i + int(np.argmin(cos[i : j + 1]))
-                apex.append(path[m + a])
-                i = j + 1
-            else:
-                i += 1
-    return np.asarray(apex, int).reshape(-1, 2)
+    pix, seg, pos = _paths(seg_lab, n_seg)
+    n_of = np.bincount(seg, minlength=n_seg + 1)[seg]
+    # pixels with a full chord either side (never across two segments: a >= 2)
+    mid = np.flatnonzero((pos >= a) & (pos < n_of - a))
+    if mid.size == 0:
+        return none
+    p = pix.astype(float)
+    back = p[mid] - p[mid - a]
+    fwd = p[mid + a] - p[mid]
+    cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
+    sharp = cos < cos_turn
+    at, cs = mid[sharp], cos[sharp]
+    if at.size == 0:
+        return none
+    # one apex per run of sharp pixels along a path: the sharpest (the first, if tied)
+    run = np.cumsum(np.concatenate([[True], np.diff(at) != 1])) - 1
+    order = np.lexsort((np.arange(at.size), cs, run))
+    first = order[np.searchsorted(run[order], np.arange(run[-1] + 1))]
+    return pix[at[first]]
 
 
 def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
