@@ -64,6 +64,11 @@ class CloseupSegmentation:
         hairness, 0-1, over the coarse detector's mask); NaN when no hair was found.
         Hair this faint is read unreliably: a small change of light or blur moves a large
         share of it across the detection threshold.
+    work_region_share : (m, n) float32 ndarray or None
+        Share of each working pixel that lies in ``region`` (0-1), area-averaged from
+        the reduced copy the overlays were found on (``region`` is those overlays
+        brought up to full size); None when no region was given and no overlay found
+        (the region is the whole frame), or when a region was given.
     """
 
     mask: _np.ndarray
@@ -76,6 +81,7 @@ class CloseupSegmentation:
     hair_share: _np.ndarray | None = None
     channel: str = "luma"
     hair_contrast: float = float("nan")
+    work_region_share: _np.ndarray | None = None
 
 
 def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
@@ -916,9 +922,15 @@ def segment_closeup(
             share = _np.maximum(share, thin.astype(_np.float32))  # thin shafts count whole
     # back to the input's size: hair mask (linear), region (nearest, cheap), each made in
     # one full-size buffer (at 12 MP every fresh full-size temporary costs)
+    region_share = None
     if overlay_base is None:
         region_full = _np.ones(full_shape, bool) if user_region is None else user_region
     else:
+        if user_region is None:
+            # the region's share of each working pixel, without a full-size image
+            keep = (~overlay_base).view(_np.uint8) * _np.uint8(255)
+            region_share = _cv2.resize(keep, gray_w.shape[::-1], interpolation=_cv2.INTER_AREA)
+            region_share = region_share.astype(_np.float32) / 255.0
         keep = (~overlay_base).view(_np.uint8)
         region_full = _cv2.resize(keep, full_shape[::-1], interpolation=_cv2.INTER_NEAREST)
         region_full = region_full.view(bool)
@@ -948,6 +960,7 @@ def segment_closeup(
         hair_share=share,
         channel="luma" if channel == "auto" else channel,
         hair_contrast=contrast,
+        work_region_share=region_share,
     )
 
 
