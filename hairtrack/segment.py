@@ -111,6 +111,41 @@ def _resize(image: _np.ndarray, factor: float, interpolation: int = _cv2.INTER_A
     return _cv2.resize(image, size, interpolation=interpolation)
 
 
+def _nearest_map(n_src: int, n_dst: int) -> _np.ndarray:
+    """Source index of each of ``n_dst`` output rows in OpenCV's nearest-neighbour resize
+    from ``n_src`` rows (read off OpenCV itself, resizing the row numbers)."""
+    rows = _np.arange(n_src, dtype=_np.float32).reshape(-1, 1)
+    out = _cv2.resize(rows, (1, n_dst), interpolation=_cv2.INTER_NEAREST)
+    return out.ravel().astype(_np.intp)
+
+
+def _keep_up(drop: _np.ndarray, shape: tuple[int, int]) -> tuple[_np.ndarray, tuple]:
+    """``~drop`` brought up to ``shape`` as ``cv2.resize(..., INTER_NEAREST)`` does.
+
+    Where the pixels dropped are few (overlays in a corner or along an edge), only the
+    box that holds them is filled from ``drop``, the rest set True.
+
+    Returns
+    -------
+    keep : (M, N) bool ndarray
+    box : tuple of slice
+        The part of ``keep`` that may be False.
+    """
+    rr, cc = _np.nonzero(drop.any(axis=1))[0], _np.nonzero(drop.any(axis=0))[0]
+    h, w = shape
+    rows = _nearest_map(drop.shape[0], h)
+    cols = _nearest_map(drop.shape[1], w)
+    y0, y1 = _np.searchsorted(rows, rr[0]), _np.searchsorted(rows, rr[-1], side="right")
+    x0, x1 = _np.searchsorted(cols, cc[0]), _np.searchsorted(cols, cc[-1], side="right")
+    box = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))
+    if (y1 - y0) * (x1 - x0) > h * w // 4:  # a large box: OpenCV's resize is quicker
+        keep = _cv2.resize((~drop).view(_np.uint8), (w, h), interpolation=_cv2.INTER_NEAREST)
+        return keep.view(bool), (slice(0, h), slice(0, w))
+    keep = _np.ones(shape, bool)
+    keep[box] = ~drop[_np.ix_(rows[box[0]], cols[box[1]])]
+    return keep, box
+
+
 def _resize_mask(mask: _np.ndarray, shape: tuple[int, int]) -> _np.ndarray:
     """Resize a bool mask to ``shape`` (rows, cols) with linear interpolation at 0.5."""
     if mask.shape == tuple(shape):
@@ -959,9 +994,7 @@ def segment_closeup(
             keep = (~overlay_base).view(_np.uint8) * _np.uint8(255)
             region_share = _cv2.resize(keep, gray_w.shape[::-1], interpolation=_cv2.INTER_AREA)
             region_share = region_share.astype(_np.float32) / 255.0
-        keep = (~overlay_base).view(_np.uint8)
-        region_full = _cv2.resize(keep, full_shape[::-1], interpolation=_cv2.INTER_NEAREST)
-        region_full = region_full.view(bool)
+        region_full, box = _keep_up(overlay_base, full_shape)
         if user_region is not None:
             region_full &= user_region
     if work_mask.shape == full_shape:
@@ -975,8 +1008,10 @@ def segment_closeup(
         )
         _cv2.threshold(up, 127, 1, _cv2.THRESH_BINARY, dst=up)  # >= 128, as _resize_mask
         mask = up.view(bool)
-        if overlay_base is not None or user_region is not None:
+        if user_region is not None:
             mask &= region_full
+        elif overlay_base is not None:
+            mask[box] &= region_full[box]  # (True elsewhere)
     return CloseupSegmentation(
         mask=mask,
         polarity=pol,

@@ -174,3 +174,25 @@ def test_high_percentile_is_numpys_percentile():
     for v in samples:
         for q in (99.9, 99.0, 97.5, 50.0):
             assert _high_percentile(v, q) == float(np.percentile(v, q))
+
+
+@pytest.mark.parametrize(
+    "small,full",
+    [((1000, 1333), (3000, 4000)), ((864, 1152), (864, 1152)), ((467, 700), (1401, 2099))],
+)
+def test_region_brought_up_as_opencv_does(small, full):
+    """The full-size region (overlays left out) is OpenCV's nearest-neighbour resize of
+    the reduced copy's, whether only the overlays' box is filled or the whole."""
+    from hairtrack.segment import _keep_up
+
+    rng = np.random.default_rng(small[0])
+    for boxes in ([(10, 40, 30, 90)], [(0, 12, 0, small[1])], [(0, small[0], 0, small[1])]):
+        drop = np.zeros(small, bool)
+        for r0, r1, c0, c1 in boxes:
+            drop[r0:r1, c0:c1] = rng.random((r1 - r0, c1 - c0)) < 0.7
+        want = cv2.resize((~drop).view(np.uint8), full[::-1], interpolation=cv2.INTER_NEAREST)
+        keep, box = _keep_up(drop, full)
+        assert np.array_equal(keep, want.view(bool))
+        outside = np.ones(full, bool)
+        outside[box] = False
+        assert keep[outside].all()
