@@ -203,11 +203,13 @@ class Analysis:
         Close-ups: median contrast of the hair against the skin
         (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`); None when no
         hair was found.
-    region_share : (m, n) float32 ndarray or None
-        Share of each ``hair_weight`` pixel that lies in ``region_mask`` (0-1), when the
-        segmentation knows it at that size (close-ups with overlays:
-        :attr:`hairtrack.segment.CloseupSegmentation.work_region_share`); else None and
-        it is brought down from ``region_mask``.
+    region_share : (region, share) or None
+        Share (``(m, n)`` float32, 0-1) of each ``hair_weight`` pixel that lies in
+        ``region`` (``(M, N)`` bool), when the segmentation knows it at that size
+        (close-ups with overlays:
+        :attr:`hairtrack.segment.CloseupSegmentation.work_region_share`). Used only
+        while ``region`` is ``region_mask`` itself (a copy made with another
+        ``region_mask`` brings that one down instead).
     """
 
     view: str
@@ -226,7 +228,7 @@ class Analysis:
     hair_darker: bool | None = None
     channel: str | None = None
     hair_contrast: float | None = None
-    region_share: np.ndarray | None = None
+    region_share: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def measure(
@@ -342,7 +344,9 @@ def analyse(
             hair_weight=seg.hair_share,
             channel=seg.channel,
             hair_contrast=float(seg.hair_contrast) if np.isfinite(seg.hair_contrast) else None,
-            region_share=seg.work_region_share,
+            region_share=None
+            if seg.work_region_share is None
+            else (seg.region, seg.work_region_share),
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
@@ -528,7 +532,7 @@ def _coverage(
 ) -> float:
     """Hair share of the region: soft where the analysis has a hair weight, else of pixels.
 
-    ``own_region``: ``region`` is the analysis's own (its ``region_share`` applies).
+    ``own_region``: ``region`` is the analysis's own (its ``region_share`` may apply).
     """
     if not region_px:
         return 0.0
@@ -538,8 +542,13 @@ def _coverage(
         wt = a.hair_weight
         if region_px == region.size:  # the whole frame: every working pixel is all in
             share = np.full(wt.shape, 255.0, np.float32)
-        elif own_region and a.region_share is not None and a.region_share.shape == wt.shape:
-            share = a.region_share * np.float32(255.0)  # known at the working size
+        elif (
+            own_region
+            and a.region_share is not None
+            and a.region_share[0] is a.region_mask
+            and a.region_share[1].shape == wt.shape
+        ):
+            share = a.region_share[1] * np.float32(255.0)  # known at the working size
         else:
             share = region.view(np.uint8) * np.uint8(255)
             if share.shape != wt.shape:
