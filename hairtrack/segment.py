@@ -691,10 +691,26 @@ def _line_strength(flat: _np.ndarray, polarity: str, sigma: float) -> _np.ndarra
     dxx = _cv2.filter2D(g, -1, kxx, borderType=_cv2.BORDER_REFLECT)
     dyy = _cv2.filter2D(g, -1, kxx.T, borderType=_cv2.BORDER_REFLECT)
     dxy = _cv2.filter2D(g, -1, kxy, borderType=_cv2.BORDER_REFLECT)
-    root = _np.sqrt((dxx - dyy) ** 2 + 4 * dxy * dxy)
-    big, small = 0.5 * (dxx + dyy + root), 0.5 * (dxx + dyy - root)
-    r = big - _np.abs(small) if polarity == "dark" else -small - _np.abs(big)
-    return (_np.maximum(r, 0) * (sigma * sigma)).astype(_np.float32)
+    # the eigenvalues 0.5 (dxx + dyy +- sqrt((dxx - dyy)^2 + 4 dxy^2)), in a few buffers
+    # reused in place (the same operations in the same order as the plain expressions)
+    root = _np.subtract(dxx, dyy)
+    _np.multiply(root, root, out=root)
+    cross = _np.multiply(dxy, 4)
+    cross *= dxy
+    root += cross
+    _np.sqrt(root, out=root)
+    trace = _np.add(dxx, dyy, out=dxx)
+    big = _np.add(trace, root, out=dyy)
+    big *= 0.5
+    small = _np.subtract(trace, root, out=root)
+    small *= 0.5
+    if polarity == "dark":
+        r = _np.subtract(big, _np.abs(small, out=small), out=big)
+    else:
+        r = _np.subtract(_np.negative(small, out=small), _np.abs(big, out=big), out=small)
+    _np.maximum(r, 0, out=r)
+    r *= sigma * sigma
+    return r
 
 
 def _thin_shafts(
