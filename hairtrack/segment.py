@@ -306,7 +306,7 @@ def _high_percentile(values: _np.ndarray, q: float) -> float:
     vi = (n - 1) * (q / 100.0)  # as np.percentile computes the position
     lo = int(_np.floor(vi))
     need = n - lo  # the order statistics lo .. n - 1
-    if n < 65536 or not 0 <= lo < n - 1 or need > n // 16:
+    if n < 4096 or not 0 <= lo < n - 1 or need > n // 16:
         return float(_np.percentile(v, q))
     sample = v[::32]
     k = max(0, sample.size - 1 - 4 * (need // 32 + 1))  # ~4x the share needed above it
