@@ -277,6 +277,11 @@ def compare(
         if an_b.hair_darker is not None:
             # ... and with the same end of the colour axis as hair
             given["share_hair_end"] = "darker" if an_b.hair_darker else "lighter"
+        if al.ok and p.match_photometry and an_b.skin_lightness:
+            # ... and, relit to BEFORE's skin, against BEFORE's skin lightness: each
+            # photo's own skin model picks other pixels as the framing changes (a real
+            # photo of dark hair zoomed by 10 % read -42 % with its own)
+            given["given_skin_lightness"] = float(an_b.skin_lightness)
         params_a = params_a.replace(global_view=given)
     an_a = analyse(
         after,

@@ -204,6 +204,12 @@ class GlobalParams:
     share_vote_ratio : float
         The end that forms strands is hair when its strand share is at least this many
         times the other end's; otherwise the darker end is hair.
+    given_skin_lightness : float
+        L* of the skin the zone-level score reads darkness against, given (0: the
+        median L* of the photo's own skin-coloured region pixels). A comparison reads its
+        registered, relit second photo with the first one's: the skin-coloured pixels
+        each photo's own skin model picks differ with the framing (on dark hair the
+        median moved by 7 L* for a 10 % zoom, and the coverage by -42 %).
     share_hair_end : {'auto', 'darker', 'lighter'}
         Which end of the colour axis is hair: decided from the photo ('auto'), or given
         (a comparison reads its second photo with the first one's: decided on each
@@ -300,6 +306,7 @@ class GlobalParams:
     share_method: str = "auto"
     share_vote_ratio: float = 1.5
     share_hair_end: str = "auto"
+    given_skin_lightness: float = 0.0
     share_vote_sigma: float = 8.0
     share_skin_refine: float = 0.1
     share_field_passes: int = 0
