@@ -40,6 +40,7 @@ from hairtrack.config import Params, kwargs_for
 from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
+from hairtrack.view import detect_view
 
 __all__ = [
     "Blocks",
@@ -226,6 +227,7 @@ def compare(
     params = params or Params()
     p = params.compare
     rng = np.random.default_rng(p.seed if rng is None else rng)
+    params = _for_comparing(before, view, params)
     an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
     notes: list[str] = []
     if an_b.view_reason != "given":
@@ -471,6 +473,29 @@ def _readable(an_b: Analysis, an_a: Analysis, min_contrast: float, notes: list[s
             f"(contrast below {min_contrast:.2f}): too little of it is found for a verdict"
         )
     return not faint
+
+
+def _for_comparing(before: np.ndarray, view: str, params: Params) -> Params:
+    """``params`` with a global pair's texture read on a coarser copy
+    (``compare.global_texture_preblur``), as both its photos are.
+
+    The zone-level hair score of a global photo (strands not resolved) rests on a
+    texture energy that falls steeply with blur, and two visits differ in focus and
+    resampling: a re-shot real photo (new camera blur, resampled, noisier) read its
+    coverage a median 2 % lower than the photo it was shot from. Read on copies blurred
+    more than either photo's own blur, the texture changes much less with the difference
+    (Gaussians add in quadrature). A single photo's ``measure`` keeps the finer texture,
+    which ranks photos of different people better.
+    """
+    blur = params.compare.global_texture_preblur
+    if blur <= 0 or blur <= params.global_view.texture_preblur or view == "closeup":
+        return params
+    if view == "auto":
+        # the same decision as analyse's, taken here to know whether this is a global pair
+        kw = kwargs_for(detect_view, dataclasses.asdict(params.measure))
+        if detect_view(before, **kw)[0] != "global":
+            return params
+    return params.replace(global_view={"texture_preblur": blur})
 
 
 def _read_alike(params: Params, an_b: Analysis) -> Params:

@@ -1081,6 +1081,14 @@ class CompareParams:
         hair's soft edges read 1.3-1.5 px, and re-combing alone moved them by 5-10 %).
     sharpness_deriv_sigma, sharpness_window, sharpness_edge_quantile
         Passed to :func:`hairtrack.compare.edge_blur`.
+    global_texture_preblur : float
+        Global pairs: both photos' hair texture is read with this ``texture_preblur``
+        (:class:`GlobalParams`, px of the photo as given) instead of the single photo's,
+        when larger: a visit's different focus and resampling then move the texture
+        energy, and the zone-level coverage, much less. Chosen on the real global
+        re-shoots of ``benchmarks/global_change_sources.py`` (1.5, 2, 3 tried: median
+        |change| with the true homography 1.55, 1.37, 1.49 %, from 3.29 % at 1); 0 keeps
+        the single photo's.
     sharpness_max_pixels : int
         A photo of more pixels is read by :func:`hairtrack.compare.edge_blur` on a copy
         area-reduced to this many, and its blur scaled back to its own px: on the 12 MP
@@ -1124,6 +1132,7 @@ class CompareParams:
     sharpness_window: int = 11
     sharpness_edge_quantile: float = 0.9
     sharpness_max_pixels: int = 2_000_000
+    global_texture_preblur: float = 2.0
 
 
 @dataclass(frozen=True)
