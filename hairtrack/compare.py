@@ -40,7 +40,6 @@ from hairtrack.config import Params, kwargs_for
 from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
-from hairtrack.view import detect_view
 
 __all__ = [
     "Blocks",
@@ -227,8 +226,13 @@ def compare(
     params = params or Params()
     p = params.compare
     rng = np.random.default_rng(p.seed if rng is None else rng)
-    params = _for_comparing(before, view, params)
     an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    # a global pair's hair is read alike in both photos, over the region (and so the
+    # registration) the single photo has
+    params_c = _for_comparing(an_b, params)
+    if params_c is not params:
+        again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
+        an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
     notes: list[str] = []
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
@@ -270,7 +274,7 @@ def compare(
         b_in_a = b_in_a.astype(bool)
         if b_in_a.any():
             mov_region = b_in_a
-    params_a = _read_alike(params, an_b)
+    params_a = _read_alike(params_c, an_b)
     if an_b.view == "global" and an_b.unmixed is not None:
         # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
         # the "strands resolved" evidence, and the two methods differ by tens of points
@@ -475,26 +479,23 @@ def _readable(an_b: Analysis, an_a: Analysis, min_contrast: float, notes: list[s
     return not faint
 
 
-def _for_comparing(before: np.ndarray, view: str, params: Params) -> Params:
-    """``params`` with a global pair's texture read on a coarser copy
-    (``compare.global_texture_preblur``), as both its photos are.
+def _for_comparing(an_b: Analysis, params: Params) -> Params:
+    """``params`` with which a global pair's hair is read: its texture on a coarser copy
+    (``compare.global_texture_preblur``), as both its photos are; ``params`` itself
+    otherwise.
 
     The zone-level hair score of a global photo (strands not resolved) rests on a
     texture energy that falls steeply with blur, and two visits differ in focus and
     resampling: a re-shot real photo (new camera blur, resampled, noisier) read its
     coverage a median 2 % lower than the photo it was shot from. Read on copies blurred
     more than either photo's own blur, the texture changes much less with the difference
-    (Gaussians add in quadrature). A single photo's ``measure`` keeps the finer texture,
-    which ranks photos of different people better.
+    (Gaussians add in quadrature). A single photo's ``measure``, its scalp region and
+    so the registration keep the finer texture, which ranks photos of different people
+    better.
     """
     blur = params.compare.global_texture_preblur
-    if blur <= 0 or blur <= params.global_view.texture_preblur or view == "closeup":
+    if an_b.view != "global" or blur <= 0 or blur <= params.global_view.texture_preblur:
         return params
-    if view == "auto":
-        # the same decision as analyse's, taken here to know whether this is a global pair
-        kw = kwargs_for(detect_view, dataclasses.asdict(params.measure))
-        if detect_view(before, **kw)[0] != "global":
-            return params
     return params.replace(global_view={"texture_preblur": blur})
 
 

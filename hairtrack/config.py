@@ -1085,7 +1085,8 @@ class CompareParams:
         Global pairs: both photos' hair texture is read with this ``texture_preblur``
         (:class:`GlobalParams`, px of the photo as given) instead of the single photo's,
         when larger: a visit's different focus and resampling then move the texture
-        energy, and the zone-level coverage, much less. Chosen on the real global
+        energy, and the zone-level coverage, much less. The scalp region (and so the
+        registration) stays the single photo's. Chosen on the real global
         re-shoots of ``benchmarks/global_change_sources.py`` (1.5, 2, 3 tried: median
         |change| with the true homography 1.55, 1.37, 1.49 %, from 3.29 % at 1); 0 keeps
         the single photo's.
