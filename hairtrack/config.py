@@ -1088,8 +1088,10 @@ class CompareParams:
         energy, and the zone-level coverage, much less. The scalp region (and so the
         registration) stays the single photo's. Chosen on the real global
         re-shoots of ``benchmarks/global_change_sources.py`` (1.5, 2, 3 tried: median
-        |change| with the true homography 1.55, 1.37, 1.49 %, from 3.29 % at 1); 0 keeps
-        the single photo's.
+        |change| with the true homography 1.55, 1.37, 1.49 %, from 3.29 % at 1; chosen
+        on the even-numbered half of the photos it is 2 and the odd half goes 2.11 ->
+        1.36 %, chosen on the odd half it is 1.5 and the even half goes 5.24 -> 3.00 %);
+        0 keeps the single photo's.
     sharpness_max_pixels : int
         A photo of more pixels is read by :func:`hairtrack.compare.edge_blur` on a copy
         area-reduced to this many, and its blur scaled back to its own px: on the 12 MP
