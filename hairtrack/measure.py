@@ -203,6 +203,9 @@ class Analysis:
         Close-ups: median contrast of the hair against the skin
         (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`); None when no
         hair was found.
+    skin_lightness : float or None
+        Global photos: L* of the skin the zone-level score read darkness against
+        (:attr:`hairtrack.segment.GlobalSegmentation.skin_lightness`).
     """
 
     view: str
@@ -221,6 +224,7 @@ class Analysis:
     hair_darker: bool | None = None
     channel: str | None = None
     hair_contrast: float | None = None
+    skin_lightness: float | None = None
 
 
 def measure(
@@ -361,6 +365,7 @@ def analyse(
         hair_weight=weight,
         unmixed=seg.unmixed,
         hair_darker=seg.hair_darker,
+        skin_lightness=float(seg.skin_lightness),
     )
 
 
