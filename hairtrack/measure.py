@@ -210,6 +210,9 @@ class Analysis:
         :attr:`hairtrack.segment.CloseupSegmentation.work_region_share`). Used only
         while ``region`` is ``region_mask`` itself (a copy made with another
         ``region_mask`` brings that one down instead).
+    skin_lightness : float or None
+        Global photos: L* of the skin the zone-level score read darkness against
+        (:attr:`hairtrack.segment.GlobalSegmentation.skin_lightness`).
     """
 
     view: str
@@ -229,6 +232,7 @@ class Analysis:
     channel: str | None = None
     hair_contrast: float | None = None
     region_share: tuple[np.ndarray, np.ndarray] | None = None
+    skin_lightness: float | None = None
 
 
 def measure(
@@ -372,6 +376,7 @@ def analyse(
         hair_weight=weight,
         unmixed=seg.unmixed,
         hair_darker=seg.hair_darker,
+        skin_lightness=float(seg.skin_lightness),
     )
 
 

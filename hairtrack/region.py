@@ -1305,7 +1305,7 @@ def _scalp_region(
         texture_preblur=float(p.pop("texture_preblur")),
     )
     trim_p = {k: p[k] for k in TRIM_PARAMS}
-    for k in SHARE_PARAMS + FRINGE_PARAMS + ("share_method",):
+    for k in SHARE_PARAMS + FRINGE_PARAMS + ("share_method", "given_skin_lightness"):
         p.pop(k)
     out = _region_working(f, **p)
     region = trim_fringe(rgb, out["region"], out["skin"], out["background_colours"], **trim_p)

@@ -1195,6 +1195,9 @@ def _segment_global(
     if method == "unmixed":
         share_p["share_min_evidence"] = 0.0
     fringe_p = {k: p.pop(k) for k in _region.FRINGE_PARAMS}
+    given_l = float(p.pop("given_skin_lightness"))
+    if given_l < 0:
+        raise ValueError(f"given_skin_lightness must be 0 (from the photo) or an L*, not {given_l}")
     if region is None:
         out = _region._region_working(f, **p)
         region_w = _region.trim_fringe(
@@ -1209,6 +1212,17 @@ def _segment_global(
         )
         skin_l = out["skin_lightness"]
         zone_w = out["hair_score"]
+        if given_l > 0:
+            skin_l = given_l
+            zone_w = _region._hair_score(
+                f,
+                out["colour_ok"],
+                skin_l,
+                texture_threshold=p["texture_threshold"],
+                dark_ratio=p["dark_ratio"],
+                soft_width=p["soft_width"],
+            )
+            zone_w = _np.where(out["region"], zone_w, 0.0).astype(_np.float32)
         face = out["face_share"]
         region_full = _region._upsample(region_w, full_shape)
     else:
@@ -1227,8 +1241,11 @@ def _segment_global(
             skin, colour_ok = out_found["skin"], out_found["colour_ok"]
         else:
             skin, colour_ok = _global_masks(_region, f, p)
-        skin_in = skin & region_w
-        skin_l = _region._skin_lightness(f, skin_in, p["skin_lightness_quantile"])
+        if given_l > 0:
+            skin_l = given_l
+        else:
+            skin_in = skin & region_w
+            skin_l = _region._skin_lightness(f, skin_in, p["skin_lightness_quantile"])
         zone_w = _region._hair_score(
             f,
             colour_ok,
