@@ -34,7 +34,6 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
-from hairtrack.labels import component_axes, components_with_stats
 
 __all__ = ["HairCount", "count_hairs"]
 
@@ -99,6 +98,27 @@ def _skeleton(mask: np.ndarray) -> np.ndarray:
     return skeletonize(mask)
 
 
+def _pixels(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the non-zero pixels of a bool or uint8 image, in raster order
+    (``np.nonzero``'s; OpenCV's scan is several times faster on a mostly empty image)."""
+    b8 = np.ascontiguousarray(binary)
+    if b8.dtype == bool:
+        b8 = b8.view(np.uint8)
+    pts = cv2.findNonZero(b8)
+    if pts is None:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    pts = pts.reshape(-1, 2).astype(np.intp)
+    return pts[:, 1], pts[:, 0]
+
+
+def _index_image(rr: np.ndarray, cc: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Each listed pixel's index at (row + 1, col + 1) of an (M + 2, N + 2) int32 image,
+    -1 elsewhere: the 8 neighbours of any pixel are read without clipping."""
+    index = np.full((shape[0] + 2, shape[1] + 2), -1, np.int32)
+    index[rr + 1, cc + 1] = np.arange(rr.size, dtype=np.int32)
+    return index
+
+
 def _segments(skel: np.ndarray, junction_radius: float):
     """Split a skeleton at its junctions.
 
@@ -129,57 +149,98 @@ def _segments(skel: np.ndarray, junction_radius: float):
     return seg_lab, n_seg - 1, zone_lab, n_zone - 1
 
 
-def _trace(seg_lab: np.ndarray, n_seg: int) -> list[np.ndarray]:
-    """Pixels of each segment in path order, as (n, 2) int arrays (index 0 unused).
+#: the 8 neighbour steps (row, col), in the order a path's first step is chosen in
+_STEPS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
-    A segment is a simple 8-connected path between junctions; it is walked from one
-    of its ends (a pixel with a single neighbour in the segment; any pixel of a loop).
+
+def _paths(seg_lab: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels of every segment in path order, all segments at once.
+
+    A segment of :func:`_segments` is a simple 8-connected path (or loop): its pixels are
+    not branch points, so each has at most two neighbours in it. It is walked from its
+    first pixel in raster order among those with the fewest neighbours (an end; any
+    pixel of a loop, which starts towards its last 4-neighbour in :data:`_STEPS` order,
+    else its first neighbour). The walk is list ranking over directed neighbour steps
+    (pointer jumping: a few array passes, whatever the paths' lengths).
+
+    Returns
+    -------
+    pix : (P, 2) int ndarray
+        (row, col) of every segment pixel, ordered by segment, then along its path.
+    seg : (P,) int ndarray
+        Segment label (1..S) of each.
+    pos : (P,) int ndarray
+        Position of each along its path (0 at the start).
     """
-    h, w = seg_lab.shape
-    rr, cc = np.nonzero(seg_lab)
+    rr, cc = _pixels(seg_lab > 0)
+    n_pix = rr.size
     ll = seg_lab[rr, cc]
-    order = np.argsort(ll, kind="stable")
-    bounds = np.searchsorted(ll[order], np.arange(n_seg + 2))
-    same = np.zeros(seg_lab.shape, np.int16)
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr or dc:
-                sh = np.zeros_like(seg_lab)
-                sh[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)] = seg_lab[
-                    max(-dr, 0) : h + min(-dr, 0), max(-dc, 0) : w + min(-dc, 0)
-                ]
-                same += (sh == seg_lab) & (seg_lab > 0)
-    paths: list[np.ndarray] = [np.zeros((0, 2), int)]
-    steps = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
-    for k in range(1, n_seg + 1):
-        idx = order[bounds[k] : bounds[k + 1]]
-        pr, pc = rr[idx], cc[idx]
-        if len(pr) <= 2:
-            paths.append(np.stack([pr, pc], 1))
-            continue
-        deg = same[pr, pc]
-        start = int(np.argmin(deg))
-        todo = set(zip(pr.tolist(), pc.tolist(), strict=True))
-        cur = (int(pr[start]), int(pc[start]))
-        out = [cur]
-        todo.discard(cur)
-        while todo:
-            nxt = None
-            for dr, dc in steps:  # prefer a 4-neighbour step: no pixel is skipped
-                q = (cur[0] + dr, cur[1] + dc)
-                if q in todo:
-                    if nxt is None or abs(dr) + abs(dc) == 1:
-                        nxt = q
-            if nxt is None:
-                break
-            out.append(nxt)
-            todo.discard(nxt)
-            cur = nxt
-        paths.append(np.asarray(out, int))
-    return paths
+    if n_pix == 0:
+        return np.zeros((0, 2), int), np.zeros(0, int), np.zeros(0, int)
+    index = _index_image(rr, cc, seg_lab.shape)
+    # directed steps (arcs) between neighbouring pixels, grouped by source in step order
+    src_l, dst_l, dir_l = [], [], []
+    for k, (dr, dc) in enumerate(_STEPS):
+        q = index[rr + 1 + dr, cc + 1 + dc]
+        ok = np.flatnonzero(q >= 0)
+        src_l.append(ok)
+        dst_l.append(q[ok].astype(np.intp))
+        dir_l.append(np.full(ok.size, k))
+    src, dst, step = np.concatenate(src_l), np.concatenate(dst_l), np.concatenate(dir_l)
+    order = np.argsort(src, kind="stable")
+    src, dst, step = src[order], dst[order], step[order]
+    deg = np.bincount(src, minlength=n_pix)
+    first_out = np.searchsorted(src, np.arange(n_pix))
+    # start of each segment: its first pixel (raster order) with the fewest neighbours
+    by_deg = np.lexsort((deg, ll))
+    start = by_deg[np.searchsorted(ll[by_deg], np.arange(1, n_seg + 1))]
+    is_start = np.zeros(n_pix, bool)
+    is_start[start] = True
+    # the step after u -> v: v's other step (v's only step leads back to u: an end)
+    o0 = first_out[dst]
+    succ = np.where(dst[np.minimum(o0, dst.size - 1)] == src, o0 + 1, o0)
+    # a walk ends at an end, and a loop before its start (nothing leads on from a start,
+    # so that no step precedes a start's first step)
+    succ[(deg[dst] < 2) | is_start[dst]] = -1
+    has = succ >= 0
+    succ[has & is_start[dst[np.where(has, succ, 0)]]] = -1
+    # first step from each start: a loop's towards its last 4-neighbour, else the first
+    s_deg = deg[start]
+    f0 = first_out[start]
+    f1 = np.minimum(f0 + 1, dst.size - 1)
+    four = np.array([abs(dr) + abs(dc) == 1 for dr, dc in _STEPS])
+    first = np.where((s_deg == 2) & four[step[f1]], f1, f0)
+    # pointer jumping: steps to the end of each chain of steps, and the chain's last step
+    jump, last = succ.copy(), np.arange(src.size)
+    togo = (succ >= 0).astype(np.int64)
+    live = np.flatnonzero(jump >= 0)
+    while live.size:
+        j = jump[live]
+        togo[live] += togo[j]
+        last[live] = last[j]
+        jump[live] = jump[j]
+        live = live[jump[live] >= 0]
+    walked = s_deg > 0
+    chain_of = np.full(src.size, -1, np.int64)
+    chain_of[last[first[walked]]] = np.flatnonzero(walked)
+    arcs = np.flatnonzero(chain_of[last] >= 0)
+    k_of = chain_of[last[arcs]]
+    pos = np.concatenate([np.zeros(n_seg, np.int64), togo[first[k_of]] - togo[arcs] + 1])
+    pix = np.concatenate([start, dst[arcs]])
+    seg = ll[pix]
+    o = np.lexsort((pos, seg))
+    pix, seg, pos = pix[o], seg[o], pos[o]
+    return np.stack([rr[pix], cc[pix]], 1), seg, pos
 
 
-def _sharp_turns(skel: np.ndarray, junction_radius: float, arm_px: float, cos_turn: float):
+def _sharp_turns(
+    skel: np.ndarray,
+    junction_radius: float,
+    arm_px: float,
+    cos_turn: float,
+    *,
+    segments: tuple | None = None,
+) -> np.ndarray:
     """Skeleton pixels where a path folds back on itself (the apex of a V).
 
     Two hairs leaving one follicle opening side by side, fused at the opening, have one
@@ -188,42 +249,49 @@ def _sharp_turns(skel: np.ndarray, junction_radius: float, arm_px: float, cos_tu
     from a pixel make an angle; where their cosine drops below ``cos_turn`` (a hair
     does not fold over a few shaft widths) the sharpest pixel is an apex.
 
+    ``segments``: what :func:`_segments` returns for ``skel``, when known.
+
     Returns
     -------
     (P, 2) int ndarray
         (row, col) of each apex.
     """
-    seg_lab, n_seg, _, _ = _segments(skel, junction_radius)
+    seg_lab, n_seg, _, _ = segments or _segments(skel, junction_radius)
+    none = np.zeros((0, 2), int)
     if n_seg == 0:
-        return np.zeros((0, 2), int)
+        return none
     a = max(2, int(round(arm_px)))
-    apex = []
-    for path in _trace(seg_lab, n_seg)[1:]:
-        n = len(path)
-        if n < 2 * a + 1:
-            continue
-        p = path.astype(float)
-        back = p[a : n - a] - p[: n - 2 * a]
-        fwd = p[2 * a :] - p[a : n - a]
-        cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
-        sharp = cos < cos_turn
-        # one apex per run of sharp pixels: the sharpest
-        i = 0
-        while i < len(sharp):
-            if sharp[i]:
-                j = i
-                while j + 1 < len(sharp) and sharp[j + 1]:
-                    j += 1
-                m = i + int(np.argmin(cos[i : j + 1]))
-                apex.append(path[m + a])
-                i = j + 1
-            else:
-                i += 1
-    return np.asarray(apex, int).reshape(-1, 2)
+    pix, seg, pos = _paths(seg_lab, n_seg)
+    n_of = np.bincount(seg, minlength=n_seg + 1)[seg]
+    # pixels with a full chord either side (never across two segments: a >= 2)
+    mid = np.flatnonzero((pos >= a) & (pos < n_of - a))
+    if mid.size == 0:
+        return none
+    p = pix.astype(float)
+    back = p[mid] - p[mid - a]
+    fwd = p[mid + a] - p[mid]
+    cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
+    sharp = cos < cos_turn
+    at, cs = mid[sharp], cos[sharp]
+    if at.size == 0:
+        return none
+    # one apex per run of sharp pixels along a path: the sharpest (the first, if tied)
+    run = np.cumsum(np.concatenate([[True], np.diff(at) != 1])) - 1
+    order = np.lexsort((np.arange(at.size), cs, run))
+    first = order[np.searchsorted(run[order], np.arange(run[-1] + 1))]
+    return pix[at[first]]
 
 
-def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
+def _segment_geometry(rr: np.ndarray, cc: np.ndarray, ll: np.ndarray, n_seg: int, index):
     """Length (px, diagonal steps counted as sqrt 2), centroid and end points per segment.
+
+    Parameters
+    ----------
+    rr, cc, ll : (P,) int ndarray
+        Row, column and segment label (1..S) of every segment pixel, in raster order.
+    n_seg : int
+    index : (M + 2, N + 2) int32 ndarray
+        :func:`_index_image` of the segment pixels.
 
     Returns
     -------
@@ -232,8 +300,6 @@ def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
     ends : (S + 1, 2, 2) float64 ndarray
         The two extreme pixels of each segment along its principal axis, (row, col).
     """
-    rr, cc = np.nonzero(seg_lab)
-    ll = seg_lab[rr, cc]
     n = n_seg + 1
     cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
     mr = np.bincount(ll, rr, n) / cnt
@@ -255,42 +321,51 @@ def _segment_geometry(seg_lab: np.ndarray, n_seg: int):
     if len(order):
         ends[valid, 0] = np.stack([rr[idx_lo], cc[idx_lo]], 1)[valid]
         ends[valid, 1] = np.stack([rr[idx_hi], cc[idx_hi]], 1)[valid]
-    # length: 8-neighbour steps inside each segment (diagonals sqrt 2)
-    lab = seg_lab
-    hv = (lab[:, 1:] == lab[:, :-1]) & (lab[:, 1:] > 0)
-    vv = (lab[1:, :] == lab[:-1, :]) & (lab[1:, :] > 0)
-    d1 = (lab[1:, 1:] == lab[:-1, :-1]) & (lab[1:, 1:] > 0)
-    d2 = (lab[1:, :-1] == lab[:-1, 1:]) & (lab[1:, :-1] > 0)
+
+    # length: 8-neighbour steps inside each segment (diagonals sqrt 2); neighbours in the
+    # skeleton belong to one segment (segments are 8-connected components)
+    def on(dr: int, dc: int) -> np.ndarray:
+        return index[rr + 1 + dr, cc + 1 + dc] >= 0
+
+    right, down, left = on(0, 1), on(1, 0), on(0, -1)
     # a diagonal step only counts where no 4-neighbour path joins the two pixels
-    d1 &= ~((lab[:-1, 1:] == lab[1:, 1:]) | (lab[1:, :-1] == lab[1:, 1:]))
-    d2 &= ~((lab[:-1, :-1] == lab[1:, :-1]) | (lab[1:, 1:] == lab[1:, :-1]))
+    d1 = on(1, 1) & ~right & ~down
+    d2 = on(1, -1) & ~left & ~down
     length = (
-        np.bincount(lab[:, 1:][hv], minlength=n)
-        + np.bincount(lab[1:, :][vv], minlength=n)
-        + np.sqrt(2) * np.bincount(lab[1:, 1:][d1], minlength=n)
-        + np.sqrt(2) * np.bincount(lab[1:, :-1][d2], minlength=n)
+        np.bincount(ll[right], minlength=n)
+        + np.bincount(ll[down], minlength=n)
+        + np.sqrt(2) * np.bincount(ll[d1], minlength=n)
+        + np.sqrt(2) * np.bincount(ll[d2], minlength=n)
     ).astype(float) + 1.0
     length[0] = 0.0
     centroid = np.stack([mr, mc], 1)
     return length, centroid, ends
 
 
-def _touching(seg_lab: np.ndarray, zone_lab: np.ndarray) -> np.ndarray:
-    """(segment, zone) pairs that touch (8-neighbours), as an (P, 2) int array."""
-    pairs = []
-    h, w = seg_lab.shape
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr == 0 and dc == 0:
-                continue
-            a = seg_lab[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)]
-            b = zone_lab[max(-dr, 0) : h + min(-dr, 0), max(-dc, 0) : w + min(-dc, 0)]
-            sel = (a > 0) & (b > 0)
-            if sel.any():
-                pairs.append(np.stack([a[sel], b[sel]], 1))
-    if not pairs:
+def _touching(
+    seg_index: np.ndarray, seg_of: np.ndarray, zr: np.ndarray, zc: np.ndarray, zl: np.ndarray
+) -> np.ndarray:
+    """(segment, zone) pairs that touch (8-neighbours), as a sorted (P, 2) int array.
+
+    Parameters
+    ----------
+    seg_index : (M + 2, N + 2) int32 ndarray
+        :func:`_index_image` of the segment pixels.
+    seg_of : (P,) int ndarray
+        Segment label of each segment pixel.
+    zr, zc, zl : (Q,) int ndarray
+        Row, column and zone label of every junction-zone pixel.
+    """
+    keys = []
+    n_zone = int(zl.max()) + 1 if zl.size else 1
+    for dr, dc in _STEPS:
+        q = seg_index[zr + 1 + dr, zc + 1 + dc]
+        ok = q >= 0
+        keys.append(seg_of[q[ok]].astype(np.int64) * n_zone + zl[ok])
+    if not keys or not sum(k.size for k in keys):
         return np.zeros((0, 2), int)
-    return np.unique(np.concatenate(pairs), axis=0)
+    key = np.unique(np.concatenate(keys))
+    return np.stack([key // n_zone, key % n_zone], 1)
 
 
 def _near_edge(shape: tuple[int, int], region: np.ndarray | None) -> np.ndarray:
@@ -306,13 +381,68 @@ def _near_edge(shape: tuple[int, int], region: np.ndarray | None) -> np.ndarray:
     return cv2.distanceTransform(inside, cv2.DIST_L2, 3)
 
 
+@dataclass(frozen=True)
+class _Components:
+    """8-connected components of a hair mask, and which strokes lie in which.
+
+    One labelling serves every step that looks at whole components (the numbers are
+    those of :func:`hairtrack.labels.components_with_stats` and
+    :func:`hairtrack.labels.component_axes`).
+
+    Attributes
+    ----------
+    n : int
+        Labels, background (0) included.
+    area : (n,) int ndarray
+        Pixels of each component.
+    minor : (n,) float64 ndarray
+        Minor axis of each component's ellipse of equal second moments
+        (:func:`hairtrack.labels.component_axes`).
+    pairs : (P, 2) int ndarray
+        Distinct (component, stroke) pairs, sorted, over every stroke pixel.
+    big_box : (int, int)
+        Width and height of the largest component's bounding box, px ((0, 0) without
+        components).
+    """
+
+    n: int
+    area: np.ndarray
+    minor: np.ndarray
+    pairs: np.ndarray
+    big_box: tuple[int, int]
+
+
+def _components(
+    mask: np.ndarray, lr: np.ndarray, lc: np.ndarray, ll: np.ndarray, n_stroke: int
+) -> _Components:
+    """Label ``mask`` once, with each component's area and minor axis, and pair every
+    stroke (pixels ``lr``, ``lc`` labelled ``ll``) with its component."""
+    n, lab = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
+    rr, cc = _pixels(mask)
+    cl = lab[rr, cc]
+    area = np.bincount(cl, minlength=n)
+    # second moments, as labels.component_axes has them
+    cnt = np.maximum(area, 1).astype(float)
+    mr = np.bincount(cl, rr, n) / cnt
+    mc = np.bincount(cl, cc, n) / cnt
+    dr, dc = rr - mr[cl], cc - mc[cl]
+    srr = np.bincount(cl, dr * dr, n) / cnt + 1 / 12
+    scc = np.bincount(cl, dc * dc, n) / cnt + 1 / 12
+    src = np.bincount(cl, dr * dc, n) / cnt
+    tr, det = srr + scc, srr * scc - src * src
+    disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0))
+    minor = 4 * np.sqrt(np.maximum(tr / 2 - disc, 0))
+    key = np.unique(lab[lr, lc].astype(np.int64) * (n_stroke + 1) + ll)
+    pairs = np.stack([key // (n_stroke + 1), key % (n_stroke + 1)], 1)
+    box = (0, 0)
+    if n > 1:
+        on = cl == int(np.argmax(area[1:])) + 1
+        box = (int(np.ptp(cc[on])) + 1, int(np.ptp(rr[on])) + 1)
+    return _Components(n, area, minor, pairs, box)
+
+
 def _rescue_blobs(
-    mask: np.ndarray,
-    labels: np.ndarray,
-    stroke_len: np.ndarray,
-    counted: np.ndarray,
-    *,
-    min_area: float,
+    comps: _Components, stroke_len: np.ndarray, counted: np.ndarray, *, min_area: float
 ) -> np.ndarray:
     """Strokes to count so that every large mask component counts at least once.
 
@@ -325,24 +455,20 @@ def _rescue_blobs(
         True for the longest stroke of each component of at least ``min_area`` px that
         has no counted stroke yet.
     """
-    n, comp, stats = components_with_stats(mask)
     extra = np.zeros_like(counted)
-    if n <= 1:
+    if comps.n <= 1:
         return extra
-    sel = labels > 0
-    comp_of = comp[sel]
-    stroke = labels[sel]
-    has = np.zeros(n, bool)
-    has[comp_of[counted[stroke]]] = True
-    big = stats[:, cv2.CC_STAT_AREA] >= min_area
+    pairs = comps.pairs
+    has = np.zeros(comps.n, bool)
+    has[pairs[counted[pairs[:, 1]], 0]] = True
+    big = comps.area >= min_area
     big[0] = False
     need = big & ~has
     if not need.any():
         return extra
-    # longest stroke per needy component
+    # longest stroke per needy component (the first, if tied)
     best = {}
-    pairs = np.unique(np.stack([comp_of, stroke], 1)[need[comp_of]], axis=0)
-    for c, k in pairs:
+    for c, k in pairs[need[pairs[:, 0]]]:
         if c not in best or stroke_len[k] > stroke_len[best[c]]:
             best[c] = k
     extra[list(best.values())] = True
@@ -350,8 +476,7 @@ def _rescue_blobs(
 
 
 def _area_split(
-    mask: np.ndarray,
-    labels: np.ndarray,
+    comps: _Components,
     mult: np.ndarray,
     at_edge: np.ndarray,
     max_per_stroke: int,
@@ -371,15 +496,15 @@ def _area_split(
     (K + 1,) int ndarray
         New multiplicity per stroke label.
     """
-    n, comp, stats = components_with_stats(mask)
-    pairs, per_comp, edge_comp = _strokes_by_component(n, comp, labels, mult, at_edge)
+    n = comps.n
+    pairs, per_comp, edge_comp = _strokes_by_component(n, comps.pairs, mult, at_edge)
     if len(pairs) == 0:
         return mult
     strokes_in = np.bincount(pairs[:, 0], minlength=n)
     single = (strokes_in == 1) & (per_comp == 1) & ~edge_comp
     if single.sum() < 3:
         return mult
-    area = stats[:, cv2.CC_STAT_AREA].astype(float)
+    area = comps.area.astype(float)
     ref = float(np.quantile(area[single], ref_quantile))
     est = np.floor(area / ref + 0.5).astype(int)
     out = mult.copy()
@@ -391,9 +516,18 @@ def _area_split(
 
 
 def _strokes_by_component(
-    n: int, comp: np.ndarray, labels: np.ndarray, mult: np.ndarray, at_edge: np.ndarray
+    n: int, all_pairs: np.ndarray, mult: np.ndarray, at_edge: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which counted strokes lie in which mask component.
+
+    Parameters
+    ----------
+    n : int
+        Components, background included.
+    all_pairs : (P, 2) int ndarray
+        :attr:`_Components.pairs`.
+    mult, at_edge : (K + 1,) ndarray
+        Hairs counted for, and reaching the frame, per stroke.
 
     Returns
     -------
@@ -404,9 +538,7 @@ def _strokes_by_component(
     edge_comp : (n,) bool ndarray
         Components holding a stroke that reaches the frame.
     """
-    sel = labels > 0
-    pairs = np.unique(np.stack([comp[sel], labels[sel]], 1), axis=0)
-    pairs = pairs[mult[pairs[:, 1]] > 0]
+    pairs = all_pairs[mult[all_pairs[:, 1]] > 0]
     per_comp = np.bincount(pairs[:, 0], mult[pairs[:, 1]], n)
     edge_comp = np.zeros(n, bool)
     edge_comp[pairs[at_edge[pairs[:, 1]], 0]] = True
@@ -414,7 +546,7 @@ def _strokes_by_component(
 
 
 def _broad_singles(
-    mask: np.ndarray, labels: np.ndarray, mult: np.ndarray, at_edge: np.ndarray, ratio: float
+    comps: _Components, mult: np.ndarray, at_edge: np.ndarray, ratio: float
 ) -> np.ndarray:
     """Raise to two the count of lone strokes whose component is much broader than a hair.
 
@@ -431,9 +563,8 @@ def _broad_singles(
     (K + 1,) int ndarray
         New multiplicity per stroke label.
     """
-    comp, _, minor = component_axes(mask)
-    breadth = minor * (np.sqrt(12.0) / 4)
-    pairs, per_comp, edge_comp = _strokes_by_component(len(minor), comp, labels, mult, at_edge)
+    breadth = comps.minor * (np.sqrt(12.0) / 4)
+    pairs, per_comp, edge_comp = _strokes_by_component(comps.n, comps.pairs, mult, at_edge)
     if len(pairs) == 0:
         return mult
     single = (per_comp == 1) & ~edge_comp
@@ -447,29 +578,58 @@ def _broad_singles(
     return out
 
 
-def _territory_width(mask: np.ndarray, labels: np.ndarray, stroke_len: np.ndarray) -> np.ndarray:
+def _territory_width(
+    mask: np.ndarray,
+    lr: np.ndarray,
+    lc: np.ndarray,
+    ll: np.ndarray,
+    stroke_len: np.ndarray,
+) -> np.ndarray:
     """Mean width of each stroke: the mask area nearest to its medial axis over its length.
+
+    ``lr``, ``lc``, ``ll``: row, column and stroke label of every medial-axis pixel.
 
     Returns
     -------
     (K + 1,) float64 ndarray
     """
     n = len(stroke_len)
-    if not (labels > 0).any():
+    if ll.size == 0:
         return np.zeros(n)
-    _, near = cv2.distanceTransformWithLabels(
-        (labels == 0).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    rr, cc = np.nonzero(labels)
+    free = np.ones(mask.shape, np.uint8)
+    free[lr, lc] = 0
+    _, near = cv2.distanceTransformWithLabels(free, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
     of_pix = np.zeros(int(near.max()) + 1, np.int64)
-    of_pix[near[rr, cc]] = labels[rr, cc]
+    of_pix[near[lr, lc]] = ll
     area = np.bincount(of_pix[near[mask]], minlength=n).astype(float)
     return area / np.maximum(stroke_len, 1.0)
 
 
+def _group_quantile(v: np.ndarray, start: np.ndarray, size: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(v[s : s + m], q)`` (its 'linear' method) for every group at once.
+
+    ``v`` holds float32 values sorted within each group; group ``i`` is
+    ``v[start[i] : start[i] + size[i]]`` (``size`` >= 1). Evaluated as NumPy evaluates it
+    for one group of float32 values, so the figures are the same.
+    """
+    vi = (size - 1) * q
+    lo = np.floor(vi)
+    t = vi - lo
+    i0 = start + lo.astype(np.intp)
+    i1 = np.minimum(i0 + 1, start + size - 1)
+    a, b = v[i0], v[i1]
+    diff = b - a
+    out = a + diff * t.astype(np.float32)
+    hi = t >= 0.5
+    out[hi] = b[hi] - diff[hi] * (1 - t[hi]).astype(np.float32)
+    return out
+
+
 def _width_step(
     skel: np.ndarray,
-    labels: np.ndarray,
+    lr: np.ndarray,
+    lc: np.ndarray,
+    ll: np.ndarray,
     zones: np.ndarray,
     dt: np.ndarray,
     n_stroke: int,
@@ -486,6 +646,9 @@ def _width_step(
     tip tapers in the medial axis) or a junction (a crossing widens the mask) are left
     out.
 
+    ``lr``, ``lc``, ``ll``: row, column and stroke label of every medial-axis pixel of
+    a stroke, in raster order.
+
     Returns
     -------
     (K + 1,) float64 ndarray
@@ -497,23 +660,23 @@ def _width_step(
     r = max(1, int(round(w)))
     se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     near = cv2.dilate(near.astype(np.uint8), se) > 0
-    sel = (labels > 0) & ~near
+    sel = ~near[lr, lc]
     out = np.ones(n_stroke + 1)
     if not sel.any():
         return out
-    ll = labels[sel]
-    wv = np.maximum(2.0 * dt[sel] - 1.0, 1.0)
+    ll = ll[sel]
+    wv = np.maximum(2.0 * dt[lr[sel], lc[sel]] - 1.0, 1.0)
     order = np.lexsort((wv, ll))
     ll, wv = ll[order], wv[order]
     bounds = np.searchsorted(ll, np.arange(n_stroke + 2))
+    size = np.diff(bounds)[1:]
+    ok = np.flatnonzero(size >= min_widths * w) + 1
+    if ok.size == 0:
+        return out
     lo_q, hi_q = quantiles
-    for k in range(1, n_stroke + 1):
-        v = wv[bounds[k] : bounds[k + 1]]
-        if v.size < min_widths * w:
-            continue
-        lo = float(np.quantile(v, lo_q))
-        hi = float(np.quantile(v, hi_q))
-        out[k] = hi / max(lo, 1.0)
+    lo = _group_quantile(wv, bounds[ok], size[ok - 1], lo_q).astype(float)
+    hi = _group_quantile(wv, bounds[ok], size[ok - 1], hi_q).astype(float)
+    out[ok] = hi / np.maximum(lo, 1.0)
     return out
 
 
@@ -604,38 +767,49 @@ def count_hairs(
         shaft_width_px = float(2 * np.median(vals) - 1) if vals.size else 1.0
     w = max(float(shaft_width_px), 1.0)
 
+    segments = _segments(skel, junction_radius=0.5 * w)
     if p.count_fold_deg < 180:
         # cut the medial axis at the apex of every V (two hairs from one opening)
         apex = _sharp_turns(
-            skel, 0.5 * w, p.count_fold_arm_widths * w, float(np.cos(np.deg2rad(p.count_fold_deg)))
+            skel,
+            0.5 * w,
+            p.count_fold_arm_widths * w,
+            float(np.cos(np.deg2rad(p.count_fold_deg))),
+            segments=segments,
         )
         for r0, c0 in apex:
             skel[max(r0 - 1, 0) : r0 + 2, max(c0 - 1, 0) : c0 + 2] = False
-    seg_lab, n_seg, zone_lab, n_zone = _segments(skel, junction_radius=0.5 * w)
+        if len(apex):
+            segments = _segments(skel, junction_radius=0.5 * w)
+    seg_lab, n_seg, zone_lab, n_zone = segments
     if n_seg == 0:
         return empty
-    length, centroid, ends = _segment_geometry(seg_lab, n_seg)
-    pairs = _touching(seg_lab, zone_lab)
+    # the medial axis as pixel lists (raster order): segment pixels and junction pixels
+    kr, kc = _pixels(skel)
+    k_seg, k_zone = seg_lab[kr, kc], zone_lab[kr, kc]
+    on = k_seg > 0
+    sr, sc, sl = kr[on], kc[on], k_seg[on]
+    on = k_zone > 0
+    zr, zc, zl = kr[on], kc[on], k_zone[on]
+    seg_index = _index_image(sr, sc, mask.shape)
+    length, centroid, ends = _segment_geometry(sr, sc, sl, n_seg, seg_index)
+    pairs = _touching(seg_index, sl, zr, zc, zl)
     zones_of = [[] for _ in range(n_seg + 1)]
     segs_of = [[] for _ in range(n_zone + 1)]
-    for s, z in pairs:
+    for s, z in pairs.tolist():
         zones_of[s].append(z)
         segs_of[z].append(s)
+    n_zones_of = np.bincount(pairs[:, 0], minlength=n_seg + 1)
 
     # junction centres
-    zr, zc = np.nonzero(zone_lab)
-    zl = zone_lab[zr, zc]
     zcnt = np.maximum(np.bincount(zl, minlength=n_zone + 1), 1)
     zcen = np.stack(
         [np.bincount(zl, zr, n_zone + 1) / zcnt, np.bincount(zl, zc, n_zone + 1) / zcnt], 1
     )
 
     # spurs: short, one end free
-    alive = np.ones(n_seg + 1, bool)
+    alive = ~((n_zones_of == 1) & (length < p.count_spur_widths * w))
     alive[0] = False
-    for s in range(1, n_seg + 1):
-        if len(zones_of[s]) == 1 and length[s] < p.count_spur_widths * w:
-            alive[s] = False
 
     # join segments through junctions
     uf = _UnionFind(n_seg + 1)
@@ -682,23 +856,28 @@ def count_hairs(
     stroke_of[~alive] = 0
     stroke_len = np.bincount(stroke_of, length, n_stroke + 1)
     # junctions passed add their span; free ends add the half-width hidden by thinning
-    free_ends = np.bincount(
-        stroke_of, [max(0, 2 - len(zones_of[s])) for s in range(n_seg + 1)], n_stroke + 1
-    )
+    free_ends = np.bincount(stroke_of, np.maximum(0, 2 - n_zones_of), n_stroke + 1)
     stroke_len = stroke_len + free_ends * 0.5 * w
-    labels = stroke_of[seg_lab].astype(np.int32)
+    # the strokes' medial-axis pixels (raster order), and as an image
+    st = stroke_of[sl]
+    on = st > 0
+    lr, lc, ll = sr[on], sc[on], st[on]
+    labels = np.zeros(mask.shape, np.int32)
+    labels[lr, lc] = ll
 
-    lr, lc = np.nonzero(labels)
-    ll = labels[lr, lc]
     width = np.zeros(n_stroke + 1)
     cen = np.zeros((n_stroke + 1, 2))
     if ll.size:
-        order = np.argsort(ll, kind="stable")
-        wv = np.maximum(2.0 * dt[lr, lc][order] - 1.0, 1.0)
+        # median medial-axis width per stroke (float32, as np.median has it)
+        wv = np.maximum(2.0 * dt[lr, lc] - 1.0, 1.0)
+        order = np.lexsort((wv, ll))
+        wv_s = wv[order]
         bounds = np.searchsorted(ll[order], np.arange(n_stroke + 2))
-        for k in range(1, n_stroke + 1):
-            seg_w = wv[bounds[k] : bounds[k + 1]]
-            width[k] = float(np.median(seg_w)) if seg_w.size else 0.0
+        size = np.diff(bounds)[1:]
+        has = np.flatnonzero(size) + 1
+        mid_lo = bounds[has] + (size[has - 1] - 1) // 2
+        mid_hi = bounds[has] + size[has - 1] // 2
+        width[has] = (wv_s[mid_lo] + wv_s[mid_hi]) / np.float32(2)
         cnt = np.maximum(np.bincount(ll, minlength=n_stroke + 1), 1)
         cen = np.stack(
             [np.bincount(ll, lr, n_stroke + 1) / cnt, np.bincount(ll, lc, n_stroke + 1) / cnt],
@@ -708,16 +887,17 @@ def count_hairs(
     if p.count_branch_widths < p.count_min_length_widths:
         # an arm that leaves a junction free-ended: the tip of a hair whose base is fused
         # in the stem it branches from (hairs of one follicle opening)
-        n_junc = np.bincount(stroke_of, [len(zones_of[s]) for s in range(n_seg + 1)], n_stroke + 1)
+        n_junc = np.bincount(stroke_of, n_zones_of, n_stroke + 1)
         n_parts = np.bincount(stroke_of, minlength=n_stroke + 1)
         arm = (n_parts == 1) & (n_junc == 1)
         counted |= arm & (stroke_len >= p.count_branch_widths * w)
     counted[0] = False
-    counted |= _rescue_blobs(mask, labels, stroke_len, counted, min_area=p.count_tuft_area * w * w)
+    comps = _components(mask, lr, lc, ll, n_stroke)
+    counted |= _rescue_blobs(comps, stroke_len, counted, min_area=p.count_tuft_area * w * w)
     # strokes reaching the frame (or the edge of the analysed region): cut-off hairs
-    near = _near_edge(mask.shape, region) <= dt + 1.0
+    hit = _near_edge(mask.shape, region)[lr, lc] <= dt[lr, lc] + 1.0
     at_edge = np.zeros(n_stroke + 1, bool)
-    at_edge[np.unique(labels[near & (labels > 0)])] = True
+    at_edge[ll[hit]] = True
     at_edge[0] = False
     n_edge_strokes = int((counted & at_edge).sum())
     if p.count_border == "exclude":
@@ -730,7 +910,7 @@ def count_hairs(
         if p.count_split_measure == "median":
             wk = width
         else:
-            wk = _territory_width(mask, labels, stroke_len)
+            wk = _territory_width(mask, lr, lc, ll, stroke_len)
         ws, ls = wk[counted], stroke_len[counted]
         order = np.argsort(ws)
         cum = np.cumsum(ls[order]) / ls.sum()
@@ -747,7 +927,9 @@ def count_hairs(
         # not read: the stroke's mean width mixes the fused and the lone part)
         steps = _width_step(
             skel,
-            labels,
+            lr,
+            lc,
+            ll,
             zone_lab > 0,
             dt,
             n_stroke,
@@ -761,17 +943,17 @@ def count_hairs(
         mult = np.where(counted, stepped, 0)
     if p.count_area_split:
         mult = _area_split(
-            mask, labels, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
+            comps, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
         )
     if p.count_breadth_ratio > 0:
-        mult = _broad_singles(mask, labels, mult, at_edge, p.count_breadth_ratio)
+        mult = _broad_singles(comps, mult, at_edge, p.count_breadth_ratio)
     ks = np.repeat(np.arange(n_stroke + 1), mult)
     total = float(mult.sum())
     if p.count_border == "half":
         total -= 0.5 * float(mult[at_edge].sum())
     # a shaft's width is its territory's area over its length: the medial-axis distance
     # reads a digital shaft 10-35 % narrow (1.5 px lines as 1.0, 5 px as 4.6)
-    tw = _territory_width(mask, labels, stroke_len) if ks.size else width
+    tw = _territory_width(mask, lr, lc, ll, stroke_len) if ks.size else width
     hair_w = (tw / np.maximum(mult_across, 1))[ks] * pixel_size
     # a stroke given more hairs by its area or a width step is a fused mass: its hairs
     # are counted, but no single shaft's width can be read off it
@@ -788,8 +970,8 @@ def count_hairs(
         n_edge=n_edge_strokes,
         at_edge=at_edge[1:],
         network=_is_network(
-            mask,
-            labels,
+            comps,
+            mask.shape,
             mult,
             min_share=p.count_network_share,
             min_extent=p.count_network_extent,
@@ -799,8 +981,8 @@ def count_hairs(
 
 
 def _is_network(
-    mask: np.ndarray,
-    labels: np.ndarray,
+    comps: _Components,
+    shape: tuple[int, int],
     mult: np.ndarray,
     *,
     min_share: float,
@@ -810,17 +992,14 @@ def _is_network(
     """True when one connected hair mass holds ``min_share`` of the mask, spans
     ``min_extent`` of the field's width or height and joins at least ``min_hairs``
     counted hairs (long hair, overlapping; one long hair across the field is not)."""
-    n, comp, stats = components_with_stats(mask)
-    if n < 2:
+    if comps.n < 2:
         return False
-    area = stats[1:, cv2.CC_STAT_AREA]
+    area = comps.area[1:]
     big = int(np.argmax(area)) + 1
-    inside = np.unique(labels[(comp == big) & (labels > 0)])
+    inside = comps.pairs[comps.pairs[:, 0] == big, 1]
     if int(mult[inside].sum()) < min_hairs:
         return False
     share = float(area[big - 1]) / float(area.sum())
-    extent = max(
-        stats[big, cv2.CC_STAT_WIDTH] / mask.shape[1],
-        stats[big, cv2.CC_STAT_HEIGHT] / mask.shape[0],
-    )
+    width, height = comps.big_box
+    extent = max(width / shape[1], height / shape[0])
     return share >= min_share and extent >= min_extent

@@ -89,8 +89,12 @@ def component_axes(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
         eigenvalues (a pixel's unit square adds 1/12 on each axis; index 0 is the
         background). An L x W bar has ``minor = 4 W / sqrt(12)``.
     """
-    n, lab = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
-    rr, cc = np.nonzero(lab)
+    b8 = binary.astype(np.uint8)
+    n, lab = cv2.connectedComponents(b8, connectivity=8)
+    # the foreground in raster order, as np.nonzero(lab) has it (OpenCV's scan is faster)
+    pts = cv2.findNonZero(b8)
+    pts = np.zeros((0, 2), np.intp) if pts is None else pts.reshape(-1, 2).astype(np.intp)
+    rr, cc = pts[:, 1], pts[:, 0]
     ll = lab[rr, cc]
     cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
     mr = np.bincount(ll, rr, n) / cnt

@@ -203,6 +203,13 @@ class Analysis:
         Close-ups: median contrast of the hair against the skin
         (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`); None when no
         hair was found.
+    region_share : (region, share) or None
+        Share (``(m, n)`` float32, 0-1) of each ``hair_weight`` pixel that lies in
+        ``region`` (``(M, N)`` bool), when the segmentation knows it at that size
+        (close-ups with overlays:
+        :attr:`hairtrack.segment.CloseupSegmentation.work_region_share`). Used only
+        while ``region`` is ``region_mask`` itself (a copy made with another
+        ``region_mask`` brings that one down instead).
     skin_lightness : float or None
         Global photos: L* of the skin the zone-level score read darkness against
         (:attr:`hairtrack.segment.GlobalSegmentation.skin_lightness`).
@@ -224,6 +231,7 @@ class Analysis:
     hair_darker: bool | None = None
     channel: str | None = None
     hair_contrast: float | None = None
+    region_share: tuple[np.ndarray, np.ndarray] | None = None
     skin_lightness: float | None = None
 
 
@@ -340,6 +348,9 @@ def analyse(
             hair_weight=seg.hair_share,
             channel=seg.channel,
             hair_contrast=float(seg.hair_contrast) if np.isfinite(seg.hair_contrast) else None,
+            region_share=None
+            if seg.work_region_share is None
+            else (seg.region, seg.work_region_share),
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
@@ -495,7 +506,7 @@ def summarise(
     return Measurement(
         view=a.view,
         view_reason=a.view_reason,
-        coverage=_coverage(a, reg, hair_px, region_px),
+        coverage=_coverage(a, reg, hair_px, region_px, own_region=region is None),
         region_px=region_px,
         hair_px=hair_px,
         hair_count=n,
@@ -521,8 +532,13 @@ def summarise(
     )
 
 
-def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> float:
-    """Hair share of the region: soft where the analysis has a hair weight, else of pixels."""
+def _coverage(
+    a: Analysis, region: np.ndarray, hair_px: int, region_px: int, *, own_region: bool = False
+) -> float:
+    """Hair share of the region: soft where the analysis has a hair weight, else of pixels.
+
+    ``own_region``: ``region`` is the analysis's own (its ``region_share`` may apply).
+    """
     if not region_px:
         return 0.0
     if a.hair_weight is not None:
@@ -531,6 +547,13 @@ def _coverage(a: Analysis, region: np.ndarray, hair_px: int, region_px: int) -> 
         wt = a.hair_weight
         if region_px == region.size:  # the whole frame: every working pixel is all in
             share = np.full(wt.shape, 255.0, np.float32)
+        elif (
+            own_region
+            and a.region_share is not None
+            and a.region_share[0] is a.region_mask
+            and a.region_share[1].shape == wt.shape
+        ):
+            share = a.region_share[1] * np.float32(255.0)  # known at the working size
         else:
             share = region.view(np.uint8) * np.uint8(255)
             if share.shape != wt.shape:

@@ -836,9 +836,18 @@ def read_scale_bar(
         "max_std": p.scale_bar_max_std,
         "min_support": p.scale_bar_min_support,
     }
-    hor = _bar_arms(rgb, 1, **kw)
-    ver = _bar_arms(rgb, 0, **kw)
     min_len = p.scale_bar_min_frac * max(rgb.shape[:2])
+    # An arm of an L is at least 0.2 x its length >= 0.2 x min_len long, and the corner
+    # adds at most tol - thickness <= max_thick + 1 px to an arm's own extent: arms
+    # shorter can be in no L. Without a vertical arm that long there is no L at all,
+    # and the horizontal search (the same result, None) is skipped.
+    shortest = 0.2 * min_len - p.scale_bar_max_thick - 2
+
+    def arms(axis: int) -> list[tuple[float, int, int, int, float]]:
+        return [a for a in _bar_arms(rgb, axis, **kw) if a[2] - a[1] + 1 >= shortest]
+
+    ver = arms(0)
+    hor = arms(1) if ver else []
     pad = p.scale_bar_max_thick + 2
     best = 0.0
     for hy, hx0, hx1, ht, hc in hor:

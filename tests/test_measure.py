@@ -422,3 +422,30 @@ def test_count_flags_the_strokes_cut_by_the_frame_and_the_region():
     hc = count_hairs(m.astype(bool) & region, shaft_width_px=5.0, region=region)
     k = hc.labels[38:43, 60:90].max()
     assert k > 0 and hc.at_edge[k - 1]
+
+
+def test_closeup_coverage_with_the_region_share_made_at_the_working_size():
+    """Coverage weighs each working pixel by the share of it inside the region: the share
+    made at the working size from the reduced copy's overlays gives what the full-size
+    region gives, and a copy of the analysis with another region uses that region."""
+    import dataclasses
+
+    from hairtrack.measure import _coverage, summarise
+
+    rng = np.random.default_rng(11)
+    subject = synth.make_closeup_subject(rng, width=1600, height=1200, px_per_mm=150.0)
+    ph = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng, overlay=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = analyse(ph.image, view="closeup")
+        assert a.region_share is not None and a.work_mask.shape != a.region_mask.shape
+        m = summarise(a)
+        full = _coverage(a, a.region_mask, 0, int(a.region_mask.sum()))  # full-size region
+        assert m.coverage == pytest.approx(full, abs=1e-4)
+        assert abs(m.coverage - ph.truth["coverage"]) < 0.02
+        other = a.region_mask.copy()
+        other[:, : other.shape[1] // 2] = False
+        b = dataclasses.replace(a, region_mask=other)
+        assert summarise(b).coverage == _coverage(b, other, 0, int(other.sum()))

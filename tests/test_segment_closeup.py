@@ -150,3 +150,50 @@ def test_disk_morphology_is_opencv_ellipse(dtype) -> None:
             img = (img * 255).astype(dtype) if dtype == np.uint8 else img
             assert np.array_equal(_disk_morph(img, d, dilate=True), cv2.dilate(img, se))
             assert np.array_equal(_disk_morph(img, d, dilate=False), cv2.erode(img, se))
+
+
+def test_high_percentile_is_numpys_percentile():
+    """The partial-partition percentile (hairness thresholds) gives np.percentile's value:
+    on a phantom's hairness, where its short cut is taken, and on ties and steps."""
+    from hairtrack import synth
+    from hairtrack.normalise import flatten_illumination, luminance
+    from hairtrack.segment import _hairness, _high_percentile
+
+    rng = np.random.default_rng(7)
+    subject = synth.make_closeup_subject(rng, skin="light", hair="black", width=640, height=480)
+    cam = synth.Camera(light_gradient=0.15, noise_sigma=2.0, blur_sigma=0.5)
+    ph = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    h = _hairness(flatten_illumination(luminance(ph.image), sigma=60.0), "dark", 21)
+    samples = [
+        h.ravel(),
+        h[ph.hair_mask],
+        rng.integers(0, 4, 300_000).astype(np.float32),  # ties at the order statistics
+        np.sort(rng.random(200_000).astype(np.float32)),
+        np.r_[np.zeros(150_000), np.ones(2_000)].astype(np.float32),
+        h[:100, :200].ravel(),  # 20 000 values: the probe's copies are this small
+    ]
+    for v in samples:
+        for q in (99.9, 99.0, 97.5, 50.0):
+            assert _high_percentile(v, q) == float(np.percentile(v, q))
+
+
+@pytest.mark.parametrize(
+    "small,full",
+    [((1000, 1333), (3000, 4000)), ((864, 1152), (864, 1152)), ((467, 700), (1401, 2099))],
+)
+def test_region_brought_up_as_opencv_does(small, full):
+    """The full-size region (overlays left out) is OpenCV's nearest-neighbour resize of
+    the reduced copy's, whether only the overlays' box is filled or the whole."""
+    from hairtrack.segment import _keep_up
+
+    rng = np.random.default_rng(small[0])
+    for boxes in ([(10, 40, 30, 90)], [(0, 12, 0, small[1])], [(0, small[0], 0, small[1])]):
+        drop = np.zeros(small, bool)
+        for r0, r1, c0, c1 in boxes:
+            drop[r0:r1, c0:c1] = rng.random((r1 - r0, c1 - c0)) < 0.7
+        want = cv2.resize((~drop).view(np.uint8), full[::-1], interpolation=cv2.INTER_NEAREST)
+        keep, box = _keep_up(drop, full)
+        assert np.array_equal(keep, want.view(bool))
+        outside = np.ones(full, bool)
+        outside[box] = False
+        assert keep[outside].all()

@@ -1,0 +1,110 @@
+"""count.py's array-at-once helpers against their per-segment definitions (phantom masks)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from hairtrack import count, synth
+
+
+def _walk(seg_lab: np.ndarray, n_seg: int) -> list[np.ndarray]:
+    """Each segment's pixels in path order, walked pixel by pixel (the definition).
+
+    From the segment's first pixel in raster order among those with the fewest
+    neighbours in it, step to an unvisited neighbour, preferring the last 4-neighbour
+    in ``count._STEPS`` order, else the first.
+    """
+    paths = [np.zeros((0, 2), int)]
+    for k in range(1, n_seg + 1):
+        pr, pc = np.nonzero(seg_lab == k)
+        todo = set(zip(pr.tolist(), pc.tolist(), strict=True))
+        deg = [
+            sum((r + dr, c + dc) in todo for dr, dc in count._STEPS)
+            for r, c in zip(pr.tolist(), pc.tolist(), strict=True)
+        ]
+        cur = (int(pr[int(np.argmin(deg))]), int(pc[int(np.argmin(deg))]))
+        out = [cur]
+        todo.discard(cur)
+        while todo:
+            nxt = None
+            for dr, dc in count._STEPS:
+                q = (cur[0] + dr, cur[1] + dc)
+                if q in todo and (nxt is None or abs(dr) + abs(dc) == 1):
+                    nxt = q
+            if nxt is None:
+                break
+            out.append(nxt)
+            todo.discard(nxt)
+            cur = nxt
+        paths.append(np.asarray(out, int).reshape(-1, 2))
+    return paths
+
+
+def _sharp_by_walk(skel, junction_radius, arm_px, cos_turn) -> np.ndarray:
+    """Apexes of :func:`count._sharp_turns`, path by path from :func:`_walk`."""
+    seg_lab, n_seg, _, _ = count._segments(skel, junction_radius)
+    a = max(2, int(round(arm_px)))
+    apex = []
+    for path in _walk(seg_lab, n_seg)[1:]:
+        n = len(path)
+        if n < 2 * a + 1:
+            continue
+        p = path.astype(float)
+        back = p[a : n - a] - p[: n - 2 * a]
+        fwd = p[2 * a :] - p[a : n - a]
+        cos = (back * fwd).sum(1) / np.maximum(np.hypot(*back.T) * np.hypot(*fwd.T), 1e-9)
+        i = 0
+        while i < len(cos):
+            if cos[i] < cos_turn:
+                j = i
+                while j + 1 < len(cos) and cos[j + 1] < cos_turn:
+                    j += 1
+                apex.append(path[i + a + int(np.argmin(cos[i : j + 1]))])
+                i = j + 1
+            else:
+                i += 1
+    return np.asarray(apex, int).reshape(-1, 2)
+
+
+def _phantom_mask(seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, 3])
+    subject = synth.make_closeup_subject(
+        rng, skin="light", hair="black", clipped=bool(seed % 2), width=480, height=360
+    )
+    cam = synth.Camera(light_gradient=0.15, noise_sigma=2.0, blur_sigma=0.5)
+    return synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), cam, rng=rng
+    ).hair_mask
+
+
+def _rings() -> np.ndarray:
+    """Closed loops (segments with no end), touching the frame and each other."""
+    m = np.zeros((120, 160), np.uint8)
+    cv2.circle(m, (40, 40), 25, 1, 2)
+    cv2.ellipse(m, (110, 70), (40, 20), 30, 0, 360, 1, 1)
+    cv2.rectangle(m, (0, 90), (30, 119), 1, 1)
+    cv2.circle(m, (70, 35), 12, 1, 3)
+    return m.astype(bool)
+
+
+@pytest.mark.parametrize("which", ["phantom-0", "phantom-1", "rings"])
+def test_paths_and_sharp_turns_match_the_pixel_walk(which):
+    mask = _rings() if which == "rings" else _phantom_mask(int(which[-1]))
+    skel = count._skeleton(mask)
+    for radius in (1.0, 3.0):
+        seg_lab, n_seg, _, _ = count._segments(skel, radius)
+        assert n_seg > 5
+        pix, seg, pos = count._paths(seg_lab, n_seg)
+        walked = _walk(seg_lab, n_seg)
+        assert np.array_equal(pix, np.concatenate(walked[1:]))
+        assert np.array_equal(seg, np.repeat(np.arange(n_seg + 1), [len(p) for p in walked]))
+        assert np.array_equal(pos, np.concatenate([np.arange(len(p)) for p in walked[1:]]))
+        for arm in (3.0, 8.0):
+            got = count._sharp_turns(skel, radius, arm, np.cos(np.deg2rad(110)))
+            want = _sharp_by_walk(skel, radius, arm, np.cos(np.deg2rad(110)))
+            assert np.array_equal(got, want)
+    if which == "rings":  # loops walked whole: no segment of the rings has an end
+        seg_lab, n_seg, _, _ = count._segments(skel, 1.0)
+        assert any(len(p) > 20 for p in _walk(seg_lab, n_seg))
