@@ -490,22 +490,33 @@ def _detect(img: np.ndarray, mask: np.ndarray | None, p: AlignParams) -> tuple:
     return xy, desc
 
 
+def _scores(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    """``|b|^2 - 2 a.b`` for every row ``a`` of ``d1`` and ``b`` of ``d2``, (N, M) float32:
+    in each row, it ranks the rows of ``d2`` as ``|a - b|`` does (``|a|^2`` is the row's
+    own constant). One matrix product."""
+    d1 = np.ascontiguousarray(d1, np.float32)
+    d2 = np.ascontiguousarray(d2, np.float32)
+    score = d1 @ d2.T
+    score *= -2.0
+    score += np.einsum("ij,ij->i", d2, d2)
+    return score
+
+
 def _two_nearest(
-    d1: np.ndarray, d2: np.ndarray, *, chunk: int = 4096
+    d1: np.ndarray, d2: np.ndarray, score: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row of ``d1``, its nearest and second-nearest rows of ``d2`` (L2).
 
     The brute-force search OpenCV's ``BFMatcher.knnMatch(k=2)`` makes, by a matrix
-    product: ``|a - b|^2 = |b|^2 - 2 a.b + |a|^2`` ranks the rows of ``d2`` (ties to the
-    lower index, as OpenCV), and the two distances are then taken directly. A few times
-    quicker on thousands of SIFT descriptors; in ``chunk`` rows at a time (memory).
+    product (:func:`_scores`, ties to the lower index, as OpenCV); the two distances are
+    then taken directly. A few times quicker on thousands of SIFT descriptors.
 
     Parameters
     ----------
     d1, d2 : (N, D) and (M, D) float32 ndarray
         Descriptors; ``M >= 2``.
-    chunk : int
-        Rows of ``d1`` per matrix product.
+    score : (N, M) float32 ndarray, optional
+        ``_scores(d1, d2)`` when already at hand (left as it was).
 
     Returns
     -------
@@ -514,30 +525,27 @@ def _two_nearest(
     dist1, dist2 : (N,) float32 ndarray
         Distances to the nearest and the second nearest.
     """
-    d1 = np.ascontiguousarray(d1, np.float32)
-    d2 = np.ascontiguousarray(d2, np.float32)
-    n2 = np.einsum("ij,ij->i", d2, d2)
-    i1 = np.empty(len(d1), np.int64)
-    i2 = np.empty(len(d1), np.int64)
-    for r0 in range(0, len(d1), chunk):
-        rows = np.arange(r0, min(r0 + chunk, len(d1)))
-        score = d1[rows] @ d2.T  # |b|^2 - 2 a.b, in place
-        score *= -2.0
-        score += n2
-        first = np.argmin(score, axis=1)
-        score[np.arange(len(rows)), first] = np.inf
-        i1[rows], i2[rows] = first, np.argmin(score, axis=1)
-    dist1 = np.linalg.norm(d1 - d2[i1], axis=1)
-    dist2 = np.linalg.norm(d1 - d2[i2], axis=1)
-    return i1, dist1, dist2
+    score = _scores(d1, d2) if score is None else score
+    rows = np.arange(len(d1))
+    first = np.argmin(score, axis=1)
+    best = score[rows, first]
+    score[rows, first] = np.inf
+    second = np.argmin(score, axis=1)
+    score[rows, first] = best
+    dist1 = np.linalg.norm(d1 - d2[first], axis=1)
+    dist2 = np.linalg.norm(d1 - d2[second], axis=1)
+    return first, dist1, dist2
 
 
-def _ratio_matches(d1: np.ndarray, d2: np.ndarray, ratio: float) -> np.ndarray:
-    """Indices j into d2 for each row of d1 passing the ratio test, else -1."""
+def _ratio_matches(
+    d1: np.ndarray, d2: np.ndarray, ratio: float, score: np.ndarray | None = None
+) -> np.ndarray:
+    """Indices j into d2 for each row of d1 passing the ratio test, else -1 (``score``:
+    :func:`_two_nearest`'s)."""
     out = np.full(len(d1), -1, np.int64)
     if len(d1) == 0 or len(d2) < 2:
         return out
-    nearest, dist1, dist2 = _two_nearest(d1, d2)
+    nearest, dist1, dist2 = _two_nearest(d1, d2, score)
     ok = dist1 < ratio * dist2
     out[ok] = nearest[ok]
     return out
@@ -548,18 +556,29 @@ def _match(d_ref: np.ndarray, d_mov: np.ndarray, ratio: float, cross_check: bool
 
     Moving features are matched to the reference with Lowe's ratio test; with
     ``cross_check`` a match is kept only when the reference feature's own best match
-    (also passing the ratio test) is the same moving feature.
+    (also passing the ratio test) is the same moving feature. One matrix product of the
+    descriptors serves both directions.
     """
-    fwd = _ratio_matches(d_mov, d_ref, ratio)
+    none = np.zeros((0, 2), np.int64)
+    if len(d_mov) < (2 if cross_check else 1) or len(d_ref) < 2:
+        return none  # (no match passes the ratio test one way or the other)
+    d_mov = np.ascontiguousarray(d_mov, np.float32)
+    d_ref = np.ascontiguousarray(d_ref, np.float32)
+    score = _scores(d_mov, d_ref)
+    fwd = _ratio_matches(d_mov, d_ref, ratio, score)
     idx = np.flatnonzero(fwd >= 0)
     if cross_check and len(idx):
-        # only the matched reference features need a reverse search
+        # only the matched reference features need a reverse search; its ranks need
+        # |moving|^2 in place of |reference|^2
         targets = np.unique(fwd[idx])
-        back_sub = _ratio_matches(d_ref[targets], d_mov, ratio)
+        back_score = score[:, targets].T
+        back_score -= np.einsum("ij,ij->i", d_ref[targets], d_ref[targets])[:, None]
+        back_score += np.einsum("ij,ij->i", d_mov, d_mov)
+        back_sub = _ratio_matches(d_ref[targets], d_mov, ratio, np.ascontiguousarray(back_score))
         back = np.full(len(d_ref), -1, np.int64)
         back[targets] = back_sub
         idx = idx[back[fwd[idx]] == idx]
-    return np.stack([idx, fwd[idx]], axis=1) if len(idx) else np.zeros((0, 2), np.int64)
+    return np.stack([idx, fwd[idx]], axis=1) if len(idx) else none
 
 
 def _coarse_matches(ref: _Prepared, mov: _Prepared, p: AlignParams) -> tuple:

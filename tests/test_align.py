@@ -17,6 +17,7 @@ import pytest
 from hairtrack import synth
 from hairtrack.align import (
     Alignment,
+    _match,
     _ratio_matches,
     _suppress_hair,
     _two_nearest,
@@ -448,7 +449,7 @@ def test_two_nearest_are_the_brute_force_nearest_descriptors():
     d1[:300] = np.sqrt(rng.dirichlet(np.full(128, 0.3), size=300))
     dist = np.linalg.norm(d1[:, None, :].astype(np.float64) - d2[None].astype(np.float64), axis=2)
     order = np.argsort(dist, axis=1, kind="stable")
-    nearest, dist1, dist2 = _two_nearest(d1, d2, chunk=256)
+    nearest, dist1, dist2 = _two_nearest(d1, d2)
     assert np.array_equal(nearest, order[:, 0])
     rows = np.arange(len(d1))
     assert np.allclose(dist1, dist[rows, order[:, 0]], rtol=1e-5, atol=1e-6)
@@ -458,3 +459,12 @@ def test_two_nearest_are_the_brute_force_nearest_descriptors():
     passed = dist[rows, order[:, 0]] < 0.8 * dist[rows, order[:, 1]]
     assert np.array_equal(out >= 0, passed) and np.array_equal(out[passed], order[passed, 0])
     assert passed[300:].mean() > 0.9 and passed[:300].mean() < 0.1
+    # cross-checked: also the reference feature's own nearest (passing the test) back
+    back = np.argsort(dist, axis=0, kind="stable")
+    cols = np.arange(len(d2))
+    back_ok = dist[back[0], cols] < 0.8 * dist[back[1], cols]
+    mutual = [
+        (i, j) for i, j in enumerate(order[:, 0]) if passed[i] and back_ok[j] and back[0, j] == i
+    ]
+    pairs = _match(d2, d1, 0.8, cross_check=True)  # (reference, moving)
+    assert sorted(map(tuple, pairs.tolist())) == mutual and len(mutual) > 200
