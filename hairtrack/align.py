@@ -301,15 +301,27 @@ def _suppress_in_order(
         # less colourful (grey, white) or more (blond)
         chroma = np.asarray(chroma, np.float32)
         for dark in order:
-            found = _ridges(chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast})
+            # (the reduced copies the filters and the fill are made on, made once)
+            red = _reduced(chroma, kernel_px, max_kernel_px)
+            found = _ridges(
+                chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast}, reduced=red
+            )
             if found.any():
-                out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
-                chroma = _fill(chroma, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
+                out, chroma = _fill(
+                    [out, chroma],
+                    found,
+                    sigma_px=kernel_px / 2.0,
+                    max_kernel_px=max_kernel_px,
+                    reduced=[None, red],
+                )
                 hair |= found
     for dark in order:  # (dark hair first: the light pass then sees skin around)
-        found = _ridges(out, dark=dark, **opts) & ~hair
+        red = _reduced(out, kernel_px, max_kernel_px)
+        found = _ridges(out, dark=dark, **opts, reduced=red) & ~hair
         if found.any():
-            out = _fill(out, found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px)
+            (out,) = _fill(
+                [out], found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px, reduced=[red]
+            )
             hair |= found
     return out, hair
 
@@ -334,16 +346,17 @@ def _ridges(
     min_length_px: float,
     max_kernel_px: int,
     max_thickness_px: float = 0.0,
+    reduced: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """Elongated (or thin) dark (black-hat) or light (top-hat) pieces narrower than
-    ``kernel_px``.
+    ``kernel_px`` (``reduced``: ``_reduced(gray, kernel_px, max_kernel_px)`` when at hand).
 
     Returns
     -------
     (M, N) bool ndarray
     """
     h, w = gray.shape
-    small, f = _reduced(gray, kernel_px, max_kernel_px)
+    small, f = _reduced(gray, kernel_px, max_kernel_px) if reduced is None else reduced
     k = _odd(kernel_px * f)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     env = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, kernel)
@@ -380,29 +393,47 @@ def _ridges(
 
 
 def _fill(
-    gray: np.ndarray, holes: np.ndarray, *, sigma_px: float, max_kernel_px: int
-) -> np.ndarray:
-    """Fill ``holes`` with a Gaussian-weighted mean of the pixels around them.
+    images: list[np.ndarray],
+    holes: np.ndarray,
+    *,
+    sigma_px: float,
+    max_kernel_px: int,
+    reduced: list[tuple[np.ndarray, float] | None] | None = None,
+) -> list[np.ndarray]:
+    """Fill ``holes`` in each of ``images`` with a Gaussian-weighted mean of the pixels
+    around them.
 
     Normalised convolution, made on a reduced copy (the fill is smooth anyway); where
-    the holes are wider than the blur, a four times wider blur is used.
+    the holes are wider than the blur, a four times wider blur is used. The weights
+    (the holes' blurred complement) serve all the images; ``reduced`` holds, per image,
+    its ``_reduced(image, 2 * sigma_px, max_kernel_px)`` when at hand (else None).
     """
-    h, w = gray.shape
-    small, f = _reduced(gray, 2 * sigma_px, max_kernel_px)
-    keep = 1.0 - holes.astype(np.float32)
-    if f < 1:
-        keep = cv2.resize(keep, small.shape[::-1], interpolation=cv2.INTER_AREA)
-    sigma = max(sigma_px * f, 1.0)
-    num = cv2.GaussianBlur(small * keep, (0, 0), sigma)
-    den = cv2.GaussianBlur(keep, (0, 0), sigma)
-    fill = num / np.maximum(den, 1e-6)
-    if (den <= 0.05).any():  # the wide blur only where holes are wider than the blur
-        wide = cv2.GaussianBlur(small * keep, (0, 0), 4 * sigma)
-        wden = cv2.GaussianBlur(keep, (0, 0), 4 * sigma)
-        fill = np.where(den > 0.05, fill, wide / np.maximum(wden, 1e-6))
-    if f < 1:
-        fill = cv2.resize(fill.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.where(holes, fill, gray).astype(np.float32)
+    h, w = holes.shape
+    reduced = reduced or [None] * len(images)
+    keep_full = 1.0 - holes.astype(np.float32)
+    weights = None
+    out = []
+    for gray, red in zip(images, reduced, strict=True):
+        small, f = _reduced(gray, 2 * sigma_px, max_kernel_px) if red is None else red
+        if weights is None:
+            keep = keep_full
+            if f < 1:
+                keep = cv2.resize(keep, small.shape[::-1], interpolation=cv2.INTER_AREA)
+            sigma = max(sigma_px * f, 1.0)
+            den = cv2.GaussianBlur(keep, (0, 0), sigma)
+            wide = (den <= 0.05).any()  # the wide blur only where holes are wider than it
+            wden = cv2.GaussianBlur(keep, (0, 0), 4 * sigma) if wide else None
+            weights = keep, sigma, den, wide, wden
+        keep, sigma, den, wide, wden = weights
+        num = cv2.GaussianBlur(small * keep, (0, 0), sigma)
+        fill = num / np.maximum(den, 1e-6)
+        if wide:
+            wnum = cv2.GaussianBlur(small * keep, (0, 0), 4 * sigma)
+            fill = np.where(den > 0.05, fill, wnum / np.maximum(wden, 1e-6))
+        if f < 1:
+            fill = cv2.resize(fill.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        out.append(np.where(holes, fill, gray).astype(np.float32))
+    return out
 
 
 def _normalise(gray: np.ndarray, *, flatten_sigma_px: float, clahe_clip: float) -> np.ndarray:
