@@ -15,7 +15,16 @@ import numpy as np
 import pytest
 
 from hairtrack import synth
-from hairtrack.align import Alignment, _suppress_hair, align, corner_error, warp_to_reference
+from hairtrack.align import (
+    Alignment,
+    _match,
+    _ratio_matches,
+    _suppress_hair,
+    _two_nearest,
+    align,
+    corner_error,
+    warp_to_reference,
+)
 from hairtrack.config import AlignParams, Params
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -429,3 +438,33 @@ def test_parameters_live_in_the_config():
     assert isinstance(p.align, AlignParams)
     p2 = p.replace(align={"min_inliers": 40})
     assert p2.align.min_inliers == 40
+
+
+def test_two_nearest_are_the_brute_force_nearest_descriptors():
+    # the truth: every distance, in float64, sorted; descriptors as RootSIFT (unit
+    # norm, non-negative), some near duplicates; more rows than one chunk
+    rng = np.random.default_rng(3)
+    d2 = np.sqrt(rng.dirichlet(np.full(128, 0.3), size=700)).astype(np.float32)
+    d1 = d2[rng.integers(0, 700, 1100)] + rng.normal(0, 0.02, (1100, 128)).astype(np.float32)
+    d1[:300] = np.sqrt(rng.dirichlet(np.full(128, 0.3), size=300))
+    dist = np.linalg.norm(d1[:, None, :].astype(np.float64) - d2[None].astype(np.float64), axis=2)
+    order = np.argsort(dist, axis=1, kind="stable")
+    nearest, dist1, dist2 = _two_nearest(d1, d2)
+    assert np.array_equal(nearest, order[:, 0])
+    rows = np.arange(len(d1))
+    assert np.allclose(dist1, dist[rows, order[:, 0]], rtol=1e-5, atol=1e-6)
+    assert np.allclose(dist2, dist[rows, order[:, 1]], rtol=1e-5, atol=1e-6)
+    # the ratio test on them: matches only where the nearest is clearly the nearest
+    out = _ratio_matches(d1, d2, 0.8)
+    passed = dist[rows, order[:, 0]] < 0.8 * dist[rows, order[:, 1]]
+    assert np.array_equal(out >= 0, passed) and np.array_equal(out[passed], order[passed, 0])
+    assert passed[300:].mean() > 0.9 and passed[:300].mean() < 0.1
+    # cross-checked: also the reference feature's own nearest (passing the test) back
+    back = np.argsort(dist, axis=0, kind="stable")
+    cols = np.arange(len(d2))
+    back_ok = dist[back[0], cols] < 0.8 * dist[back[1], cols]
+    mutual = [
+        (i, j) for i, j in enumerate(order[:, 0]) if passed[i] and back_ok[j] and back[0, j] == i
+    ]
+    pairs = _match(d2, d1, 0.8, cross_check=True)  # (reference, moving)
+    assert sorted(map(tuple, pairs.tolist())) == mutual and len(mutual) > 200

@@ -16,6 +16,7 @@ from PIL import Image
 from hairtrack import synth
 from hairtrack.align import corner_error
 from hairtrack.compare import (
+    _blocks,
     _edge_blur_px,
     _quantile,
     compare,
@@ -301,6 +302,22 @@ def test_jpeg_quality_is_read_from_the_photo_and_none_for_a_clean_one():
         assert jpeg_quality(saved) == q
 
 
+def test_jpeg_quality_screened_search_reads_every_quality_saved():
+    # the known quality of each save, 50-98, found with the screen on the crop's middle
+    # and with the whole crop searched at every quality
+    rng = np.random.default_rng(8)
+    subject = synth.make_closeup_subject(rng, width=640, height=480, hair="brown")
+    cam = synth.random_camera(rng)
+    shot = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    for q in range(50, 99, 3):
+        buf = io.BytesIO()
+        Image.fromarray(shot.image).save(buf, "JPEG", quality=q)
+        saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        assert jpeg_quality(saved) == q
+        assert jpeg_quality(saved, screen_side=0) == q
+    assert jpeg_quality(shot.image) is None
+
+
 def test_jpeg_quality_reads_high_qualities_of_camera_like_photos():
     # re-photographed phantoms (new light, noise, blur, re-combed) saved at high
     # qualities, whose re-encoding is not exactly idempotent (subsampled colour), and
@@ -320,3 +337,22 @@ def test_jpeg_quality_reads_high_qualities_of_camera_like_photos():
         saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
         assert jpeg_quality(clean) is None, (skin, hair)
         assert jpeg_quality(saved) == cam.jpeg_quality, (skin, hair, cam.jpeg_quality)
+
+
+def test_blocks_count_the_pixels_of_each_block():
+    # the truth: each block's pixels counted one by one; a region off the frame's edges
+    # (partial blocks at its right and bottom), blocks under a quarter full left out
+    rng = np.random.default_rng(1)
+    for h, w in ((900, 1300), (37, 53)):
+        region = np.zeros((h, w), bool)
+        region[h // 7 : h - h // 5, w // 9 : w - 3] = True
+        region[h // 7 : h // 3, w // 9 : w // 4] = False
+        hb, ha = rng.random((h, w)) < 0.3, rng.random((h, w)) < 0.2
+        b = _blocks(hb & region, ha & region, region, n_blocks=64)
+        assert len(b.origin) > 10
+        for k, (x, y) in enumerate(b.origin):
+            sl = (slice(y, y + b.size), slice(x, x + b.size))
+            assert b.region_px[k] == region[sl].sum() >= 0.25 * b.size**2
+            assert b.before_px[k] == (hb & region)[sl].sum()
+            assert b.after_px[k] == (ha & region)[sl].sum()
+        assert b.region_px.sum() > 0.9 * region.sum()
