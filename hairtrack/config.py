@@ -1045,6 +1045,14 @@ class CompareParams:
         Longer side of the copies the relighting is fitted on, px.
     photometry_trim : float
         Share of worst-fitting pixels (moved hair, highlights) left out of the refit.
+    photometry_skin_window, photometry_skin_step
+        The relighting is fitted only on pixels that are flat skin in both photos: the
+        ``photometry_skin_window`` px square around them (on the fitting copies) stays
+        within ``photometry_skin_step`` of them, in log units, in every channel
+        (:func:`hairtrack.compare._flat_skin`). Hair that moved between the photos
+        (re-combing) is dark in one only; fitted on, it pulled the slope (gamma) to
+        0.3-0.5 on phantom pairs of the same light (clipped to 0.75: AFTER's hair read
+        with less contrast, the change ~1.7 % low). 0 fits every pixel.
     match_jpeg_quality : int
         Close-ups, with ``match_jpeg_adaptive`` off: both photos of a registered pair
         are re-encoded as JPEGs of this quality before their hair is read, so that a
@@ -1106,6 +1114,8 @@ class CompareParams:
     match_photometry: bool = True
     photometry_side: int = 256
     photometry_trim: float = 0.25
+    photometry_skin_window: int = 5
+    photometry_skin_step: float = 0.1
     match_jpeg_quality: int = 75
     match_jpeg_adaptive: bool = True
     jpeg_max_ratio: float = 0.5
