@@ -15,9 +15,9 @@ right when something did, and say "unreliable" rather than guess:
    photo loses, are judged alike;
 3. when the registration is trusted, both photos are measured over the scalp they have
    in common (in the baseline frame, and mapped back into the AFTER frame), and the
-   interval comes from resampling spatial blocks of that region, and is never narrower
-   than the spread that re-photographing the same scalp gives (calibrated on phantom
-   re-shoots, ``benchmarks/pairs.py``; global photos: widened by it);
+   interval comes from resampling spatial blocks of that region, widened by the spread
+   that re-photographing the same scalp gives (calibrated on phantom re-shoots,
+   ``benchmarks/pairs.py``);
 4. when it is not, the two photos are compared as wholes (unpaired), with a wider
    interval, and the verdict is "unreliable": a paired figure from a wrong alignment
    never comes out.
@@ -301,7 +301,7 @@ def compare(
             an_b.hair_mask & common_b, hair_a_in_b & common_b, common_b, n_blocks=p.blocks
         )
         se_boot = _bootstrap_se_pct(blocks, n=p.bootstrap, rng=rng)
-        se = _paired_se(se_boot, reshoot, view=an_b.view)
+        se = float(np.hypot(se_boot, reshoot))
         paired = True
     else:
         notes.append(
@@ -660,36 +660,6 @@ def _blocks(hair_b: np.ndarray, hair_a: np.ndarray, region: np.ndarray, *, n_blo
     return Blocks(size, origin[keep], reg[keep], sums(hair_b)[keep], sums(hair_a)[keep])
 
 
-def _paired_se(se_boot: float, reshoot_sd: float, *, view: str) -> float:
-    """Standard error, %, of a registered pair's relative change.
-
-    Close-ups: the block bootstrap's, floored at the calibrated re-shoot spread
-    (``compare.reshoot_sd_pct_closeup``). Re-combing and re-photographing move hair
-    between blocks, so the bootstrap already sees them: over phantom re-shoots
-    (``benchmarks/pairs.py``, seed 0) the change over ``se_boot`` had an SD of 1.01,
-    and adding the re-shoot spread in quadrature as well counted it twice (SD 0.67;
-    the interval covered 100 % of the truths, and true changes of 14-21 % read "no
-    detectable change"). The floor keeps a pair whose blocks happen to agree from an
-    interval narrower than re-photographing gives. Global photos: the two in
-    quadrature (their bootstrap has not been checked on registered re-shoots).
-
-    Parameters
-    ----------
-    se_boot : float
-        Block bootstrap standard error, % (:func:`_bootstrap_se_pct`).
-    reshoot_sd : float
-        Re-shoot standard deviation of the view, %.
-    view : {'closeup', 'global'}
-
-    Returns
-    -------
-    float
-    """
-    if view == "closeup":
-        return float(max(se_boot, reshoot_sd))
-    return float(np.hypot(se_boot, reshoot_sd))
-
-
 def _bootstrap_se_pct(b: Blocks, *, n: int, rng: np.random.Generator) -> float:
     """Standard error of the paired relative change (%) by resampling blocks."""
     k = len(b.region_px)
@@ -728,14 +698,12 @@ def match_photometry(
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
-    Fits, per colour channel and on the skin both photos show, ``log(ref + 1) =
+    Fits, per colour channel and on the pixels both photos show, ``log(ref + 1) =
     a + b * log(mov + 1) + q(x, y)`` where ``q`` is a quadratic in the moving photo's
     coordinates: ``a, b`` absorb exposure, white balance and gamma, ``q`` a lighting
-    gradient. Skin is where both photos are flat (:func:`_flat_skin`): hair that moved
-    between them is dark in one only, and fitted on, it pulls ``b`` towards 0 (a
-    regression slope diluted by what the two do not share). The fit is least squares,
-    refitted without the ``photometry_trim`` share of worst residuals (dandruff,
-    highlights), then applied to ``moving`` in its own frame.
+    gradient. The fit is least squares, refitted without the ``photometry_trim`` share of
+    worst residuals (hair that moved, dandruff, highlights), then applied to ``moving``
+    in its own frame.
 
     Parameters
     ----------

@@ -1014,12 +1014,9 @@ class CompareParams:
         Minimal detectable change of coverage, % of the baseline coverage: the 95th
         percentile of |change| over re-shoots of an unchanged scalp.
     reshoot_sd_pct_closeup, reshoot_sd_pct_global : float
-        Standard deviation of the change over re-shoots of an unchanged scalp, %. A
-        close-up's interval is never narrower than it gives (the block-bootstrap error
-        already covers re-combing and re-photographing:
-        :func:`hairtrack.compare._paired_se`); a global photo's adds it in quadrature to
-        the bootstrap error so that the interval covers what re-photographing does, not
-        only the scalp's patchiness.
+        Standard deviation of the change over re-shoots of an unchanged scalp, %: added
+        (in quadrature) to the block-bootstrap error so that the interval covers what
+        re-photographing does, not only the scalp's patchiness.
     unpaired_sd_pct : float
         Extra spread, %, of a comparison of photos that could not be registered (different
         patches of scalp).

@@ -18,7 +18,6 @@ from hairtrack import synth
 from hairtrack.align import corner_error
 from hairtrack.compare import (
     _edge_blur_px,
-    _paired_se,
     _quantile,
     compare,
     edge_blur,
@@ -174,14 +173,6 @@ def test_unrelated_photos_are_refused_and_unreliable():
     # an unpaired figure is still given, with a wide interval
     lo, hi = c.change.coverage_pct_ci
     assert hi - lo > 20
-
-
-def test_a_closeups_interval_is_the_bootstrap_floored_at_the_reshoot_spread():
-    # the block bootstrap already sees re-combing (calibrated on phantom re-shoots,
-    # benchmarks/pairs.py): the re-shoot spread is a floor, not a second term
-    assert _paired_se(7.0, 5.4, view="closeup") == pytest.approx(7.0)
-    assert _paired_se(2.0, 5.4, view="closeup") == pytest.approx(5.4)
-    assert _paired_se(3.0, 4.0, view="global") == pytest.approx(5.0)
 
 
 def test_verdict_rules():
