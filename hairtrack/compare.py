@@ -696,7 +696,7 @@ def match_photometry(
     photometry_side: int = 256,
     photometry_trim: float = 0.25,
     photometry_skin_window: int = 5,
-    photometry_skin_step: float = 0.1,
+    photometry_skin_step: float = 0.0,
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
