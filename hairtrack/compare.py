@@ -703,9 +703,12 @@ def match_photometry(
     Fits, per colour channel and on the pixels both photos show, ``log(ref + 1) =
     a + b * log(mov + 1) + q(x, y)`` where ``q`` is a quadratic in the moving photo's
     coordinates: ``a, b`` absorb exposure, white balance and gamma, ``q`` a lighting
-    gradient. The fit is least squares, refitted without the ``photometry_trim`` share of
-    worst residuals (hair that moved, dandruff, highlights), then applied to ``moving``
-    in its own frame.
+    gradient. With ``photometry_skin_step`` > 0 only skin where both photos are flat
+    (:func:`_flat_skin`) is fitted: hair that moved between them is dark in one only,
+    and fitted on, it pulls ``b`` towards 0 (a regression slope diluted by what the two
+    do not share). The fit is least squares, refitted without the ``photometry_trim``
+    share of worst residuals (hair that moved, dandruff, highlights), then applied to
+    ``moving`` in its own frame.
 
     Parameters
     ----------
