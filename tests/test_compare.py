@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -22,6 +23,7 @@ from hairtrack.compare import (
     compare,
     edge_blur,
     jpeg_quality,
+    match_photometry,
     verdict_of,
 )
 from hairtrack.load import load_image
@@ -134,6 +136,35 @@ def test_faint_hair_gets_no_gain_or_loss():
     assert abs(_truth_pct(c, base, visit)) < c.change.mdc_pct  # no true change ...
     assert c.change.verdict == "unreliable"  # ... and no false one
     assert any("hardly stands out" in w for w in c.warnings)
+
+
+@pytest.mark.parametrize("gamma", [1.0, 1.15, 0.87])
+def test_relighting_a_recombed_reshoot_keeps_the_hairs_contrast(gamma):
+    # re-combed hair is dark in one photo where the other shows skin: fitted on, it
+    # pulled the relighting's gamma to its lower bound (contrast x0.65-0.86 here)
+    rng = np.random.default_rng([3, 5000])
+    subject = synth.make_closeup_subject(rng, width=800, height=600)
+    base = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    state = synth.visit_state(subject, rng=rng)
+    geo = synth.Camera(rotation_deg=14, scale=1.06, shift=(0.02, -0.01), perspective=(0.02, 0.01))
+    cam = dataclasses.replace(geo, gamma=gamma, white_balance=(1.08, 1.0, 0.92))
+    # the truth: the same visit under the baseline's light (no noise: the same pixels)
+    plain = synth.render_closeup(subject, state, geo, rng=np.random.default_rng(1))
+    shot = synth.render_closeup(subject, state, cam, rng=np.random.default_rng(1))
+    relit = match_photometry(
+        base.image,
+        shot.image,
+        np.asarray(shot.truth["homography_to_baseline"]),
+        photometry_skin_step=0.1,
+    )
+
+    def contrast(rgb):
+        v = np.log1p(rgb.astype(float))
+        return v[~plain.hair_mask].mean() - v[plain.hair_mask].mean()
+
+    assert contrast(relit) == pytest.approx(contrast(plain.image), rel=0.1)
 
 
 def test_unrelated_photos_are_refused_and_unreliable():
