@@ -617,12 +617,17 @@ def default_workers(params: Params | None = None) -> int:
     return max(1, min(cores, params.series.max_default_workers))
 
 
-def _one_thread() -> None:
-    """Keep a worker process to one core: OpenCV would otherwise start a thread per core
-    in every worker, and N workers would compete for the cores with N x cores threads."""
+def _one_thread() -> Any:
+    """Keep a worker process to one core: OpenCV and numpy's BLAS would otherwise each
+    start a thread per core in every worker (BLAS threads also spin between calls), and N
+    workers would compete for the cores with N x cores threads.
+
+    Returns the BLAS limiter, whose ``restore_original_limits()`` undoes its part."""
     import cv2
+    from threadpoolctl import threadpool_limits
 
     cv2.setNumThreads(1)
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class Workers:
@@ -630,8 +635,8 @@ class Workers:
 
     A context manager: the processes start on entry and stop on exit (jobs not yet
     started are cancelled, e.g. on Ctrl-C). Each worker, and the inline run, keeps to one
-    core (OpenCV's own threads are turned off while it runs), so that N workers use N
-    cores: the parallelism is the processes'.
+    core (OpenCV's and BLAS's own threads are turned off while it runs), so that N
+    workers use N cores: the parallelism is the processes'.
 
     Parameters
     ----------
@@ -648,6 +653,7 @@ class Workers:
         self.done = 0
         self.total = 0
         self._threads: int | None = None
+        self._blas: Any = None
 
     def __enter__(self) -> Workers:
         if self.workers > 1:
@@ -660,7 +666,7 @@ class Workers:
             import cv2
 
             self._threads = cv2.getNumThreads()
-            _one_thread()
+            self._blas = _one_thread()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -671,6 +677,9 @@ class Workers:
 
             cv2.setNumThreads(self._threads)
             self._threads = None
+        if self._blas is not None:
+            self._blas.restore_original_limits()
+            self._blas = None
 
     def map(self, jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], what: str) -> list:
         """Each job's result, or the exception it raised."""

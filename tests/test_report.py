@@ -557,25 +557,28 @@ def test_interrupted_run_leaves_the_last_report_whole(tmp_path):
     assert not [p for p in out.rglob("*.tmp")]
 
 
-def _opencv_threads() -> int:
+def _threads() -> tuple[int, int]:
+    """OpenCV's threads, and the most threads any BLAS library numpy loaded may use."""
     import cv2
+    import numpy as np
+    from threadpoolctl import threadpool_info
 
-    return cv2.getNumThreads()
+    np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return cv2.getNumThreads(), max(blas, default=1)
 
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_each_worker_keeps_to_one_core(n):
-    """N workers use N cores: OpenCV's own threads are off in every worker (and while
-    one worker runs inline), and back as they were afterwards."""
-    import cv2
-
+    """N workers use N cores: OpenCV's and BLAS's own threads are off in every worker
+    (and while one worker runs inline), and back as they were afterwards."""
     from hairtrack.series import Workers
 
-    before = cv2.getNumThreads()
+    before = _threads()
     with Workers(n, None) as pool:
-        seen = pool.map([(_opencv_threads, ())] * n, "threads")
-    assert seen == [1] * n
-    assert cv2.getNumThreads() == before
+        seen = pool.map([(_threads, ())] * n, "threads")
+    assert seen == [(1, 1)] * n
+    assert _threads() == before
 
 
 def test_default_workers_is_one_per_core_within_the_cap():
@@ -601,7 +604,7 @@ def test_a_refused_photo_in_a_worker_is_skipped_not_fatal():
     from hairtrack.series import Workers
 
     with Workers(2, None) as pool:
-        out = pool.map([(_refuse, ("a.jpg",)), (_opencv_threads, ())], "photos")
+        out = pool.map([(_refuse, ("a.jpg",)), (_threads, ())], "photos")
     assert isinstance(out[0], InputError)
     assert (out[0].path, out[0].reason) == ("a.jpg", "image data is truncated or corrupt")
-    assert out[1] == 1
+    assert out[1] == (1, 1)
