@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.labels import label_axes
 
 __all__ = ["HairCount", "count_hairs"]
 
@@ -421,17 +422,7 @@ def _components(
     rr, cc = _pixels(mask)
     cl = lab[rr, cc]
     area = np.bincount(cl, minlength=n)
-    # second moments, as labels.component_axes has them
-    cnt = np.maximum(area, 1).astype(float)
-    mr = np.bincount(cl, rr, n) / cnt
-    mc = np.bincount(cl, cc, n) / cnt
-    dr, dc = rr - mr[cl], cc - mc[cl]
-    srr = np.bincount(cl, dr * dr, n) / cnt + 1 / 12
-    scc = np.bincount(cl, dc * dc, n) / cnt + 1 / 12
-    src = np.bincount(cl, dr * dc, n) / cnt
-    tr, det = srr + scc, srr * scc - src * src
-    disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0))
-    minor = 4 * np.sqrt(np.maximum(tr / 2 - disc, 0))
+    _, minor = label_axes(rr, cc, cl, n)
     key = np.unique(lab[lr, lc].astype(np.int64) * (n_stroke + 1) + ll)
     pairs = np.stack([key // (n_stroke + 1), key % (n_stroke + 1)], 1)
     box = (0, 0)

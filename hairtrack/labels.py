@@ -95,7 +95,29 @@ def component_axes(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     pts = cv2.findNonZero(b8)
     pts = np.zeros((0, 2), np.intp) if pts is None else pts.reshape(-1, 2).astype(np.intp)
     rr, cc = pts[:, 1], pts[:, 0]
-    ll = lab[rr, cc]
+    major, minor = label_axes(rr, cc, lab[rr, cc], n)
+    return lab, major, minor
+
+
+def label_axes(
+    rr: np.ndarray, cc: np.ndarray, ll: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ellipse axes of labelled pixels, as :func:`component_axes` defines them.
+
+    Parameters
+    ----------
+    rr, cc : (P,) int ndarray
+        Rows and columns of the pixels.
+    ll : (P,) int ndarray
+        Each pixel's label, 0 to ``n - 1``.
+    n : int
+        Number of labels.
+
+    Returns
+    -------
+    major, minor : (n,) float64 ndarray
+        Axis lengths per label (0.577 for a label without pixels: a unit square's).
+    """
     cnt = np.maximum(np.bincount(ll, minlength=n), 1).astype(float)
     mr = np.bincount(ll, rr, n) / cnt
     mc = np.bincount(ll, cc, n) / cnt
@@ -107,4 +129,4 @@ def component_axes(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0))
     major = 4 * np.sqrt(np.maximum(tr / 2 + disc, 0))
     minor = 4 * np.sqrt(np.maximum(tr / 2 - disc, 0))
-    return lab, major, minor
+    return major, minor
