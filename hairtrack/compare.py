@@ -37,6 +37,7 @@ import numpy as np
 
 from hairtrack.align import Alignment, align, warp_to_reference
 from hairtrack.config import Params, kwargs_for
+from hairtrack.geometry import local_scale
 from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
@@ -283,6 +284,8 @@ def compare(
         if b_in_a.any():
             mov_region = b_in_a
     params_a = _read_alike(params_c, an_b)
+    if al.ok and p.read_at_before_scale:
+        params_a = _at_before_scale(params_a, an_b, al.homography, after.shape[:2])
     if an_b.view == "global" and an_b.unmixed is not None:
         # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
         # the "strands resolved" evidence, and the two methods differ by tens of points
@@ -522,6 +525,26 @@ def _read_alike(params: Params, an_b: Analysis) -> Params:
     if an_b.view != "closeup" or an_b.channel is None or params.closeup.channel != "auto":
         return params
     return params.replace(closeup={"channel": an_b.channel})
+
+
+def _at_before_scale(
+    params: Params, an_b: Analysis, homography: np.ndarray, shape: tuple[int, int]
+) -> Params:
+    """``params`` with a registered close-up AFTER read at BEFORE's px per mm of scalp.
+
+    The working scale follows the shaft width the photo's own probe reads; read afresh
+    on AFTER, a few tenths of a px of difference can move it (0.200 vs 0.228 on a real
+    re-shot photo) and the coverage with it (+0.8 % became +8.4 %). So AFTER is given
+    BEFORE's width, in AFTER's px: divided by the homography's zoom (BEFORE px per AFTER
+    px) at AFTER's centre.
+    """
+    if an_b.view != "closeup" or not an_b.probe_width_px or params.closeup.given_width_px:
+        return params
+    centre = np.array([[(shape[1] - 1) / 2.0, (shape[0] - 1) / 2.0]])
+    zoom = float(local_scale(np.asarray(homography, float), centre)[0])
+    if not np.isfinite(zoom) or zoom <= 0:
+        return params
+    return params.replace(closeup={"given_width_px": an_b.probe_width_px / zoom})
 
 
 def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:

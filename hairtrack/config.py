@@ -692,6 +692,11 @@ class CloseupParams:
         of the strong shafts on the probe.
     target_width_px : float
         Shaft width wanted at the working scale, px (the photo is never enlarged).
+    given_width_px : float
+        Shaft width, input px, that sets the working scale instead of the probe's
+        estimate (0: the probe decides). A comparison passes AFTER the width BEFORE's
+        probe read, times the pair's zoom, so that both photos of a pair are read at the
+        same px per mm of scalp.
     max_width_px : float
         Photos whose shafts are at most this wide, px, are analysed at full size (a
         small reduction saves little time and blurs the shafts' edges: on 5 px phantom
@@ -919,6 +924,7 @@ class CloseupParams:
     probe_width_percentile: float = 55.0
     probe_min_width_px: float = 2.5
     target_width_px: float = 5.0
+    given_width_px: float = 0.0
     max_width_px: float = 9.0
     closing_widths: float = 4.0
     flatten_widths: float = 15.0
@@ -1091,6 +1097,10 @@ class CompareParams:
         two adjacent ones on the whole crop (a sixth of the encodings' work; the same
         quality as the whole crop's search on 128 phantom, real and 12 MP photos and on
         164 held-out ones). 0 searches the whole crop at every quality.
+    read_at_before_scale : bool
+        A registered close-up AFTER is segmented at BEFORE's working scale (BEFORE's
+        shaft width times the pair's zoom, ``CloseupParams.given_width_px``) rather than
+        at the scale its own probe picks.
     match_sharpness : bool
         Close-ups: blur the sharper photo of a registered pair to the other's edge blur
         (:func:`hairtrack.compare.edge_blur`, Gaussians add in quadrature) before reading
@@ -1156,6 +1166,7 @@ class CompareParams:
     jpeg_max_ratio: float = 0.5
     jpeg_max_dip_ratio: float = 0.75
     jpeg_screen_side: int = 128
+    read_at_before_scale: bool = True
     match_sharpness: bool = True
     sharpness_min_sigma: float = 0.3
     sharpness_min_ratio: float = 1.15

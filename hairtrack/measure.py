@@ -213,6 +213,9 @@ class Analysis:
     skin_lightness : float or None
         Global photos: L* of the skin the zone-level score read darkness against
         (:attr:`hairtrack.segment.GlobalSegmentation.skin_lightness`).
+    probe_width_px : float or None
+        Close-ups: the shaft width that set the working scale
+        (:attr:`hairtrack.segment.CloseupSegmentation.probe_width_px`); None without hair.
     """
 
     view: str
@@ -233,6 +236,7 @@ class Analysis:
     hair_contrast: float | None = None
     region_share: tuple[np.ndarray, np.ndarray] | None = None
     skin_lightness: float | None = None
+    probe_width_px: float | None = None
 
 
 def measure(
@@ -351,6 +355,7 @@ def analyse(
             region_share=None
             if seg.work_region_share is None
             else (seg.region, seg.work_region_share),
+            probe_width_px=float(seg.probe_width_px) if np.isfinite(seg.probe_width_px) else None,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink

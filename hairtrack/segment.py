@@ -64,6 +64,9 @@ class CloseupSegmentation:
         hairness, 0-1, over the coarse detector's mask); NaN when no hair was found.
         Hair this faint is read unreliably: a small change of light or blur moves a large
         share of it across the detection threshold.
+    probe_width_px : float
+        Shaft width, input px, that set the working scale: the probe's estimate, or the
+        width given (``given_width_px``); NaN when the probe found no hair.
     work_region_share : (m, n) float32 ndarray or None
         Share of each working pixel that lies in ``region`` (0-1), area-averaged from
         the reduced copy the overlays were found on (``region`` is those overlays
@@ -82,6 +85,7 @@ class CloseupSegmentation:
     channel: str = "luma"
     hair_contrast: float = float("nan")
     work_region_share: _np.ndarray | None = None
+    probe_width_px: float = float("nan")
 
 
 def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
@@ -906,8 +910,9 @@ def segment_closeup(
     if h_p is None:
         flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
         h_p = _hairness(flat_p, pol, d_p)
-    width_p = _probe_width(h_p, region_p, d_p, pol, p)
-    f_p = pf * base_factor  # probe size / input size
+    # the shafts' width sets the working scale: as given, or read on the probe
+    width_p = p.given_width_px if p.given_width_px > 0 else _probe_width(h_p, region_p, d_p, pol, p)
+    f_p = 1.0 if p.given_width_px > 0 else pf * base_factor  # probe size / input size
     # a shaft the probe cannot resolve reads about as wide as the probe's own blur,
     # whatever its true width (5-8 px shafts of a 12 MP photo read 15.6 px): measure
     # again on copies twice as large until the shafts are resolved or the copy is full
@@ -1047,6 +1052,7 @@ def segment_closeup(
         channel="luma" if channel == "auto" else channel,
         hair_contrast=contrast,
         work_region_share=region_share,
+        probe_width_px=float(width_full),
     )
 
 
