@@ -907,12 +907,15 @@ def segment_closeup(
         pol, h_luma = _decide_polarity(flat_luma, region_p, d_p, 0.1)
         if channel == "luma" or small.ndim == 2:  # the same flattened grey image
             h_p = h_luma
-    if h_p is None:
-        flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
-        h_p = _hairness(flat_p, pol, d_p)
     # the shafts' width sets the working scale: as given, or read on the probe
-    width_p = p.given_width_px if p.given_width_px > 0 else _probe_width(h_p, region_p, d_p, pol, p)
-    f_p = 1.0 if p.given_width_px > 0 else pf * base_factor  # probe size / input size
+    if p.given_width_px > 0:
+        width_p, f_p = float(p.given_width_px), 1.0
+    else:
+        if h_p is None:
+            flat_p = _flatten(_hair_channel(small, pol, channel), sigma=2.5 * d_p)
+            h_p = _hairness(flat_p, pol, d_p)
+        width_p = _probe_width(h_p, region_p, d_p, pol, p)
+        f_p = pf * base_factor  # probe size / input size
     # a shaft the probe cannot resolve reads about as wide as the probe's own blur,
     # whatever its true width (5-8 px shafts of a 12 MP photo read 15.6 px): measure
     # again on copies twice as large until the shafts are resolved or the copy is full
