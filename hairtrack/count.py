@@ -10,9 +10,11 @@ unit lying side by side, fused in the mask), or when it steps from its own narro
 to about twice that width (side-by-side hairs of one opening that end at different
 lengths: the lone tip is the single-shaft reference, whatever the spread of widths
 between hairs), or when it is alone in a mask component much broader than the lone
-hairs' (a V or fan of two hairs from one opening whose medial axis was not cut). Width
-is twice the distance to the mask edge along the stroke's medial axis, less one pixel
-(the distance is measured to the centre of the first background pixel).
+hairs' (a V or fan of two hairs from one opening whose medial axis was not cut), or
+when its mass has more free medial-axis ends than its strokes account for (fused hairs
+whose tips still end free). Width is twice the distance to the mask edge along the
+stroke's medial axis, less one pixel (the distance is measured to the centre of the first
+background pixel).
 
 Examples
 --------
@@ -404,6 +406,8 @@ class _Components:
     big_box : (int, int)
         Width and height of the largest component's bounding box, px ((0, 0) without
         components).
+    labels : (M, N) int32 ndarray
+        Component label of every pixel (0: background).
     """
 
     n: int
@@ -411,6 +415,7 @@ class _Components:
     minor: np.ndarray
     pairs: np.ndarray
     big_box: tuple[int, int]
+    labels: np.ndarray
 
 
 def _components(
@@ -429,7 +434,7 @@ def _components(
     if n > 1:
         on = cl == int(np.argmax(area[1:])) + 1
         box = (int(np.ptp(cc[on])) + 1, int(np.ptp(rr[on])) + 1)
-    return _Components(n, area, minor, pairs, box)
+    return _Components(n, area, minor, pairs, box, lab)
 
 
 def _rescue_blobs(
@@ -503,6 +508,72 @@ def _area_split(
         ks = pairs[pairs[:, 0] == c, 1]
         k = ks[np.argmax(mult[ks])]
         out[k] = min(out[k] + int(est[c] - per_comp[c]), max_per_stroke * len(ks))
+    return out
+
+
+def _end_count(
+    comps: _Components,
+    mult: np.ndarray,
+    at_edge: np.ndarray,
+    sr: np.ndarray,
+    sc: np.ndarray,
+    sl: np.ndarray,
+    free: np.ndarray,
+    stroke_free: np.ndarray,
+    apex: np.ndarray,
+    min_ends: int,
+) -> np.ndarray:
+    """Raise a fused mass's count to the hairs its free medial-axis ends show.
+
+    Hairs fused in one mask component (hairs of one or more openings lying along and
+    across each other) lose their own medial-axis strokes where they merge, but their
+    tips still end free, also where the free arm is too short to count as a stroke. A
+    counted stroke with both ends free is a whole hair and accounts for its two ends
+    (or for its multiplicity, when its width says more); every other free end is one
+    more hair's. Components with fewer than ``min_ends`` free ends (a lone hair: 2; a
+    V: 3) keep their count, and so do components reaching the frame (their cut ends
+    are not free). Counts only ever go up.
+
+    Parameters
+    ----------
+    comps : _Components
+    mult, at_edge : (K + 1,) ndarray
+        Hairs counted for, and reaching the frame, per stroke.
+    sr, sc, sl : (P,) int ndarray
+        Row, column and segment label (1..S) of every medial-axis segment pixel.
+    free : (S + 1,) int ndarray
+        Free ends of each segment (0 for spurs and the background label).
+    apex : (A, 2) int ndarray
+        (row, col) of the V apices where the medial axis was cut; each cut made two
+        free ends that are not a hair's.
+    min_ends : int
+
+    Returns
+    -------
+    (K + 1,) int ndarray
+        New multiplicity per stroke label (the extra hairs go to the component's
+        stroke counted most, as in :func:`_area_split`).
+    """
+    n = comps.n
+    seg_comp = np.zeros(len(free), np.int64)
+    seg_comp[sl] = comps.labels[sr, sc]
+    ends = np.bincount(seg_comp, free, n)
+    if len(apex):
+        ends -= 2 * np.bincount(comps.labels[apex[:, 0], apex[:, 1]], minlength=n)
+    ends[0] = 0
+    pairs, per_comp, edge_comp = _strokes_by_component(n, comps.pairs, mult, at_edge)
+    # a counted stroke with both ends free is a whole hair (or its width says more):
+    # it accounts for its two ends; each other free end is one hair's
+    whole = np.zeros(len(mult), bool)
+    whole[pairs[:, 1]] = stroke_free[pairs[:, 1]] >= 2
+    wp = pairs[whole[pairs[:, 1]]]
+    est = ends + np.bincount(wp[:, 0], mult[wp[:, 1]] - 2.0, n)
+    out = mult.copy()
+    grow = (ends >= min_ends) & (est > per_comp) & (per_comp > 0) & ~edge_comp
+    for c in np.flatnonzero(grow):
+        ks = pairs[pairs[:, 0] == c, 1]
+        k = ks[np.argmax(mult[ks])]
+        out[k] += int(est[c] - per_comp[c])
     return out
 
 
@@ -759,6 +830,7 @@ def count_hairs(
     w = max(float(shaft_width_px), 1.0)
 
     segments = _segments(skel, junction_radius=0.5 * w)
+    apex = np.zeros((0, 2), int)
     if p.count_fold_deg < 180:
         # cut the medial axis at the apex of every V (two hairs from one opening)
         apex = _sharp_turns(
@@ -932,6 +1004,13 @@ def count_hairs(
         extra[at_edge] = 0  # a cut-off end is no tip: no step can be read against it
         stepped = np.clip(np.maximum(mult, 1 + np.maximum(extra, 0)), 1, p.count_max_per_stroke)
         mult = np.where(counted, stepped, 0)
+    if p.count_ends_min > 0:
+        # ends the apex cuts made are no hair's: two per cut
+        free = np.where(alive, np.maximum(0, 2 - n_zones_of), 0)
+        stroke_free = np.bincount(stroke_of, free, n_stroke + 1)
+        mult = _end_count(
+            comps, mult, at_edge, sr, sc, sl, free, stroke_free, apex, p.count_ends_min
+        )
     if p.count_area_split:
         mult = _area_split(
             comps, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile

@@ -449,3 +449,39 @@ def test_closeup_coverage_with_the_region_share_made_at_the_working_size():
         other[:, : other.shape[1] // 2] = False
         b = dataclasses.replace(a, region_mask=other)
         assert summarise(b).coverage == _coverage(b, other, 0, int(other.sum()))
+
+
+def _long_hair_with_fused_tips(tip_px: int) -> np.ndarray:
+    """A long hair (both ends free) and two shorter hairs of its opening lying fused along
+    it from the root, whose last ``tip_px`` leave it, one to either side."""
+    import cv2
+
+    m = np.zeros((140, 160), np.uint8)
+    cv2.line(m, (30, 130), (110, 20), 1, 6)
+    leave = np.array([78, 64])
+    d = np.array([80, -110]) / np.hypot(80, 110)
+    n = np.array([110, 80]) / np.hypot(80, 110)
+    for side in (-1, 1):
+        tip = leave + tip_px * (0.5 * d + 0.87 * side * n)
+        cv2.line(m, (30, 130), (78, 64), 1, 6)
+        cv2.line(m, (78, 64), (int(tip[0]), int(tip[1])), 1, 6)
+    return m.astype(bool)
+
+
+@pytest.mark.parametrize("tip_px", [14, 16])
+def test_count_finds_fused_hairs_by_their_free_ends(tip_px):
+    """Three hairs drawn, fused but for two short tips (shorter than a countable arm):
+    the mass has 4 free ends and the long hair accounts for 2 of them, so 3 hairs. One
+    long hair is one; two crossing hairs (4 free ends, two whole strokes) stay two."""
+    import cv2
+
+    from hairtrack.count import count_hairs
+
+    fused = _long_hair_with_fused_tips(tip_px)
+    assert count_hairs(fused, shaft_width_px=6.0, count_ends_min=0).count == 1
+    assert count_hairs(fused, shaft_width_px=6.0).count == 3
+    lone = np.zeros((140, 160), np.uint8)
+    cv2.line(lone, (30, 130), (110, 20), 1, 6)
+    assert count_hairs(lone.astype(bool), shaft_width_px=6.0).count == 1
+    cv2.line(lone, (30, 20), (110, 130), 1, 6)
+    assert count_hairs(lone.astype(bool), shaft_width_px=6.0).count == 2
