@@ -24,7 +24,24 @@ length, and how often boxes agree with a rule that keeps a cut hair only when it
 is inside, with the hair's root side chosen per photo in hindsight (the better of the
 two; an upper bound for any root-from-tip cue), against leaving every cut hair out.
 
-Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11] [--real]``. Seed 11
+With ``--hairs``, each true hair on its own: the hair loop of
+:func:`hairtrack.synth.render_closeup` is replayed (checked against the truth's roots)
+to draw every hair's own mask. Printed per field: the share of the hairs rooted in the
+field that the working mask misses (less than half their pixels in it; thin vellus and
+terminal shafts apart), and the count's error against the truth and against the hairs
+the mask holds. A count cannot find what the segmentation lost.
+
+With ``--tufts``, the geometry of hairs of one follicular unit on the phantoms against
+the real trichoscopy set, by one measure on both: hair boxes (the real hand boxes; on
+phantoms each hair's own box) are put on the mask component their centre lies on, as
+``benchmarks/realdata_closeup.py``'s per-tuft check does. Printed: the share of boxes
+sharing a component with 1 or 2+ others, the angle between two boxes' diagonals
+(the diagonal nearer the photo's hair axis) for pairs on one component, and the boxes'
+diagonal length in mm. Real boxes are a lower bound of the hairs (incomplete
+annotation) and hand-drawn (their angles are noisier).
+
+Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11] [--real | --hairs |
+--tufts]``. Seed 11
 draws the fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other
 seed draws fields that benchmark does not use.
 """
@@ -34,6 +51,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -47,6 +65,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 from hairtrack import synth  # noqa: E402
 from hairtrack.config import Params  # noqa: E402
 from hairtrack.count import count_hairs  # noqa: E402
+from hairtrack.geometry import local_scale  # noqa: E402
 from hairtrack.measure import analyse  # noqa: E402
 
 #: A truth root further than this many shaft widths from every hair pixel is off the
@@ -236,14 +255,225 @@ def main_real() -> int:
     return 0
 
 
+#: A true hair is in the mask when at least this share of its own pixels is.
+HELD_SHARE = 0.5
+#: Truth's threshold between thin (vellus) and terminal shafts, in mm (synth's 35 um).
+VELLUS_MM = 0.035
+#: Scale of the real trichoscopy photos, px per mm (their 1.0 mm bars: about 350-360).
+REAL_PX_PER_MM = 355.0
+
+
+@dataclass(frozen=True)
+class TrueHair:
+    """One hair of a clipped phantom field, drawn on its own.
+
+    Attributes
+    ----------
+    pix : (P,) int ndarray
+        Flat indices of the hair's own mask pixels in the frame.
+    box : (4,) float ndarray
+        Its box (x0, y0, x1, y1), px: the centre line's extent plus half the width.
+    width : float
+        Shaft width, px.
+    rooted : bool
+        Its root lies in the field (it is one of the truth's ``hair_count``).
+    """
+
+    pix: np.ndarray
+    box: np.ndarray
+    width: float
+    rooted: bool
+
+
+def true_hairs(seed: int, i: int, j: int) -> tuple[synth.Phantom, list[TrueHair]]:
+    """The clipped field of :func:`clipped_field` and each of its hairs drawn alone.
+
+    Replays :func:`hairtrack.synth.render_closeup`'s hair loop (same random draws, in
+    the same order); raises AssertionError when the replayed roots are not the truth's
+    (synth changed: update the replay).
+    """
+    skin = list(synth.SKIN_TONES)[i]
+    hair = list(synth.HAIR_COLOURS)[j]
+    rng = np.random.default_rng([seed, i, j, 1])
+    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
+    state = synth.visit_state(subject, rng=rng)
+    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
+    ph = synth.render_closeup(subject, state, cam, rng=rng)
+    w, h = subject.width, subject.height
+    h_inv = np.linalg.inv(cam.homography(w, h))
+    zoom = local_scale(h_inv, subject.fu_xy)
+    jit = np.random.default_rng(state.comb_seed)
+    comb = np.deg2rad(state.comb_deg)
+    act_f, act_s = np.nonzero(state.active)
+    roots = synth._map(h_inv, subject.fu_xy[act_f] + subject.slot_offset[act_f, act_s])
+    hairs, drawn_roots = [], []
+    for root, f, s in zip(roots, act_f, act_s, strict=True):
+        direction = comb + subject.slot_angle[f, s] + jit.normal(0, 0.12)
+        length = subject.slot_length_px[f, s] * zoom[f]
+        width = float(subject.slot_width_px[f, s] * state.width_factor * zoom[f])
+        pts = synth._bezier(root, direction, length, subject.slot_curl[f, s])
+        shade = float(jit.uniform(0.9, 1.1))
+        own = np.zeros((h, w), bool)
+        synth._draw_strand(
+            np.zeros((h, w), np.float32),
+            np.zeros((h, w, 3), np.float32),
+            own,
+            pts,
+            width,
+            np.zeros(3, np.float32),
+            shade,
+        )
+        if not own.any():
+            continue
+        drawn_roots.append([round(float(v), 3) for v in root])
+        r = width / 2
+        box = np.array([*(pts.min(0) - r), *(pts.max(0) + r)])
+        rooted = 0 <= drawn_roots[-1][0] < w and 0 <= drawn_roots[-1][1] < h
+        hairs.append(TrueHair(np.flatnonzero(own), box, width, rooted))
+    assert drawn_roots == ph.truth["hair_roots_xy"], "synth's hair loop changed"
+    return ph, hairs
+
+
+def main_hairs(seed: int) -> int:
+    """Print, per clipped field, the true hairs the mask misses and the count's errors."""
+    params = Params()
+    kw = params.closeup.count_kwargs()
+    print(f"clipped phantom close-ups, seed {seed}: hairs rooted in the field that the mask")
+    print(f"misses (< {HELD_SHARE:.0%} of their own pixels in it), % of truth; count error, %")
+    print(
+        f"  {'skin':<11}{'hair':<7}{'truth':>6}{'vellus':>8}{'terminal':>9}{'vs truth':>10}"
+        f"{'vs held':>9}"
+    )
+    rows = []
+    for i, skin in enumerate(synth.SKIN_TONES):
+        for j, hair in enumerate(synth.HAIR_COLOURS):
+            ph, hairs = true_hairs(seed, i, j)
+            work, w, _ = count_input(ph, params)
+            n = count_hairs(work, shaft_width_px=w, **kw).count
+            # the hairs' own masks are in the photo's frame
+            mask = cv2.resize(
+                work.view(np.uint8), ph.hair_mask.shape[::-1], interpolation=cv2.INTER_NEAREST
+            ).astype(bool)
+            flat = mask.ravel()
+            thin = VELLUS_MM * ph.truth["px_per_mm"]
+            rooted = [hr for hr in hairs if hr.rooted]
+            held = np.array([flat[hr.pix].mean() >= HELD_SHARE for hr in rooted])
+            vellus = np.array([hr.width < thin for hr in rooted])
+            t = len(rooted)
+            row = (
+                100 * np.sum(~held & vellus) / t,
+                100 * np.sum(~held & ~vellus) / t,
+                100 * (n / t - 1),
+                100 * (n / max(held.sum(), 1) - 1),
+            )
+            rows.append(row)
+            print(
+                f"  {skin:<11}{hair:<7}{t:6d}"
+                + "".join(f"{v:{k}.1f}" for v, k in zip(row, (8, 9, 10, 9), strict=True))
+            )
+    a = np.array(rows)
+    print(
+        f"  median: missed vellus {np.median(a[:, 0]):.1f} %, missed terminal"
+        f" {np.median(a[:, 1]):.1f} % of the truth; count |error| {np.median(abs(a[:, 2])):.1f} %"
+        f" against the truth, {np.median(abs(a[:, 3])):.1f} % (signed"
+        f" {np.median(a[:, 3]):+.1f}) against the hairs the mask holds"
+    )
+    return 0
+
+
+def _tufts(mask: np.ndarray, scale: float, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, how many boxes share its mask component (0: off the mask); and for each
+    pair of boxes on one component, the angle between their diagonals, degrees."""
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    dist, near = cv2.distanceTransformWithLabels(
+        (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rr, cc = np.nonzero(mask)
+    comp_of = np.zeros(int(near.max()) + 1, int)
+    comp_of[near[rr, cc]] = comp[rr, cc]
+    # the photo's hair axis: components' principal axes, weighted by their area
+    axis = 0j
+    for c in range(1, n):
+        ys, xs = np.nonzero(comp == c)
+        if len(ys) >= 20:
+            _, vec = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))
+            axis += len(ys) * np.exp(2j * np.arctan2(vec[1, 1], vec[0, 1]))
+    axis_deg = np.degrees(np.angle(axis) / 2)
+    lab, ang = [], []
+    for x0, y0, x1, y1 in boxes:
+        y = int(np.clip((y0 + y1) / 2 * scale, 0, mask.shape[0] - 1))
+        x = int(np.clip((x0 + x1) / 2 * scale, 0, mask.shape[1] - 1))
+        lab.append(comp_of[near[y, x]] if dist[y, x] <= 3 else 0)
+        a = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+        ang.append(min((a, -a), key=lambda d: abs((d - axis_deg + 90) % 180 - 90)))
+    lab_a, ang_a = np.array(lab), np.array(ang)
+    sizes = np.array([np.sum(lab_a == k) if k else 0 for k in lab_a])
+    i, j = np.triu_indices(len(lab_a), 1)
+    pair = (lab_a[i] > 0) & (lab_a[i] == lab_a[j])
+    diff = np.abs((ang_a[i[pair]] - ang_a[j[pair]] + 90) % 180 - 90)
+    return sizes, diff
+
+
+def _tuft_line(name: str, sizes: list, diffs: list, diag_mm: np.ndarray) -> None:
+    s, d = np.concatenate(sizes), np.concatenate(diffs)
+    on = s[s > 0]
+    print(
+        f"  {name}: {len(s)} boxes; sharing a component with 1+ others {np.mean(on >= 2):.0%},"
+        f" 2+ others {np.mean(on >= 3):.0%}; {len(d)} pairs on one component: angle"
+        f" between them median {np.median(d):.1f} deg (quartiles {np.quantile(d, 0.25):.1f}-"
+        f"{np.quantile(d, 0.75):.1f}); box diagonal median {np.median(diag_mm):.2f} mm"
+    )
+
+
+def main_tufts(seed: int) -> int:
+    """Print the hairs-of-one-unit geometry of phantoms and real photos (see module doc)."""
+    params = Params()
+    print("hairs sharing a mask component, by hair boxes (see the module doc)")
+    if (REALDATA / "trichoscopy").is_dir():
+        from realdata_closeup import boxes_xyxy
+
+        from hairtrack.segment import segment_closeup
+
+        sizes, diffs, diag = [], [], []
+        for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
+            xml = img_path.with_suffix(".xml")
+            if not xml.exists():
+                continue
+            seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+            boxes = boxes_xyxy(xml)
+            s, d = _tufts(seg.work_mask, seg.work_scale, boxes)
+            sizes.append(s)
+            diffs.append(d)
+            diag.append(np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))
+        _tuft_line("real trichoscopy", sizes, diffs, np.concatenate(diag) / REAL_PX_PER_MM)
+    sizes, diffs, diag = [], [], []
+    for i in range(len(synth.SKIN_TONES)):
+        for j in range(len(synth.HAIR_COLOURS)):
+            ph, hairs = true_hairs(seed, i, j)
+            boxes = np.array([hr.box for hr in hairs if hr.rooted])
+            mask, _, scale = count_input(ph, params)
+            s, d = _tufts(mask, scale, boxes)
+            sizes.append(s)
+            diffs.append(d)
+            diag.append(np.hypot(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))
+    _tuft_line(f"phantoms, seed {seed}", sizes, diffs, np.concatenate(diag) / ph.truth["px_per_mm"])
+    return 0
+
+
 def main() -> int:
     """Print each clipped field's error sources and the medians."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=11, help="11: the accuracy suite's fields")
     ap.add_argument("--real", action="store_true", help="the real trichoscopy set instead")
+    ap.add_argument("--hairs", action="store_true", help="true hairs the mask misses")
+    ap.add_argument("--tufts", action="store_true", help="unit geometry, phantoms vs real")
     args = ap.parse_args()
     if args.real:
         return main_real()
+    if args.hairs:
+        return main_hairs(args.seed)
+    if args.tufts:
+        return main_tufts(args.seed)
     params = Params()
     parts = ["edge"] + [f"int{g}" for g in range(1, MAX_STROKES_GROUP + 1)] + ["none", "off"]
     rows = []
