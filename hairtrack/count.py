@@ -477,6 +477,7 @@ def _area_split(
     at_edge: np.ndarray,
     max_per_stroke: int,
     ref_quantile: float = 0.5,
+    min_count: int = 1,
 ) -> np.ndarray:
     """Raise each mask component's count to its area over a single hair's area.
 
@@ -484,8 +485,8 @@ def _area_split(
     fused side by side, a fan from one opening) holds about ``area / single area``
     hairs. The single area is the ``ref_quantile`` quantile over components holding
     exactly one counted stroke that does not reach the frame (a high quantile: only
-    components clearly larger than a long single hair are split). Counts only ever go
-    up.
+    components clearly larger than a long single hair are split). Only components
+    already counted at least ``min_count`` hairs are raised. Counts only ever go up.
 
     Returns
     -------
@@ -504,7 +505,7 @@ def _area_split(
     ref = float(np.quantile(area[single], ref_quantile))
     est = np.floor(area / ref + 0.5).astype(int)
     out = mult.copy()
-    for c in np.flatnonzero((est > per_comp) & (per_comp > 0)):
+    for c in np.flatnonzero((est > per_comp) & (per_comp >= max(min_count, 1))):
         ks = pairs[pairs[:, 0] == c, 1]
         k = ks[np.argmax(mult[ks])]
         out[k] = min(out[k] + int(est[c] - per_comp[c]), max_per_stroke * len(ks))
@@ -1010,6 +1011,17 @@ def count_hairs(
         stroke_free = np.bincount(stroke_of, free, n_stroke + 1)
         mult = _end_count(
             comps, mult, at_edge, sr, sc, sl, free, stroke_free, apex, p.count_ends_min
+        )
+    if p.count_mass_min_hairs > 0:
+        # a mass already counted as several hairs: stubs crossing and lying along each
+        # other, their strokes lost where they overlap; a lone hair's typical area
+        mult = _area_split(
+            comps,
+            mult,
+            at_edge,
+            p.count_max_per_stroke,
+            ref_quantile=p.count_mass_area_quantile,
+            min_count=p.count_mass_min_hairs,
         )
     if p.count_area_split:
         mult = _area_split(
