@@ -1005,6 +1005,7 @@ def count_hairs(
         extra[at_edge] = 0  # a cut-off end is no tip: no step can be read against it
         stepped = np.clip(np.maximum(mult, 1 + np.maximum(extra, 0)), 1, p.count_max_per_stroke)
         mult = np.where(counted, stepped, 0)
+    mult_own = mult.copy()  # before hairs are added to a stroke from elsewhere in its mass
     if p.count_ends_min > 0:
         # ends the apex cuts made are no hair's: two per cut
         free = np.where(alive, np.maximum(0, 2 - n_zones_of), 0)
@@ -1023,6 +1024,9 @@ def count_hairs(
             ref_quantile=p.count_mass_area_quantile,
             min_count=p.count_mass_min_hairs,
         )
+    # hairs the free ends and the mass's area add lie elsewhere in the mass, not in the
+    # stroke that carries them: its own width is still read
+    from_mass = mult - mult_own
     if p.count_area_split:
         mult = _area_split(
             comps, mult, at_edge, p.count_max_per_stroke, ref_quantile=p.count_area_quantile
@@ -1039,7 +1043,10 @@ def count_hairs(
     hair_w = (tw / np.maximum(mult_across, 1))[ks] * pixel_size
     # a stroke given more hairs by its area or a width step is a fused mass: its hairs
     # are counted, but no single shaft's width can be read off it
-    hair_w[(mult > mult_across)[ks]] = np.nan
+    fused = mult - from_mass > mult_across
+    # each stroke's hairs in order: its own first, then those its mass added
+    rank = np.arange(ks.size) - np.repeat(np.cumsum(mult) - mult, mult)
+    hair_w[fused[ks] | (rank >= (mult - from_mass)[ks])] = np.nan
     hair_len = stroke_len[ks] * pixel_size
     return HairCount(
         count=int(round(total)),

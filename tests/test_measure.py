@@ -476,7 +476,11 @@ def test_count_finds_fused_hairs_by_their_free_ends(tip_px):
 
     fused = _long_hair_with_fused_tips(tip_px)
     assert count_hairs(fused, shaft_width_px=6.0, count_ends_min=0).count == 1
-    assert count_hairs(fused, shaft_width_px=6.0).count == 3
+    hc = count_hairs(fused, shaft_width_px=6.0)
+    assert hc.count == 3
+    # the long hair's own width is read (drawn 6 px); the fused hairs' cannot be
+    assert np.isfinite(hc.widths_px).sum() == 1
+    assert np.nanmedian(hc.widths_px) == pytest.approx(6.0, rel=0.2)
     lone = np.zeros((140, 160), np.uint8)
     cv2.line(lone, (30, 130), (110, 20), 1, 6)
     assert count_hairs(lone.astype(bool), shaft_width_px=6.0).count == 1
