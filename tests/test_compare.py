@@ -89,6 +89,25 @@ def test_true_loss_is_found_with_the_right_size():
     assert js["change"]["verdict"] == "loss" and len(js["change"]["coverage_pct_ci"]) == 2
 
 
+@pytest.mark.parametrize("view", ["closeup", "auto"])
+def test_two_threads_or_one_give_the_same_comparison(view):
+    # BEFORE's and AFTER's own work runs side by side when OpenCV may use threads, one
+    # after the other when it is kept to one (a report worker): the figures are the same
+    base, visit = _pair(-0.4, seed=2)
+    threads = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        two = _compare(base.image, visit.image, view=view)
+        cv2.setNumThreads(1)
+        one = _compare(base.image, visit.image, view=view)
+    finally:
+        cv2.setNumThreads(threads)
+    assert two.alignment.ok and two.change.verdict == "loss"
+    assert two.change.coverage_pct == pytest.approx(_truth_pct(two, base, visit), abs=8.0)
+    assert np.array_equal(two.alignment.homography, one.alignment.homography)
+    assert two.to_dict() == one.to_dict()
+
+
 def test_dark_hair_on_dark_skin_gain_is_read_alike_in_both_photos():
     """Black hair on dark skin grown by 40 %, re-shot with a new camera, light and white
     balance: AFTER must be read in the grey image BEFORE was read in. Decided afresh,
