@@ -45,6 +45,7 @@ from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
 
 __all__ = [
+    "Baseline",
     "Blocks",
     "Change",
     "Comparison",
@@ -52,6 +53,7 @@ __all__ = [
     "edge_blur",
     "jpeg_quality",
     "match_photometry",
+    "read_baseline",
     "verdict_of",
 ]
 
@@ -191,6 +193,85 @@ def verdict_of(
     return "gain" if pct > 0 else "loss"
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What :func:`compare` reads of BEFORE alone (:func:`read_baseline`), to be reused
+    for every photo compared with it.
+
+    Attributes
+    ----------
+    analysis : Analysis
+        BEFORE's hair and region, read as a comparison reads it.
+    params_c : Params
+        The parameters the pair's hair is read with (:func:`_for_comparing`).
+    look : tuple of (M, N) bool ndarray and hairtrack.align.Features
+        Where the registration looks in BEFORE, and BEFORE's registration features.
+    shape : tuple of int
+        BEFORE's (rows, columns).
+    asked : tuple
+        The ``view``, ``px_per_mm``, ``polarity`` and ``params`` it was read with.
+    """
+
+    analysis: Analysis
+    params_c: Params
+    look: tuple[np.ndarray, Features]
+    shape: tuple[int, int]
+    asked: tuple[Any, ...] = field(repr=False)
+
+
+def read_baseline(
+    before: np.ndarray,
+    *,
+    view: str = "auto",
+    px_per_mm: float | None = None,
+    polarity: str = "auto",
+    params: Params | None = None,
+) -> Baseline:
+    """Read what :func:`compare` needs of BEFORE alone, once for all its comparisons.
+
+    Parameters
+    ----------
+    before : (M, N, 3) uint8 ndarray
+    view, px_per_mm, polarity, params
+        As :func:`compare`'s, and the same as the comparisons it is given to.
+
+    Returns
+    -------
+    Baseline
+    """
+    params = params or Params()
+    an_b, params_c = _read_before(before, view, px_per_mm, polarity, params)
+    return Baseline(
+        an_b,
+        params_c,
+        _before_features(before, an_b, params),
+        tuple(np.shape(before)[:2]),
+        (view, px_per_mm, polarity, params),
+    )
+
+
+def _read_before(
+    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
+) -> tuple[Analysis, Params]:
+    """BEFORE's analysis as a comparison reads it, and the parameters of the pair."""
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    # a global pair's hair is read alike in both photos, over the region (and so the
+    # registration) the single photo has
+    params_c = _for_comparing(an_b, params)
+    if params_c is not params:
+        again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
+        an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
+    return an_b, params_c
+
+
+def _before_features(
+    before: np.ndarray, an_b: Analysis, params: Params
+) -> tuple[np.ndarray, Features]:
+    """Where registration looks in BEFORE, and BEFORE's registration features."""
+    look = _look_masks(an_b.region_mask, an_b.view)
+    return look, features(before, view=an_b.view, mask=look, **dataclasses.asdict(params.align))
+
+
 def compare(
     before: np.ndarray,
     after: np.ndarray,
@@ -202,6 +283,7 @@ def compare(
     before_path: str | None = None,
     after_path: str | None = None,
     rng: int | np.random.Generator | None = None,
+    baseline: Baseline | None = None,
 ) -> Comparison:
     """Compare a session photo (AFTER) with the baseline photo (BEFORE) of the same view.
 
@@ -221,6 +303,10 @@ def compare(
     rng : int or numpy.random.Generator, optional
         For the block bootstrap; by default ``params.compare.seed``, so that the same
         pair gives the same interval.
+    baseline : Baseline, optional
+        :func:`read_baseline` of ``before`` with the same ``view``, ``px_per_mm``,
+        ``polarity`` and ``params``: what BEFORE alone gives is then not read again (a
+        baseline compared with every later session).
 
     Returns
     -------
@@ -231,40 +317,34 @@ def compare(
     rng = np.random.default_rng(p.seed if rng is None else rng)
     align_kw = dataclasses.asdict(params.align)
 
-    def read_before() -> tuple[Analysis, Params]:
-        an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-        # a global pair's hair is read alike in both photos, over the region (and so the
-        # registration) the single photo has
-        params_c = _for_comparing(an_b, params)
-        if params_c is not params:
-            again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
-            an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
-        return an_b, params_c
-
-    def before_features(an_b: Analysis) -> tuple[np.ndarray, Features]:
-        look = _look_masks(an_b.region_mask, an_b.view)
-        return look, features(before, view=an_b.view, mask=look, **align_kw)
-
     def after_side(v: str) -> tuple[np.ndarray, np.ndarray, Features]:
         region = _where_to_look(after, v, params)
         look = _look_masks(region, v)
         return region, look, features(after, view=v, mask=look, **align_kw)
 
-    # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration features)
-    # side by side when threads are allowed
-    if view in ("closeup", "global"):
-
-        def before_side() -> tuple[Analysis, Params, np.ndarray, Features]:
-            an_b, params_c = read_before()
-            return an_b, params_c, *before_features(an_b)
-
-        (an_b, params_c, look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
-            before_side, lambda: after_side(view)
+    asked = (view, px_per_mm, polarity, params)
+    if baseline is not None:
+        if baseline.asked != asked or baseline.shape != np.shape(before)[:2]:
+            raise ValueError(
+                "baseline was read from another photo or with other arguments "
+                "(view, px_per_mm, polarity, params) than this comparison's"
+            )
+        an_b, params_c, look_b, f_b = baseline.analysis, baseline.params_c, *baseline.look
+        mov_region, look_a, f_a = after_side(an_b.view)
+    elif view in ("closeup", "global"):
+        # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
+        # features) side by side when threads are allowed
+        base, (mov_region, look_a, f_a) = _side_by_side(
+            lambda: read_baseline(
+                before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params
+            ),
+            lambda: after_side(view),
         )
+        an_b, params_c, look_b, f_b = base.analysis, base.params_c, *base.look
     else:  # (AFTER's side needs the view BEFORE is read as)
-        an_b, params_c = read_before()
+        an_b, params_c = _read_before(before, *asked)
         (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
-            lambda: before_features(an_b), lambda: after_side(an_b.view)
+            lambda: _before_features(before, an_b, params), lambda: after_side(an_b.view)
         )
     notes: list[str] = []
     if an_b.view_reason != "given":
