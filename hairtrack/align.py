@@ -318,9 +318,11 @@ def _suppress_hair(
     orders = ((True, False), (False, True)) if either_polarity_first else ((True, False),)
     best = None
     for order in orders:
-        out, hair = _suppress_in_order(gray, chroma, order, chroma_contrast, opts)
-        if best is None or hair.sum() < best[1].sum():
-            best = out, hair
+        # (an order stops as soon as it has filled as much as the best: it cannot win)
+        limit = None if best is None else int(np.count_nonzero(best[1]))
+        found = _suppress_in_order(gray, chroma, order, chroma_contrast, opts, limit)
+        if found is not None and (best is None or np.count_nonzero(found[1]) < limit):
+            best = found
     return best
 
 
@@ -330,8 +332,10 @@ def _suppress_in_order(
     order: tuple[bool, bool],
     chroma_contrast: float,
     opts: dict[str, Any],
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``."""
+    limit: int | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``;
+    None as soon as the pixels filled reach ``limit`` (the passes only add to them)."""
     kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]
     out = np.asarray(gray, np.float32)
     hair = np.zeros(out.shape, bool)
@@ -346,6 +350,9 @@ def _suppress_in_order(
                 chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast}, reduced=red
             )
             if found.any():
+                hair |= found
+                if limit is not None and np.count_nonzero(hair) >= limit:
+                    return None
                 out, chroma = _fill(
                     [out, chroma],
                     found,
@@ -353,15 +360,16 @@ def _suppress_in_order(
                     max_kernel_px=max_kernel_px,
                     reduced=[None, red],
                 )
-                hair |= found
     for dark in order:  # (dark hair first: the light pass then sees skin around)
         red = _reduced(out, kernel_px, max_kernel_px)
         found = _ridges(out, dark=dark, **opts, reduced=red) & ~hair
         if found.any():
+            hair |= found
+            if limit is not None and np.count_nonzero(hair) >= limit:
+                return None
             (out,) = _fill(
                 [out], found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px, reduced=[red]
             )
-            hair |= found
     return out, hair
 
 
