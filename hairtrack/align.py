@@ -73,7 +73,14 @@ from scipy.spatial import cKDTree
 from hairtrack.config import AlignParams
 from hairtrack.geometry import local_scale
 
-__all__ = ["Alignment", "align", "corner_error", "warp_to_reference"]
+__all__ = [
+    "Alignment",
+    "Features",
+    "align",
+    "corner_error",
+    "features",
+    "warp_to_reference",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +158,38 @@ class _Prepared:
     full_shape: tuple[int, int]
     hair: np.ndarray  # (h, w) bool, filled-in hair
     detect_mask: np.ndarray | None  # (h, w) uint8 255 = detect features here
+
+
+@dataclass(frozen=True)
+class Features:
+    """One photo made ready for :func:`align` by :func:`features`.
+
+    What :func:`align` computes of each photo on its own, before the two meet: made
+    apart, the two photos' features can be computed at the same time (two threads), and
+    a baseline's can serve every session photo compared with it.
+
+    Attributes
+    ----------
+    prepared : _Prepared
+        The photo at the working scale, hair suppressed, light flattened.
+    xy, desc : (N, 2) and (N, 128) float32 ndarray
+        SIFT points (working px) and RootSIFT descriptors of the working image.
+    coarse_xy, coarse_desc : (K, 2) float64 and (K, 128) float32 ndarray
+        The same on a copy of about ``coarse_pixels`` (points in working px); empty when
+        ``coarse_pixels`` is 0.
+    view : str
+        The view they were made for.
+    params : AlignParams
+        The parameters they were made with.
+    """
+
+    prepared: _Prepared
+    xy: np.ndarray
+    desc: np.ndarray
+    coarse_xy: np.ndarray
+    coarse_desc: np.ndarray
+    view: str
+    params: AlignParams
 
 
 # ---- input checks ------------------------------------------------------------------------
@@ -279,9 +318,11 @@ def _suppress_hair(
     orders = ((True, False), (False, True)) if either_polarity_first else ((True, False),)
     best = None
     for order in orders:
-        out, hair = _suppress_in_order(gray, chroma, order, chroma_contrast, opts)
-        if best is None or hair.sum() < best[1].sum():
-            best = out, hair
+        # (an order stops as soon as it has filled as much as the best: it cannot win)
+        limit = None if best is None else int(np.count_nonzero(best[1]))
+        found = _suppress_in_order(gray, chroma, order, chroma_contrast, opts, limit)
+        if found is not None and (best is None or np.count_nonzero(found[1]) < limit):
+            best = found
     return best
 
 
@@ -291,8 +332,10 @@ def _suppress_in_order(
     order: tuple[bool, bool],
     chroma_contrast: float,
     opts: dict[str, Any],
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``."""
+    limit: int | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``;
+    None as soon as the pixels filled reach ``limit`` (the passes only add to them)."""
     kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]
     out = np.asarray(gray, np.float32)
     hair = np.zeros(out.shape, bool)
@@ -307,6 +350,9 @@ def _suppress_in_order(
                 chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast}, reduced=red
             )
             if found.any():
+                hair |= found
+                if limit is not None and np.count_nonzero(hair) >= limit:
+                    return None
                 out, chroma = _fill(
                     [out, chroma],
                     found,
@@ -314,15 +360,16 @@ def _suppress_in_order(
                     max_kernel_px=max_kernel_px,
                     reduced=[None, red],
                 )
-                hair |= found
     for dark in order:  # (dark hair first: the light pass then sees skin around)
         red = _reduced(out, kernel_px, max_kernel_px)
         found = _ridges(out, dark=dark, **opts, reduced=red) & ~hair
         if found.any():
+            hair |= found
+            if limit is not None and np.count_nonzero(hair) >= limit:
+                return None
             (out,) = _fill(
                 [out], found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px, reduced=[red]
             )
-            hair |= found
     return out, hair
 
 
@@ -612,30 +659,34 @@ def _match(d_ref: np.ndarray, d_mov: np.ndarray, ratio: float, cross_check: bool
     return np.stack([idx, fwd[idx]], axis=1) if len(idx) else none
 
 
-def _coarse_matches(ref: _Prepared, mov: _Prepared, p: AlignParams) -> tuple:
-    """Matches between reduced copies (about ``coarse_pixels``), in working px.
+def _coarse_features(prep: _Prepared, p: AlignParams) -> tuple[np.ndarray, np.ndarray]:
+    """SIFT features of a reduced copy (about ``coarse_pixels``): points (N, 2) in
+    working px and descriptors (N, 128).
 
     Large, stable structure (blotches of the skin, moles, the head outline) shows there
     even where hair hides most of the fine texture.
     """
-    out = []
-    for prep in (ref, mov):
-        h, w = prep.image.shape
-        f = min(1.0, float(np.sqrt(p.coarse_pixels / float(h * w))))
-        size = (max(16, round(w * f)), max(16, round(h * f)))
-        img = cv2.resize(prep.image, size, interpolation=cv2.INTER_AREA)
-        mask = None
-        if prep.detect_mask is not None:
-            small = cv2.resize(prep.detect_mask, size, interpolation=cv2.INTER_AREA)
-            mask = np.where(small >= 255, 255, 0)
-            mask = mask.astype(np.uint8)
-        xy, desc = _detect(img, mask, p)
-        back = np.linalg.inv(_scale_matrix(size[0] / w, size[1] / h))
-        out.append((_project(back, xy), desc))
-    pairs = _match(out[0][1], out[1][1], p.ratio, p.cross_check)
+    h, w = prep.image.shape
+    f = min(1.0, float(np.sqrt(p.coarse_pixels / float(h * w))))
+    size = (max(16, round(w * f)), max(16, round(h * f)))
+    img = cv2.resize(prep.image, size, interpolation=cv2.INTER_AREA)
+    mask = None
+    if prep.detect_mask is not None:
+        small = cv2.resize(prep.detect_mask, size, interpolation=cv2.INTER_AREA)
+        mask = np.where(small >= 255, 255, 0)
+        mask = mask.astype(np.uint8)
+    xy, desc = _detect(img, mask, p)
+    back = np.linalg.inv(_scale_matrix(size[0] / w, size[1] / h))
+    return _project(back, xy), desc
+
+
+def _coarse_matches(ref: Features, mov: Features, p: AlignParams) -> tuple:
+    """Matches between the photos' coarse features (:func:`_coarse_features`), in working
+    px: (moving points, reference points)."""
+    pairs = _match(ref.coarse_desc, mov.coarse_desc, p.ratio, p.cross_check)
     if len(pairs) == 0:
         return np.zeros((0, 2)), np.zeros((0, 2))
-    return out[1][0][pairs[:, 0]], out[0][0][pairs[:, 1]]
+    return mov.coarse_xy[pairs[:, 0]], ref.coarse_xy[pairs[:, 1]]
 
 
 def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -1508,6 +1559,78 @@ def _spread(pts: np.ndarray, overlap_px: float) -> float:
 # ---- the stage ------------------------------------------------------------------------------
 
 
+def features(
+    image: np.ndarray,
+    *,
+    view: str = "closeup",
+    mask: np.ndarray | None = None,
+    **params: Any,
+) -> Features:
+    """Prepare one photo for :func:`align`: its working image and SIFT features.
+
+    :func:`align` makes these itself when not given them; made here, the two photos'
+    can be made at the same time (OpenCV and numpy release the GIL) and a baseline's
+    can be made once for all its comparisons.
+
+    Parameters
+    ----------
+    image : (M, N, 3) uint8 ndarray
+        An RGB photo.
+    view : {'closeup', 'global'}
+    mask : (M, N) bool ndarray, optional
+        Where to look (True), as :func:`align`'s ``reference_mask`` / ``moving_mask``.
+    **params
+        Any field of :class:`hairtrack.config.AlignParams`.
+
+    Returns
+    -------
+    Features
+
+    Raises
+    ------
+    ValueError
+        As :func:`align`.
+    """
+    p = _params(params)
+    if view not in _VIEWS:
+        raise ValueError(f"view must be one of {_VIEWS}, not {view!r}")
+    image = _check_image(image, "image")
+    mask = _check_mask(mask, image.shape, "mask")
+    return _features(image, mask, view, p)
+
+
+def _features(image: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams) -> Features:
+    """:func:`features` of a checked photo and mask."""
+    prep = _prepare(image, mask, view, p)
+    xy, desc = _detect(prep.image, prep.detect_mask, p)
+    if p.coarse_pixels > 0:
+        c_xy, c_desc = _coarse_features(prep, p)
+    else:
+        c_xy, c_desc = np.zeros((0, 2)), np.zeros((0, 128), np.float32)
+    return Features(prep, xy, desc, c_xy, c_desc, view, p)
+
+
+def _given(
+    f: Features | None,
+    image: np.ndarray,
+    mask: np.ndarray | None,
+    view: str,
+    p: AlignParams,
+    name: str,
+) -> Features:
+    """``f`` when it was made of a photo of this size, for this view and parameters; the
+    photo's own features when ``f`` is None."""
+    if f is None:
+        return _features(image, mask, view, p)
+    if f.view != view or f.params != p or f.prepared.full_shape != tuple(image.shape[:2]):
+        raise ValueError(
+            f"{name} were made for another view, photo size or parameters "
+            f"({f.view}, {f.prepared.full_shape[1]}x{f.prepared.full_shape[0]} px) than "
+            f"this alignment's ({view}, {image.shape[1]}x{image.shape[0]} px)"
+        )
+    return f
+
+
 def align(
     reference: np.ndarray,
     moving: np.ndarray,
@@ -1515,6 +1638,8 @@ def align(
     view: str = "closeup",
     reference_mask: np.ndarray | None = None,
     moving_mask: np.ndarray | None = None,
+    reference_features: Features | None = None,
+    moving_features: Features | None = None,
     **params: Any,
 ) -> Alignment:
     """Register ``moving`` (a session photo) onto ``reference`` (the baseline photo).
@@ -1531,6 +1656,10 @@ def align(
         Where to look (True), e.g. the field without burned-in capture overlays, or the
         head region of a global photo. Pass them: burned-in overlays sit at the same
         pixels in every photo of a device and would otherwise vote for the identity.
+    reference_features, moving_features : Features, optional
+        The photos' :func:`features`, when already made (e.g. both at once in two
+        threads, or a baseline's made once for all its comparisons); they must have been
+        made with the same masks (which are still passed), view and parameters.
     **params
         Any field of :class:`hairtrack.config.AlignParams`.
 
@@ -1554,15 +1683,15 @@ def align(
     reference_mask = _check_mask(reference_mask, reference.shape, "reference_mask")
     moving_mask = _check_mask(moving_mask, moving.shape, "moving_mask")
 
-    ref = _prepare(reference, reference_mask, view, p)
-    mov = _prepare(moving, moving_mask, view, p)
-    xy_ref, d_ref = _detect(ref.image, ref.detect_mask, p)
-    xy_mov, d_mov = _detect(mov.image, mov.detect_mask, p)
+    f_ref = _given(reference_features, reference, reference_mask, view, p, "reference_features")
+    f_mov = _given(moving_features, moving, moving_mask, view, p, "moving_features")
+    ref, mov = f_ref.prepared, f_mov.prepared
+    xy_ref, d_ref, xy_mov, d_mov = f_ref.xy, f_ref.desc, f_mov.xy, f_mov.desc
     pairs = _match(d_ref, d_mov, p.ratio, p.cross_check)
     src = xy_mov[pairs[:, 0]].astype(np.float64)
     dst = xy_ref[pairs[:, 1]].astype(np.float64)
     if p.coarse_pixels > 0:
-        c_src, c_dst = _coarse_matches(ref, mov, p)
+        c_src, c_dst = _coarse_matches(f_ref, f_mov, p)
         src, dst = np.vstack([src, c_src]), np.vstack([dst, c_dst])
     n_tent = len(src)
     logger.debug("features %d / %d, tentative matches %d", len(xy_ref), len(xy_mov), n_tent)

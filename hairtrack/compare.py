@@ -29,20 +29,23 @@ change (MDC) and its 95 % interval excludes zero; otherwise "no detectable chang
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
 
-from hairtrack.align import Alignment, align, warp_to_reference
-from hairtrack.config import Params, kwargs_for
+from hairtrack.align import Alignment, Features, align, features, warp_to_reference
+from hairtrack.config import CompareParams, Params, kwargs_for
 from hairtrack.geometry import local_scale
 from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
 
 __all__ = [
+    "Baseline",
     "Blocks",
     "Change",
     "Comparison",
@@ -50,6 +53,7 @@ __all__ = [
     "edge_blur",
     "jpeg_quality",
     "match_photometry",
+    "read_baseline",
     "verdict_of",
 ]
 
@@ -189,6 +193,85 @@ def verdict_of(
     return "gain" if pct > 0 else "loss"
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What :func:`compare` reads of BEFORE alone (:func:`read_baseline`), to be reused
+    for every photo compared with it.
+
+    Attributes
+    ----------
+    analysis : Analysis
+        BEFORE's hair and region, read as a comparison reads it.
+    params_c : Params
+        The parameters the pair's hair is read with (:func:`_for_comparing`).
+    look : tuple of (M, N) bool ndarray and hairtrack.align.Features
+        Where the registration looks in BEFORE, and BEFORE's registration features.
+    shape : tuple of int
+        BEFORE's (rows, columns).
+    asked : tuple
+        The ``view``, ``px_per_mm``, ``polarity`` and ``params`` it was read with.
+    """
+
+    analysis: Analysis
+    params_c: Params
+    look: tuple[np.ndarray, Features]
+    shape: tuple[int, int]
+    asked: tuple[Any, ...] = field(repr=False)
+
+
+def read_baseline(
+    before: np.ndarray,
+    *,
+    view: str = "auto",
+    px_per_mm: float | None = None,
+    polarity: str = "auto",
+    params: Params | None = None,
+) -> Baseline:
+    """Read what :func:`compare` needs of BEFORE alone, once for all its comparisons.
+
+    Parameters
+    ----------
+    before : (M, N, 3) uint8 ndarray
+    view, px_per_mm, polarity, params
+        As :func:`compare`'s, and the same as the comparisons it is given to.
+
+    Returns
+    -------
+    Baseline
+    """
+    params = params or Params()
+    an_b, params_c = _read_before(before, view, px_per_mm, polarity, params)
+    return Baseline(
+        an_b,
+        params_c,
+        _before_features(before, an_b, params),
+        tuple(np.shape(before)[:2]),
+        (view, px_per_mm, polarity, params),
+    )
+
+
+def _read_before(
+    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
+) -> tuple[Analysis, Params]:
+    """BEFORE's analysis as a comparison reads it, and the parameters of the pair."""
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    # a global pair's hair is read alike in both photos, over the region (and so the
+    # registration) the single photo has
+    params_c = _for_comparing(an_b, params)
+    if params_c is not params:
+        again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
+        an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
+    return an_b, params_c
+
+
+def _before_features(
+    before: np.ndarray, an_b: Analysis, params: Params
+) -> tuple[np.ndarray, Features]:
+    """Where registration looks in BEFORE, and BEFORE's registration features."""
+    look = _look_masks(an_b.region_mask, an_b.view)
+    return look, features(before, view=an_b.view, mask=look, **dataclasses.asdict(params.align))
+
+
 def compare(
     before: np.ndarray,
     after: np.ndarray,
@@ -200,6 +283,7 @@ def compare(
     before_path: str | None = None,
     after_path: str | None = None,
     rng: int | np.random.Generator | None = None,
+    baseline: Baseline | None = None,
 ) -> Comparison:
     """Compare a session photo (AFTER) with the baseline photo (BEFORE) of the same view.
 
@@ -219,6 +303,10 @@ def compare(
     rng : int or numpy.random.Generator, optional
         For the block bootstrap; by default ``params.compare.seed``, so that the same
         pair gives the same interval.
+    baseline : Baseline, optional
+        :func:`read_baseline` of ``before`` with the same ``view``, ``px_per_mm``,
+        ``polarity`` and ``params``: what BEFORE alone gives is then not read again (a
+        baseline compared with every later session).
 
     Returns
     -------
@@ -227,30 +315,58 @@ def compare(
     params = params or Params()
     p = params.compare
     rng = np.random.default_rng(p.seed if rng is None else rng)
-    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-    # a global pair's hair is read alike in both photos, over the region (and so the
-    # registration) the single photo has
-    params_c = _for_comparing(an_b, params)
-    if params_c is not params:
-        again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
-        an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
+    align_kw = dataclasses.asdict(params.align)
+
+    def after_side(v: str) -> tuple[np.ndarray, np.ndarray, Features]:
+        region = _where_to_look(after, v, params)
+        look = _look_masks(region, v)
+        return region, look, features(after, view=v, mask=look, **align_kw)
+
+    asked = (view, px_per_mm, polarity, params)
+    if baseline is not None:
+        if baseline.asked != asked or baseline.shape != np.shape(before)[:2]:
+            raise ValueError(
+                "baseline was read from another photo or with other arguments "
+                "(view, px_per_mm, polarity, params) than this comparison's"
+            )
+        an_b, params_c, look_b, f_b = baseline.analysis, baseline.params_c, *baseline.look
+        mov_region, look_a, f_a = after_side(an_b.view)
+    elif view in ("closeup", "global"):
+        # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
+        # features) side by side when threads are allowed
+        base, (mov_region, look_a, f_a) = _side_by_side(
+            lambda: read_baseline(
+                before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params
+            ),
+            lambda: after_side(view),
+        )
+        an_b, params_c, look_b, f_b = base.analysis, base.params_c, *base.look
+    else:  # (AFTER's side needs the view BEFORE is read as)
+        an_b, params_c = _read_before(before, *asked)
+        (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
+            lambda: _before_features(before, an_b, params), lambda: after_side(an_b.view)
+        )
     notes: list[str] = []
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
-    mov_region = _where_to_look(after, an_b.view, params)
     after_in = after
     al = align(
         before,
         after,
         view=an_b.view,
-        reference_mask=_look_masks(an_b.region_mask, an_b.view),
-        moving_mask=_look_masks(mov_region, an_b.view),
-        **dataclasses.asdict(params.align),
+        reference_mask=look_b,
+        moving_mask=look_a,
+        reference_features=f_b,
+        moving_features=f_a,
+        **align_kw,
     )
-    if al.ok and p.match_photometry:
+
+    def relight() -> np.ndarray:
+        if not (al.ok and p.match_photometry):
+            return after
         # relight AFTER to BEFORE on the scalp both show, before its hair is read (the
         # trimmed fit leaves out hair that moved)
-        after = match_photometry(
+        return match_photometry(
             before,
             after,
             al.homography,
@@ -262,19 +378,30 @@ def compare(
             # |change| from 3.33 to 4.98 %
             photometry_skin_step=p.photometry_skin_step if an_b.view == "closeup" else 0.0,
         )
-    if al.ok and an_b.view == "closeup":
+
+    def quality_reads() -> tuple[tuple[int | None, int | None] | None, float | None]:
+        # read on the photos as given: relighting and blurring hide the JPEG's traces
         qualities = None
         if p.match_jpeg_adaptive:
-            # read on the photos as given: relighting and blurring hide the JPEG's traces
             kw = {
                 "max_ratio": p.jpeg_max_ratio,
                 "max_dip_ratio": p.jpeg_max_dip_ratio,
                 "screen_side": p.jpeg_screen_side,
             }
             qualities = (jpeg_quality(before, **kw), jpeg_quality(after_in, **kw))
+        blur_b = None
+        if p.match_sharpness:
+            blur_b = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
+        return qualities, blur_b
+
+    if al.ok and an_b.view == "closeup":
+        # (BEFORE's and the photos' own reads need not wait for AFTER's relighting)
+        after, (qualities, blur_b) = _side_by_side(relight, quality_reads)
         before, after, an_b = _match_quality(
-            before, after, an_b, mov_region, params, notes, qualities
+            before, after, an_b, mov_region, params, notes, qualities, blur_b
         )
+    else:
+        after = relight()
     if al.ok and an_b.view == "global":
         # read AFTER's hair on the scalp BEFORE shows where the two overlap: its skin
         # lightness (the darkness threshold) then comes from the same patch of scalp
@@ -315,8 +442,7 @@ def compare(
             notes.append("the photos share too little scalp for a paired figure")
             al = dataclasses.replace(al, ok=False, reason="too little common scalp region")
     if al.ok:
-        m_b = _summarise(an_b, common_b, params, before_path)
-        m_a = _summarise(an_a, common_a, params, after_path)
+        m_b, m_a = _summarise_both(an_b, common_b, an_a, common_a, params, before_path, after_path)
         blocks = _blocks(
             an_b.hair_mask & common_b, hair_a_in_b & common_b, common_b, n_blocks=p.blocks
         )
@@ -328,8 +454,7 @@ def compare(
             f"the photos could not be registered ({al.reason}): the change compares the two "
             "photos as wholes, not the same patch of scalp"
         )
-        m_b = _summarise(an_b, None, params, before_path)
-        m_a = _summarise(an_a, None, params, after_path)
+        m_b, m_a = _summarise_both(an_b, None, an_a, None, params, before_path, after_path)
         blocks = None
         se_b = _bootstrap_se_cov(an_b, n_blocks=p.blocks, n=p.bootstrap, rng=rng)
         se_a = _bootstrap_se_cov(an_a, n_blocks=p.blocks, n=p.bootstrap, rng=rng)
@@ -360,6 +485,38 @@ def compare(
     return Comparison(m_b, m_a, al, change, tuple(notes), blocks)
 
 
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+
+
+def _side_by_side(first: Callable[[], _T], second: Callable[[], _U]) -> tuple[_T, _U]:
+    """``(first(), second())``, the two run at the same time (``second`` in a thread of
+    its own) when OpenCV may use more than one thread, else one after the other.
+
+    OpenCV and numpy release the GIL in their loops, so two photos' independent stages
+    then share the cores. Kept to one thread (``cv2.setNumThreads(1)``: a worker of the
+    batch report, where the cores belong to the worker processes), no thread is started.
+    """
+    if cv2.getNumThreads() <= 1:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
+
+
+#: ``_match_quality``'s ``blur_b`` when BEFORE's blur is not read yet (None is a reading)
+_UNREAD = object()
+
+
+def _sharp_kw(p: CompareParams) -> dict[str, Any]:
+    """:func:`edge_blur`'s keyword arguments from ``compare``'s parameters."""
+    return {
+        "deriv_sigma": p.sharpness_deriv_sigma,
+        "window": p.sharpness_window,
+        "edge_quantile": p.sharpness_edge_quantile,
+    }
+
+
 def _match_quality(
     before: np.ndarray,
     after: np.ndarray,
@@ -368,6 +525,7 @@ def _match_quality(
     params: Params,
     notes: list[str],
     qualities: tuple[int | None, int | None] | None = None,
+    blur_b: Any = _UNREAD,
 ) -> tuple[np.ndarray, np.ndarray, Analysis]:
     """Bring a registered close-up pair to the same compression and blur, so that thin
     and faint shafts are judged alike in both (BEFORE is re-analysed when it changed).
@@ -381,17 +539,15 @@ def _match_quality(
     :func:`jpeg_quality`, None for a photo that shows no JPEG), only a clean photo is
     re-encoded, at the other's quality; two JPEGs are left as they are (re-encoding both
     at q75 moved real re-shoots by 2.9 % instead of 2.1 %, and phantoms whose baseline is
-    a JPEG too gained nothing from it).
+    a JPEG too gained nothing from it). ``blur_b``: BEFORE's :func:`_edge_blur_px`
+    (float or None) when already read.
     """
     p = params.compare
     before_in = before
     if p.match_sharpness:
-        kw = {
-            "deriv_sigma": p.sharpness_deriv_sigma,
-            "window": p.sharpness_window,
-            "edge_quantile": p.sharpness_edge_quantile,
-        }
-        blur_b = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, kw)
+        kw = _sharp_kw(p)
+        if blur_b is _UNREAD:
+            blur_b = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, kw)
         blur_a = _edge_blur_px(after, after_region, p.sharpness_max_pixels, kw)
         sigma = 0.0
         # soft edges (light hair's sheen) read with too little precision to compare
@@ -674,12 +830,26 @@ def _pct(after: float | None, before: float | None) -> float | None:
     return 100.0 * (after / before - 1.0)
 
 
-def _summarise(a: Analysis, region: np.ndarray | None, params: Params, path: str | None):
+def _summarise_both(
+    an_b: Analysis,
+    region_b: np.ndarray | None,
+    an_a: Analysis,
+    region_a: np.ndarray | None,
+    params: Params,
+    before_path: str | None,
+    after_path: str | None,
+) -> tuple[Measurement, Measurement]:
+    """The two photos' measurements over their regions (side by side when threads are
+    allowed)."""
     import warnings
 
+    # (one filter for both threads: catch_warnings is not thread-safe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes travel in the result
-        return summarise(a, region=region, params=params, path=path)
+        return _side_by_side(
+            lambda: summarise(an_b, region=region_b, params=params, path=before_path),
+            lambda: summarise(an_a, region=region_a, params=params, path=after_path),
+        )
 
 
 def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:

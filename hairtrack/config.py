@@ -1235,6 +1235,11 @@ class SeriesParams:
     max_default_workers : int
         Most worker processes a report starts when none are asked for (one per usable
         core up to this; each holds a few hundred MB at 12 MP).
+    baseline_cache : int
+        BEFORE photos each worker keeps, with what a comparison reads of them alone
+        (:func:`hairtrack.compare.read_baseline`), for its next comparisons with them: a
+        baseline is compared with every later session (about 70 MB each at 12 MP).
+        0 keeps none.
     """
 
     min_reliable_share: float = 0.5
@@ -1244,6 +1249,7 @@ class SeriesParams:
     picture_jpeg_quality: int = 90
     chart_dpi: int = 100
     max_default_workers: int = 8
+    baseline_cache: int = 2
 
 
 @dataclass(frozen=True)

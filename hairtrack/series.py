@@ -16,6 +16,7 @@ when asked) and returns a :class:`Cohort`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -562,17 +563,53 @@ class _Kept:
     pictures: dict[str, bytes]
 
 
+#: BEFORE photos this process read for its last comparisons, newest last: key ->
+#: [loaded photo, its :class:`hairtrack.compare.Baseline` or None until read]
+_BASELINES: collections.OrderedDict[tuple[Any, ...], list[Any]] = collections.OrderedDict()
+
+
+def _baseline_entry(path: str, view: str, params: Params) -> list[Any]:
+    """This process's entry for BEFORE photo ``path`` (read again when its file
+    changed); the newest ``series.baseline_cache`` entries are kept."""
+    from hairtrack.load import load_image
+
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size, view, params)
+    entry = _BASELINES.get(key)
+    if entry is not None:
+        _BASELINES.move_to_end(key)
+        return entry
+    entry = [load_image(path, **dataclasses.asdict(params.load)), None]
+    if params.series.baseline_cache > 0:
+        _BASELINES[key] = entry
+        while len(_BASELINES) > params.series.baseline_cache:
+            _BASELINES.popitem(last=False)
+    return entry
+
+
 def _compare_job(
     before: str, after: str, view: str, params: Params, keep: bool
 ) -> _Kept | dict[str, Any]:
-    from hairtrack.compare import compare
+    from hairtrack.compare import compare, read_baseline
     from hairtrack.load import load_image
 
-    b = load_image(before, **dataclasses.asdict(params.load))
+    # a baseline is compared with every later session: what it gives alone is kept
+    entry = _baseline_entry(before, view, params)
+    b = entry[0]
     a = load_image(after, **dataclasses.asdict(params.load))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        c = compare(b.rgb, a.rgb, view=view, params=params, before_path=before, after_path=after)
+        if entry[1] is None:
+            entry[1] = read_baseline(b.rgb, view=view, params=params)
+        c = compare(
+            b.rgb,
+            a.rgb,
+            view=view,
+            params=params,
+            before_path=before,
+            after_path=after,
+            baseline=entry[1],
+        )
     if not keep:
         return c.to_dict()
     # drawn here, in the worker that holds the photos and the masks: the main process
@@ -672,6 +709,7 @@ class Workers:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+        _BASELINES.clear()  # (the inline run's: photos are not kept past the run)
         if self._threads is not None:
             import cv2
 

@@ -23,6 +23,7 @@ from hairtrack.align import (
     _two_nearest,
     align,
     corner_error,
+    features,
     warp_to_reference,
 )
 from hairtrack.config import AlignParams, Params
@@ -75,6 +76,28 @@ def test_closeup_pair_with_known_camera_registers_to_the_true_homography():
     assert corner_error(al.homography, h_true, mov.shape) < 2.0
     assert al.inliers >= 25 and al.rmse_px is not None and al.rmse_px < 2.0
     assert 0.7 < al.overlap <= 1.0
+
+
+def test_features_made_apart_serve_every_alignment_of_a_baseline():
+    # a baseline's features, made once, register two session photos as align() alone does
+    ref, mov1, h1 = _closeup_pair(1, CAMERA, comb_deg=120.0)
+    cam2 = dataclasses.replace(CAMERA, rotation_deg=-9.0, scale=0.95)
+    ref2, mov2, h2 = _closeup_pair(1, cam2, comb_deg=120.0)
+    assert np.array_equal(ref2, ref)  # (the same baseline, shot again with another camera)
+    f_ref = features(ref, view="closeup")
+    for mov, h_true in ((mov1, h1), (mov2, h2)):
+        alone = align(ref, mov)
+        given = align(ref, mov, reference_features=f_ref, moving_features=features(mov))
+        assert given.ok and corner_error(given.homography, h_true, mov.shape) < 2.0
+        assert np.array_equal(given.homography, alone.homography)
+        assert (given.inliers, given.model, given.ncc) == (alone.inliers, alone.model, alone.ncc)
+    # features made for another view, other parameters or another photo are refused
+    with pytest.raises(ValueError, match="reference_features"):
+        align(ref, mov1, view="global", reference_features=f_ref)
+    with pytest.raises(ValueError, match="reference_features"):
+        align(ref, mov1, reference_features=f_ref, min_inliers=40)
+    with pytest.raises(ValueError, match="moving_features"):
+        align(ref, mov1[:400], moving_features=features(mov1))
 
 
 def test_global_pair_registers():

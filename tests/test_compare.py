@@ -24,6 +24,7 @@ from hairtrack.compare import (
     edge_blur,
     jpeg_quality,
     match_photometry,
+    read_baseline,
     verdict_of,
 )
 from hairtrack.load import load_image
@@ -87,6 +88,78 @@ def test_true_loss_is_found_with_the_right_size():
     js = c.to_dict()
     assert set(js) == {"before", "after", "alignment", "change", "warnings"}
     assert js["change"]["verdict"] == "loss" and len(js["change"]["coverage_pct_ci"]) == 2
+
+
+@pytest.mark.parametrize("view", ["closeup", "auto"])
+def test_two_threads_or_one_give_the_same_comparison(view):
+    # BEFORE's and AFTER's own work runs side by side when OpenCV may use threads, one
+    # after the other when it is kept to one (a report worker): the figures are the same
+    base, visit = _pair(-0.4, seed=2)
+    threads = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        two = _compare(base.image, visit.image, view=view)
+        cv2.setNumThreads(1)
+        one = _compare(base.image, visit.image, view=view)
+    finally:
+        cv2.setNumThreads(threads)
+    assert two.alignment.ok and two.change.verdict == "loss"
+    assert two.change.coverage_pct == pytest.approx(_truth_pct(two, base, visit), abs=8.0)
+    assert np.array_equal(two.alignment.homography, one.alignment.homography)
+    assert two.to_dict() == one.to_dict()
+
+
+def test_a_baseline_read_once_serves_each_comparison_with_it(tmp_path):
+    # one baseline, a re-shoot and a true loss: read once, the baseline gives each pair
+    # what compare() alone gives, held to the truth
+    from hairtrack import series
+
+    rng = np.random.default_rng(12)
+    subject = synth.make_closeup_subject(rng, width=800, height=600)
+    base = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.Camera(rotation_deg=10, scale=1.05, shift=(0.02, -0.01), light_gradient=0.2)
+    same, lost = (
+        synth.render_closeup(
+            subject, synth.visit_state(subject, hair_change=ch, rng=rng), cam, rng=rng
+        )
+        for ch in (0.0, -0.4)
+    )
+    b = read_baseline(base.image, view="closeup")
+    for visit, verdict in ((same, "no detectable change"), (lost, "loss")):
+        alone = _compare(base.image, visit.image, view="closeup")
+        given = _compare(base.image, visit.image, view="closeup", baseline=b)
+        assert given.alignment.ok and given.change.verdict == verdict
+        assert given.change.coverage_pct == pytest.approx(_truth_pct(given, base, visit), abs=8.0)
+        assert given.to_dict() == alone.to_dict()
+    with pytest.raises(ValueError, match="baseline was read"):
+        _compare(base.image, lost.image, view="global", baseline=b)
+    with pytest.raises(ValueError, match="baseline was read"):
+        _compare(base.image[:500], lost.image, view="closeup", baseline=b)
+    # a report's worker keeps the baseline for its next comparisons, and reads it again
+    # when its file changes
+    paths = {}
+    for name, img in (("b", base.image), ("same", same.image), ("lost", lost.image)):
+        paths[name] = str(tmp_path / f"{name}.png")
+        Image.fromarray(img).save(paths[name])
+    p = series.Params()
+    series._BASELINES.clear()
+    try:
+        first = series._compare_job(paths["b"], paths["same"], "closeup", p, False)
+        kept = next(iter(series._BASELINES.values()))[1]
+        second = series._compare_job(paths["b"], paths["lost"], "closeup", p, False)
+        assert len(series._BASELINES) == 1 and next(iter(series._BASELINES.values()))[1] is kept
+        assert first["change"]["verdict"] == "no detectable change"
+        assert second["change"]["verdict"] == "loss"
+        direct = _compare(base.image, lost.image, view="closeup", params=p)
+        assert second["change"] == direct.to_dict()["change"]
+        Image.fromarray(same.image).save(paths["b"])  # the file changes: read afresh
+        again = series._compare_job(paths["b"], paths["same"], "closeup", p, False)
+        assert next(reversed(series._BASELINES.values()))[1] is not kept
+        assert again["change"]["coverage_pct"] == pytest.approx(0.0, abs=1e-9)
+    finally:
+        series._BASELINES.clear()
 
 
 def test_dark_hair_on_dark_skin_gain_is_read_alike_in_both_photos():
