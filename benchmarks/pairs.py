@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/pairs.py [--quick] [--view closeup|global] [--calibrate]
                                            [--real] [--config TOML] [--baseline-jpeg]
-                                           [--seed N]
+                                           [--seed N | --seeds N,N,...] [--json PATH]
 
 Each pair is one phantom scalp photographed twice: the visit with a new camera (rotation
 up to +-25 deg, scale +-12 %, mild perspective, new light gradient, white balance,
@@ -26,7 +26,10 @@ are measured against that.
 and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``: of the
 measured change over registered re-shoots of an unchanged scalp, as CompareParams defines
 them (re-combing moves the visible hair too), and, apart, of the measurement error
-against the truth.
+against the truth. ``--seeds 0,3,4`` pools the pairs of several seeds (the calibration
+and the summary are over all of them); the values in ``CompareParams`` say which seeds.
+
+``--json PATH`` writes every pair's row (seed, truth, measured change, verdict, ...).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import json
 import sys
 import time
 import warnings
@@ -115,6 +119,7 @@ def run_pair(
     ch = c.change
     ci = ch.coverage_pct_ci
     return {
+        "seed": seed,
         "view": view,
         "k": k,
         "skin": skin,
@@ -125,10 +130,16 @@ def run_pair(
         "ci": ci,
         "verdict": ch.verdict,
         "ok": c.alignment.ok,
+        "readable": not any("hardly stands out" in w for w in c.warnings),
         "corner_err": err,
         "seconds": dt,
         "covered": ci is not None and ci[0] <= true_pct <= ci[1],
     }
+
+
+def _jsonable(v: object) -> object:
+    """numpy scalars as Python numbers (for ``--json``)."""
+    return v.item() if isinstance(v, np.generic) else str(v)
 
 
 def _nan(v: float | None) -> float:
@@ -184,6 +195,26 @@ def real_pairs(params: Params, quick: bool, views: tuple[str, ...] = ("closeup",
     return out
 
 
+MISS_CAUSES = (
+    "not registered (unreliable)",
+    "hair too faint (unreliable)",
+    "|measured| below the MDC (no detectable change)",
+    "interval spans 0 (no detectable change)",
+    "wrong sign (false call)",
+)
+
+
+def _miss_cause(r: dict, mdc: float) -> str | None:
+    """Why a true change's pair did not get the right verdict (None: it did)."""
+    if r["verdict"] == ("gain" if r["true_pct"] > 0 else "loss"):
+        return None
+    if r["verdict"] == "unreliable":
+        return MISS_CAUSES[0] if not r["ok"] else MISS_CAUSES[1]
+    if r["verdict"] == "no detectable change":
+        return MISS_CAUSES[2] if abs(r["pct"]) < mdc else MISS_CAUSES[3]
+    return MISS_CAUSES[4]
+
+
 def summarise(rows: list[dict], view: str, mdc: float) -> dict:
     same = [r for r in rows if r["true_change"] == 0]
     diff = [r for r in rows if r["true_change"] != 0]
@@ -235,6 +266,11 @@ def summarise(rows: list[dict], view: str, mdc: float) -> dict:
             out["right sign when |true| > MDC, % (goal >= 95)"] = 100 * np.mean(
                 [r["verdict"] == ("gain" if r["true_pct"] > 0 else "loss") for r in big]
             )
+            # why the others missed it: each pair counted under one cause
+            causes = [_miss_cause(r, mdc) for r in big]
+            out["  of those, pairs counted"] = len(big)
+            for cause in MISS_CAUSES:
+                out[f"  missed: {cause}, count"] = causes.count(cause)
     out["95% interval covers the truth, % of paired"] = (
         100 * np.mean([r["covered"] for r in okr]) if okr else np.nan
     )
@@ -274,18 +310,26 @@ def main() -> None:
         help="draw other phantoms and cameras (0, the default, gives the figures quoted; "
         "another seed is a held-out set for a change tuned on them)",
     )
+    ap.add_argument(
+        "--seeds",
+        help="comma-separated seeds whose pairs are pooled (e.g. 0,3,4, the calibration "
+        "seeds of CompareParams); overrides --seed",
+    )
+    ap.add_argument("--json", type=Path, help="write every pair's row to this file")
     args = ap.parse_args()
+    seeds = [int(v) for v in args.seeds.split(",")] if args.seeds else [args.seed]
     n = 6 if args.quick else 24
     params = Params.from_toml(args.config) if args.config else Params()
     summary = {}
+    all_rows: list[dict] = []
     for view in args.view or ("closeup", "global"):
         rows = []
         changes = [0.0] * n + list(np.resize([-0.4, -0.25, -0.1, 0.1, 0.25, 0.4], n))
-        for k, ch in enumerate(changes):
-            rows.append(run_pair(view, k, float(ch), params, args.baseline_jpeg, args.seed))
+        for seed, (k, ch) in ((s, kc) for s in seeds for kc in enumerate(changes)):
+            rows.append(run_pair(view, k, float(ch), params, args.baseline_jpeg, seed))
             r = rows[-1]
             print(
-                f"{view:8}{k:4} {r['skin']:<11}{r['hair']:<7} true {r['true_change']:+.2f} "
+                f"{view:8}{seed:3}{k:4} {r['skin']:<11}{r['hair']:<7} true {r['true_change']:+.2f} "
                 f"truth {r['true_pct']:+7.2f}% measured "
                 f"{'   n/a' if r['pct'] is None else format(r['pct'], '+7.2f')}% "
                 f"{r['verdict']:<21} ok={r['ok']!s:<5} corner {r['corner_err']:7.2f} px "
@@ -294,6 +338,7 @@ def main() -> None:
             )
         mdc = params.compare.mdc_pct_closeup if view == "closeup" else params.compare.mdc_pct_global
         summary.update(summarise(rows, view, mdc))
+        all_rows += rows
         if args.calibrate:
             reg = [r for r in rows if r["true_change"] == 0 and r["ok"] and r["pct"] is not None]
             if not reg:
@@ -304,14 +349,17 @@ def main() -> None:
             # CompareParams' definitions: the change re-photographing an unchanged scalp
             # gives (new camera, light and combing: the visible hair moves too)
             print(
-                f"\ncalibration ({view}, {len(reg)} registered re-shoots): MDC (95th pct of "
+                f"\ncalibration ({view}, seeds {','.join(map(str, seeds))}, {len(reg)} "
+                f"registered re-shoots): MDC (95th pct of "
                 f"|change|) = {np.percentile(np.abs(change), 95):.2f} %, re-shoot SD = "
                 f"{change.std():.2f} %\n  (of which measurement: 95th pct of |measured - true| "
                 f"= {np.percentile(np.abs(error), 95):.2f} %, SD {error.std():.2f} %)"
             )
     if args.real:
         summary.update(real_pairs(params, args.quick, tuple(args.view or ("closeup", "global"))))
-    print("\nsummary")
+    if args.json:
+        args.json.write_text(json.dumps(all_rows, indent=1, default=_jsonable))
+    print(f"\nsummary (seeds {','.join(map(str, seeds))})")
     for k, v in summary.items():
         print(f"  {k:<78}{v:>8.2f}")
 
