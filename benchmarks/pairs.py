@@ -24,7 +24,8 @@ are measured against that.
 
 ``--calibrate`` prints the re-shoot spread of the change (the minimal detectable change
 and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``: of the
-measured change over registered re-shoots of an unchanged scalp, as CompareParams defines
+measured change over registered re-shoots of an unchanged scalp whose hair stands out
+enough for a verdict (a faint pair is "unreliable" whatever it reads), as CompareParams defines
 them (re-combing moves the visible hair too), and, apart, of the measurement error
 against the truth. ``--seeds 0,3,4`` pools the pairs of several seeds (the calibration
 and the summary are over all of them); the values in ``CompareParams`` say which seeds.
@@ -340,7 +341,14 @@ def main() -> None:
         summary.update(summarise(rows, view, mdc))
         all_rows += rows
         if args.calibrate:
-            reg = [r for r in rows if r["true_change"] == 0 and r["ok"] and r["pct"] is not None]
+            # the pairs a verdict is given on: registered, and hair that stands out from
+            # the skin (a faint pair is "unreliable" whatever its change: its spread is
+            # not what the MDC must cover)
+            reg = [
+                r
+                for r in rows
+                if r["true_change"] == 0 and r["ok"] and r["readable"] and r["pct"] is not None
+            ]
             if not reg:
                 print(f"\ncalibration ({view}): no re-shoot was registered, nothing to calibrate")
                 continue
