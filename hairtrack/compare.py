@@ -318,6 +318,8 @@ def compare(
     if al.ok:
         m_b = _summarise(an_b, common_b, params, before_path)
         m_a = _summarise(an_a, common_a, params, after_path)
+        if an_b.view == "closeup" and _long_hair(m_b, m_a):
+            mdc, reshoot = p.mdc_pct_closeup_long, p.reshoot_sd_pct_closeup_long
         blocks = _blocks(
             an_b.hair_mask & common_b, hair_a_in_b & common_b, common_b, n_blocks=p.blocks
         )
@@ -469,6 +471,18 @@ def _edge_blur_px(
         return None
     f = float(np.sqrt(size[0] / w * size[1] / h))
     return float(np.sqrt(max(blur * blur - 1.0 / 12.0, 0.0)) / f)
+
+
+def _long_hair(m_b: Measurement, m_a: Measurement) -> bool:
+    """Whether a close-up pair's hair is long: it forms one network across the field in
+    either photo (its count is withheld, :attr:`hairtrack.count.HairCount.network`).
+
+    Re-combed between two visits, such hair moves across the field, and the visible
+    coverage of an unchanged scalp moves with it, about twice as much as on a clipped
+    field: the pair's verdict uses ``compare.mdc_pct_closeup_long`` and
+    ``compare.reshoot_sd_pct_closeup_long``.
+    """
+    return m_b.hair_count is None or m_a.hair_count is None
 
 
 def _readable(an_b: Analysis, an_a: Analysis, min_contrast: float, notes: list[str]) -> bool:
