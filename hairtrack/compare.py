@@ -377,6 +377,7 @@ def compare(
             # close-ups only: on real global photos (re-shot, pairs.py --real) it moved
             # |change| from 3.33 to 4.98 %
             photometry_skin_step=p.photometry_skin_step if an_b.view == "closeup" else 0.0,
+            photometry_max_level=p.photometry_max_level if an_b.view == "closeup" else 256.0,
         )
 
     def quality_reads() -> tuple[tuple[int | None, int | None] | None, float | None]:
@@ -443,6 +444,8 @@ def compare(
             al = dataclasses.replace(al, ok=False, reason="too little common scalp region")
     if al.ok:
         m_b, m_a = _summarise_both(an_b, common_b, an_a, common_a, params, before_path, after_path)
+        if an_b.view == "closeup" and _long_hair(m_b, m_a):
+            mdc, reshoot = p.mdc_pct_closeup_long, p.reshoot_sd_pct_closeup_long
         blocks = _blocks(
             an_b.hair_mask & common_b, hair_a_in_b & common_b, common_b, n_blocks=p.blocks
         )
@@ -624,6 +627,18 @@ def _edge_blur_px(
         return None
     f = float(np.sqrt(size[0] / w * size[1] / h))
     return float(np.sqrt(max(blur * blur - 1.0 / 12.0, 0.0)) / f)
+
+
+def _long_hair(m_b: Measurement, m_a: Measurement) -> bool:
+    """Whether a close-up pair's hair is long: it forms one network across the field in
+    either photo (its count is withheld, :attr:`hairtrack.count.HairCount.network`).
+
+    Re-combed between two visits, such hair moves across the field, and the visible
+    coverage of an unchanged scalp moves with it, about twice as much as on a clipped
+    field: the pair's verdict uses ``compare.mdc_pct_closeup_long`` and
+    ``compare.reshoot_sd_pct_closeup_long``.
+    """
+    return m_b.hair_count is None or m_a.hair_count is None
 
 
 def _readable(an_b: Analysis, an_a: Analysis, min_contrast: float, notes: list[str]) -> bool:
@@ -976,6 +991,7 @@ def match_photometry(
     photometry_trim: float = 0.25,
     photometry_skin_window: int = 5,
     photometry_skin_step: float = 0.0,
+    photometry_max_level: float = 256.0,
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
@@ -985,8 +1001,11 @@ def match_photometry(
     gradient. With ``photometry_skin_step`` > 0 only skin where both photos are flat
     (:func:`_flat_skin`) is fitted: hair that moved between them is dark in one only,
     and fitted on, it pulls ``b`` towards 0 (a regression slope diluted by what the two
-    do not share). The fit is least squares, refitted without the ``photometry_trim``
-    share of worst residuals (hair that moved, dandruff, highlights), then applied to
+    do not share), unless its relit skin's standard error somewhere in the frame
+    exceeds that of the fit on all pixels (:func:`_relight_fit`): few flat pixels, or
+    all in one corner, leave the lighting gradient free to swing, and the fit on all is
+    then kept. The fit is least squares, refitted without the ``photometry_trim`` share
+    of worst residuals (hair that moved, dandruff, highlights), then applied to
     ``moving`` in its own frame.
 
     Parameters
@@ -1003,7 +1022,11 @@ def match_photometry(
     photometry_skin_window, photometry_skin_step
         Only pixels whose ``photometry_skin_window`` px square (on the copies) stays
         within ``photometry_skin_step`` of them, in log units, in both photos are fitted
-        (:func:`_flat_skin`); a step of 0 fits all.
+        (:func:`_flat_skin`), when that fit is at least as precise as the fit on all; a
+        step of 0 fits all.
+    photometry_max_level : float
+        A channel's pixels at or above this level (0-255) on either copy are clipped,
+        or partly so, and left out of its fit; 256 keeps all.
 
     Returns
     -------
@@ -1032,38 +1055,36 @@ def match_photometry(
     if reference_valid is not None:
         v = cv2.resize(reference_valid.astype(np.uint8), size_r, interpolation=cv2.INTER_NEAREST)
         inside &= v > 0
+    fits = _relight_fit(
+        ref_s, warped, inside, h_small, mov_s.shape, photometry_trim, photometry_max_level
+    )
     if photometry_skin_step > 0:
         # skin in both photos: hair that moved (re-combing) is dark in one photo only and
         # drags the pointwise slope towards 0 (a gamma of 0.3-0.5 on pairs of the same light)
         skin = _flat_skin(ref_u8, photometry_skin_window, photometry_skin_step)
         skin &= _flat_skin(warped_u8, photometry_skin_window, photometry_skin_step)
-        inside &= skin
-    if inside.sum() < 200:
+        on_skin = _relight_fit(
+            ref_s,
+            warped,
+            inside & skin,
+            h_small,
+            mov_s.shape,
+            photometry_trim,
+            photometry_max_level,
+        )
+        # ... unless too few or too bunched flat pixels pin the relighting down less well
+        # over the frame than all of them (a grey-on-dark pair's 318 flat pixels were
+        # known to within 0.29 log units, all pixels to within 0.02): the fit on skin is
+        # unbiased, so when it is also at least as precise, it is surely no worse
+        if on_skin is not None and (fits is None or on_skin[1] <= fits[1]):
+            fits = on_skin
+    if fits is None:
         return moving
-    # the lighting gradient belongs to the camera that took the moving photo: fit it in
-    # that photo's own coordinates, so that it never extrapolates beyond its frame
-    ys, xs = np.nonzero(inside)
-    pts = np.stack([xs, ys], axis=1).astype(np.float64).reshape(-1, 1, 2)
-    pm = cv2.perspectiveTransform(pts, np.linalg.inv(h_small)).reshape(-1, 2)
-    u = np.clip(pm[:, 0] / mov_s.shape[1], 0, 1) - 0.5
-    w = np.clip(pm[:, 1] / mov_s.shape[0], 0, 1) - 0.5
-    base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
     chans = list(cv2.split(moving))
     # two full-size float buffers for the three channels (at 12 MP fresh ones cost)
     v, gain = np.empty((hm, wm), np.float32), np.empty((hm, wm), np.float32)
     gu, gw = np.meshgrid(np.linspace(-0.5, 0.5, 64), np.linspace(-0.5, 0.5, 48))
-    for c in range(3):
-        y = np.log1p(ref_s[..., c][inside])
-        x = np.log1p(warped[..., c][inside])
-        a = np.column_stack([base, x])
-        coef = _lsq(a, y)
-        res = np.abs(a @ coef - y)
-        keep = res <= np.quantile(res, 1.0 - photometry_trim)
-        coef = _lsq(a[keep], y[keep])
-        b = float(np.clip(coef[-1], 0.75, 1.35))  # gamma of a phone, not a flat image
-        if b != coef[-1]:
-            coef = _lsq(base[keep], y[keep] - b * x[keep])
-            coef = np.append(coef, b)
+    for c, coef in enumerate(fits[0]):
         c0, c1, c2, c3, c4, c5, b = coef
         field = c1 * gu + c2 * gw + c3 * gu * gu + c4 * gw * gw + c5 * gu * gw
         field = np.clip(field, -0.7, 0.7)  # a lamp does not change light by more than 2x
@@ -1075,6 +1096,101 @@ def match_photometry(
         cv2.multiply(v, cv2.exp(gain, dst=gain), dst=v)
         cv2.subtract(v, 1.0, dst=chans[c], dtype=cv2.CV_8U)
     return cv2.merge(chans)
+
+
+def _relight_fit(
+    ref_s: np.ndarray,
+    warped: np.ndarray,
+    mask: np.ndarray,
+    h_small: np.ndarray,
+    mov_shape: tuple[int, ...],
+    trim: float,
+    max_level: float = 256.0,
+) -> tuple[list[np.ndarray], float] | None:
+    """:func:`match_photometry`'s fit on the pixels of ``mask`` (fitting copies).
+
+    Per channel, ``log(ref + 1) = a + b * log(mov + 1) + q(u, w)``, least squares, then
+    refitted without the ``trim`` share of worst residuals; ``b`` is kept within
+    0.75-1.35 (the gamma of a phone, not a flat image). Pixels clipped in either photo
+    are left out of a channel's fit: a photo whose red is at 255 over light skin showed
+    no slope, and the fitted gamma rose to 1.3-2.6 for a camera's 0.94-0.98.
+
+    Parameters
+    ----------
+    ref_s, warped : (m, n, 3) float32 ndarray
+        The reference copy and the moving copy warped onto it.
+    mask : (m, n) bool ndarray
+        Pixels to fit on.
+    h_small : (3, 3) ndarray
+        Moving copy pixels -> reference copy pixels.
+    mov_shape : tuple
+        Shape of the moving copy (its coordinates ``u, w`` span -0.5..0.5).
+    trim : float
+        Share of the worst-fitting pixels left out of the refit.
+    max_level : float
+        A channel's pixels at or above this in either copy are left out of its fit
+        (clipped), unless fewer than 200 would remain.
+
+    Returns
+    -------
+    (list of (7,) ndarray, float) or None
+        Each channel's ``(c0, c1..c5, b)`` (constant, quadratic ``q``, slope), and the
+        largest standard error, log units, of the relit skin (the channel's median
+        fitted value) anywhere in the moving frame, from the refit's residuals; None
+        when fewer than 200 pixels are given.
+    """
+    if np.count_nonzero(mask) < 200:
+        return None
+    # the lighting gradient belongs to the camera that took the moving photo: fit it in
+    # that photo's own coordinates, so that it never extrapolates beyond its frame
+    ys, xs = np.nonzero(mask)
+    pts = np.stack([xs, ys], axis=1).astype(np.float64).reshape(-1, 1, 2)
+    pm = cv2.perspectiveTransform(pts, np.linalg.inv(h_small)).reshape(-1, 2)
+    u = np.clip(pm[:, 0] / mov_shape[1], 0, 1) - 0.5
+    w = np.clip(pm[:, 1] / mov_shape[0], 0, 1) - 0.5
+    base = np.stack([np.ones_like(u), u, w, u * u, w * w, u * w], axis=1)
+    # where the relit skin's error is read: a grid over the moving frame
+    gu, gw = (g.ravel() for g in np.meshgrid(np.linspace(-0.5, 0.5, 9), np.linspace(-0.5, 0.5, 9)))
+    grid = np.stack([np.ones_like(gu), gu, gw, gu * gu, gw * gw, gu * gw], axis=1)
+    coefs, worst = [], 0.0
+    for c in range(3):
+        y = np.log1p(ref_s[..., c][mask])
+        x = np.log1p(warped[..., c][mask])
+        # clipped pixels say nothing of the mapping (a bright visit's red on light skin)
+        lit = (ref_s[..., c][mask] < max_level) & (warped[..., c][mask] < max_level)
+        base_c = base
+        if not lit.all() and np.count_nonzero(lit) >= 200:
+            y, x, base_c = y[lit], x[lit], base[lit]
+        a = np.column_stack([base_c, x])
+        coef = _lsq(a, y)
+        res = np.abs(a @ coef - y)
+        keep = res <= np.quantile(res, 1.0 - trim)
+        coef = _lsq(a[keep], y[keep])
+        worst = max(worst, _prediction_se(a[keep], y[keep], coef, grid, float(np.median(x))))
+        b = float(np.clip(coef[-1], 0.75, 1.35))  # gamma of a phone, not a flat image
+        if b != coef[-1]:
+            coef = _lsq(base_c[keep], y[keep] - b * x[keep])
+            coef = np.append(coef, b)
+        coefs.append(coef)
+    return coefs, worst
+
+
+def _prediction_se(
+    a: np.ndarray, y: np.ndarray, coef: np.ndarray, grid: np.ndarray, x0: float
+) -> float:
+    """Largest standard error of a least-squares fit's value at the ``grid`` rows (with
+    the slope's regressor at ``x0``), from its residuals; inf when it is singular."""
+    r = y - a @ coef
+    dof = len(y) - a.shape[1]
+    if dof <= 0:
+        return float("inf")
+    try:
+        cov = np.linalg.inv(a.T @ a) * float(r @ r) / dof
+    except np.linalg.LinAlgError:
+        return float("inf")
+    g = np.column_stack([grid, np.full(len(grid), x0)])
+    var = np.einsum("ij,jk,ik->i", g, cov, g)
+    return float(np.sqrt(max(float(var.max()), 0.0)))
 
 
 def _flat_skin(rgb: np.ndarray, window: int, max_step: float) -> np.ndarray:
