@@ -7,16 +7,20 @@ on the trend over all of them); HAIRTRACK_FULL_SAMPLE=1 adds the crown photos.
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from clihelp import run_cli
+from PIL import Image
 
 from hairtrack.config import Params
 from hairtrack.series import combine_fields, fit_trend, patient_call
@@ -353,9 +357,31 @@ def test_anonymize_leaves_no_name_anywhere(anonymized):
             rel = str(p.relative_to(out))
             assert not any(s in rel for s in secrets), rel
             if p.is_file():
-                data = p.read_bytes()
-                for s in secrets:
-                    assert s.encode("utf-8") not in data, (rel, s)
+                for data in _searchable(p):
+                    for s in secrets:
+                        assert s.encode("utf-8") not in data, (rel, s)
+
+
+_DATA_URI = re.compile(rb"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)")
+
+
+def _image_metadata(data: bytes) -> bytes:
+    """Every text an image file carries besides its pixels (PNG text chunks, EXIF...)."""
+    with Image.open(io.BytesIO(data)) as im:
+        return repr(im.info).encode("utf-8") + bytes(im.getexif().tobytes())
+
+
+def _searchable(path: Path) -> list[bytes]:
+    """What of an output file could carry a name: its bytes, except that an image's
+    pixels (on disk or embedded in HTML as base64) are left out and its metadata kept;
+    compressed pixels, read as text, hold any short name by chance ('doe' turned up in
+    a base64 PNG)."""
+    data = path.read_bytes()
+    if path.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webp"}:
+        return [_image_metadata(data)]
+    parts = [_DATA_URI.sub(b"data:image", data)]
+    parts += [_image_metadata(base64.b64decode(m)) for m in _DATA_URI.findall(data)]
+    return parts
 
 
 def test_anonymize_pseudonyms_are_stable(anonymized):
