@@ -82,13 +82,19 @@ def clipped_field(seed: int, i: int, j: int) -> synth.Phantom:
 
     Drawn exactly as ``benchmarks/accuracy.py`` draws its clipped fields (seed 11).
     """
+    return _clipped_draw(seed, i, j)[0]
+
+
+def _clipped_draw(seed: int, i: int, j: int):
+    """:func:`clipped_field`'s phantom with the subject, visit state and camera drawn
+    for it (what :func:`true_hairs` replays)."""
     skin = list(synth.SKIN_TONES)[i]
     hair = list(synth.HAIR_COLOURS)[j]
     rng = np.random.default_rng([seed, i, j, 1])
     subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
     state = synth.visit_state(subject, rng=rng)
     cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
-    return synth.render_closeup(subject, state, cam, rng=rng)
+    return synth.render_closeup(subject, state, cam, rng=rng), subject, state, cam
 
 
 def count_input(ph: synth.Phantom, params: Params) -> tuple[np.ndarray, float | None, float]:
@@ -292,13 +298,7 @@ def true_hairs(seed: int, i: int, j: int) -> tuple[synth.Phantom, list[TrueHair]
     the same order); raises AssertionError when the replayed roots are not the truth's
     (synth changed: update the replay).
     """
-    skin = list(synth.SKIN_TONES)[i]
-    hair = list(synth.HAIR_COLOURS)[j]
-    rng = np.random.default_rng([seed, i, j, 1])
-    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
-    state = synth.visit_state(subject, rng=rng)
-    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
-    ph = synth.render_closeup(subject, state, cam, rng=rng)
+    ph, subject, state, cam = _clipped_draw(seed, i, j)
     w, h = subject.width, subject.height
     h_inv = np.linalg.inv(cam.homography(w, h))
     zoom = local_scale(h_inv, subject.fu_xy)
@@ -384,13 +384,9 @@ def main_hairs(seed: int) -> int:
 def _tufts(mask: np.ndarray, scale: float, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per box, how many boxes share its mask component (0: off the mask); and for each
     pair of boxes on one component, the angle between their diagonals, degrees."""
-    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    dist, near = cv2.distanceTransformWithLabels(
-        (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    rr, cc = np.nonzero(mask)
-    comp_of = np.zeros(int(near.max()) + 1, int)
-    comp_of[near[rr, cc]] = comp[rr, cc]
+    from realdata_closeup import box_components
+
+    n, comp, lab_a = box_components(mask, boxes, scale)
     # the photo's hair axis: components' principal axes, weighted by their area
     axis = 0j
     for c in range(1, n):
@@ -399,14 +395,11 @@ def _tufts(mask: np.ndarray, scale: float, boxes: np.ndarray) -> tuple[np.ndarra
             _, vec = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))
             axis += len(ys) * np.exp(2j * np.arctan2(vec[1, 1], vec[0, 1]))
     axis_deg = np.degrees(np.angle(axis) / 2)
-    lab, ang = [], []
+    ang = []
     for x0, y0, x1, y1 in boxes:
-        y = int(np.clip((y0 + y1) / 2 * scale, 0, mask.shape[0] - 1))
-        x = int(np.clip((x0 + x1) / 2 * scale, 0, mask.shape[1] - 1))
-        lab.append(comp_of[near[y, x]] if dist[y, x] <= 3 else 0)
         a = np.degrees(np.arctan2(y1 - y0, x1 - x0))
         ang.append(min((a, -a), key=lambda d: abs((d - axis_deg + 90) % 180 - 90)))
-    lab_a, ang_a = np.array(lab), np.array(ang)
+    ang_a = np.array(ang)
     sizes = np.array([np.sum(lab_a == k) if k else 0 for k in lab_a])
     i, j = np.triu_indices(len(lab_a), 1)
     pair = (lab_a[i] > 0) & (lab_a[i] == lab_a[j])

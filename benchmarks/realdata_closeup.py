@@ -80,6 +80,45 @@ def boxes_xyxy(xml_path: Path) -> np.ndarray:
     return a[np.isfinite(a).all(1)]
 
 
+def box_components(
+    mask: np.ndarray, boxes: np.ndarray, scale: float
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """The mask's components and, per box, the component its centre lies on.
+
+    Parameters
+    ----------
+    mask : (M, N) bool ndarray
+        Hair mask at the working size.
+    boxes : (B, 4) ndarray
+        Boxes (x0, y0, x1, y1) in full-size pixels.
+    scale : float
+        Working size over full size.
+
+    Returns
+    -------
+    n : int
+        Number of component labels (background 0 included).
+    comp : (M, N) int32 ndarray
+        Component labels (8-connected).
+    lab : (B,) int ndarray
+        Per box, the component its centre lies on or within 3 working px of (0: none).
+    """
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    dist, near = cv2.distanceTransformWithLabels(
+        (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    rr, cc = np.nonzero(mask)
+    comp_of = np.zeros(int(near.max()) + 1, int)
+    comp_of[near[rr, cc]] = comp[rr, cc]
+    lab = np.zeros(len(boxes), int)
+    for b, (x0, y0, x1, y1) in enumerate(boxes):
+        y = int(np.clip((y0 + y1) / 2 * scale, 0, mask.shape[0] - 1))
+        x = int(np.clip((x0 + x1) / 2 * scale, 0, mask.shape[1] - 1))
+        if dist[y, x] <= 3:
+            lab[b] = comp_of[near[y, x]]
+    return n, comp, lab
+
+
 def tuft_counts(rgb: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hairs counted and boxes centred on each mask component that holds a box centre.
 
@@ -97,20 +136,8 @@ def tuft_counts(rgb: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndar
     w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else None
     work = seg.work_mask
     hc = count_hairs(work, shaft_width_px=w)
-    n, comp = cv2.connectedComponents(work.astype(np.uint8), connectivity=8)
-    dist, near = cv2.distanceTransformWithLabels(
-        (~work).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    rr, cc = np.nonzero(work)
-    comp_of = np.zeros(int(near.max()) + 1, int)
-    comp_of[near[rr, cc]] = comp[rr, cc]
-    boxed = np.zeros(n)
-    s = seg.work_scale
-    for x0, y0, x1, y1 in boxes:
-        y = int(np.clip((y0 + y1) / 2 * s, 0, work.shape[0] - 1))
-        x = int(np.clip((x0 + x1) / 2 * s, 0, work.shape[1] - 1))
-        if dist[y, x] <= 3:
-            boxed[comp_of[near[y, x]]] += 1
+    n, comp, lab = box_components(work, boxes, seg.work_scale)
+    boxed = np.bincount(lab[lab > 0], minlength=n).astype(float)
     ours = np.zeros(n)
     sel = hc.labels > 0
     mult = np.concatenate([[0], hc.multiplicity])

@@ -66,6 +66,23 @@ def _truth_pct(c, base, visit):
     return 100 * (ta / tb - 1)
 
 
+def _pairs_closeup(seed: int, pair: int, skin: str, hair: str, clipped: bool, change=0.0):
+    """Close-up pair ``pair`` of ``benchmarks/pairs.py --seed seed`` (its phantom, camera
+    and JPEG), compared: (baseline render, visit render, comparison)."""
+    rng = np.random.default_rng([seed, pair, int(1000 * change) + 5000, False])
+    subject = synth.make_closeup_subject(
+        rng, width=1152, height=864, skin=skin, hair=hair, clipped=clipped
+    )
+    base = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.random_camera(rng)
+    state = synth.visit_state(subject, hair_change=change, rng=rng)
+    visit = synth.render_closeup(subject, state, cam, rng=rng)
+    after = _jpeg(visit.image, cam.jpeg_quality)
+    return base, visit, _compare(base.image, after, view="closeup")
+
+
 def test_reshoot_of_the_same_scalp_is_no_change():
     base, visit = _pair(0.0, seed=1)
     c = _compare(base.image, visit.image, view="closeup")
@@ -168,19 +185,7 @@ def test_dark_hair_on_dark_skin_gain_is_read_alike_in_both_photos():
     balance: AFTER must be read in the grey image BEFORE was read in. Decided afresh,
     AFTER's channel tipped to blue and the change read -18 % "loss" against a true +30 %
     (benchmarks/pairs.py, close-up pair 41, whose phantom and camera this is)."""
-    rng = np.random.default_rng([0, 41, 400 + 5000, False])
-    subject = synth.make_closeup_subject(
-        rng, width=1152, height=864, skin="dark", hair="black", clipped=False
-    )
-    base = synth.render_closeup(
-        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
-    )
-    cam = synth.random_camera(rng)
-    visit = synth.render_closeup(
-        subject, synth.visit_state(subject, hair_change=0.4, rng=rng), cam, rng=rng
-    )
-    after = _jpeg(visit.image, cam.jpeg_quality)
-    c = _compare(base.image, after, view="closeup")
+    base, visit, c = _pairs_closeup(0, 41, "dark", "black", False, change=0.4)
     assert c.alignment.ok
     true_pct = _truth_pct(c, base, visit)
     assert true_pct > c.change.mdc_pct  # a true gain beyond the MDC ...
@@ -193,17 +198,7 @@ def test_faint_hair_gets_no_gain_or_loss():
     and which part moves with the light, so a re-shoot of the same hair read -16 %
     "loss" (benchmarks/pairs.py --seed 1, close-up re-shoot 14, whose phantom and camera
     this is). The pair must say "unreliable", not guess."""
-    rng = np.random.default_rng([1, 14, 5000, False])
-    subject = synth.make_closeup_subject(
-        rng, width=1152, height=864, skin="medium", hair="blond", clipped=True
-    )
-    base = synth.render_closeup(
-        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
-    )
-    cam = synth.random_camera(rng)
-    visit = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
-    after = _jpeg(visit.image, cam.jpeg_quality)
-    c = _compare(base.image, after, view="closeup")
+    base, visit, c = _pairs_closeup(1, 14, "medium", "blond", True)
     assert c.alignment.ok and c.change.paired
     # the case: the photos read well under half their true coverage
     assert c.before.coverage < 0.5 * base.hair_mask[c.before.region_mask].mean()
@@ -253,17 +248,7 @@ def test_relighting_falls_back_to_all_pixels_when_flat_skin_is_scarce():
     skin in both photos, too few to pin down the lighting gradient (fitted on them
     alone, the pair read -24 % "loss" for a true +8 %). The fit on all pixels must be
     kept, and the change read as no change."""
-    rng = np.random.default_rng([2, 5, 5000, False])
-    subject = synth.make_closeup_subject(
-        rng, width=1152, height=864, skin="dark", hair="grey", clipped=True
-    )
-    base = synth.render_closeup(
-        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
-    )
-    cam = synth.random_camera(rng)
-    visit = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
-    after = _jpeg(visit.image, cam.jpeg_quality)
-    c = _compare(base.image, after, view="closeup")
+    base, visit, c = _pairs_closeup(2, 5, "dark", "grey", True)
     assert c.alignment.ok
     true_pct = _truth_pct(c, base, visit)
     assert abs(true_pct) < c.change.mdc_pct  # no true change ...
@@ -278,17 +263,7 @@ def test_recombed_long_hair_reshoot_is_judged_by_long_hairs_spread():
     coverage by ~20 %, which the comparison reads accurately. Judged by clipped
     fields' spread that read as a "gain"; the pair must be known as long hair and get
     no gain or loss."""
-    rng = np.random.default_rng([1, 2, 5000, False])
-    subject = synth.make_closeup_subject(
-        rng, width=1152, height=864, skin="medium", hair="brown", clipped=False
-    )
-    base = synth.render_closeup(
-        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
-    )
-    cam = synth.random_camera(rng)
-    visit = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
-    after = _jpeg(visit.image, cam.jpeg_quality)
-    c = _compare(base.image, after, view="closeup")
+    base, visit, c = _pairs_closeup(1, 2, "medium", "brown", False)
     assert c.alignment.ok and c.change.paired
     p = Params().compare
     assert c.change.mdc_pct == p.mdc_pct_closeup_long  # known as long hair
