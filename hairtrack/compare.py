@@ -53,6 +53,7 @@ __all__ = [
     "edge_blur",
     "jpeg_quality",
     "match_photometry",
+    "photometry_copy",
     "read_baseline",
     "verdict_of",
 ]
@@ -317,10 +318,23 @@ def compare(
     rng = np.random.default_rng(p.seed if rng is None else rng)
     align_kw = dataclasses.asdict(params.align)
 
-    def after_side(v: str) -> tuple[np.ndarray, np.ndarray, Features]:
+    jpeg_kw = {
+        "max_ratio": p.jpeg_max_ratio,
+        "max_dip_ratio": p.jpeg_max_dip_ratio,
+        "screen_side": p.jpeg_screen_side,
+    }
+    # the photos' JPEG qualities (close-ups), when read ahead
+    qualities: tuple[int | None, int | None] | None = None
+
+    def after_side(v: str, ahead: bool = False) -> tuple[np.ndarray, np.ndarray, Features]:
         region = _where_to_look(after, v, params)
         look = _look_masks(region, v)
-        return region, look, features(after, view=v, mask=look, **align_kw)
+        f = features(after, view=v, mask=look, **align_kw)
+        if ahead and v == "closeup" and p.match_jpeg_adaptive:
+            # read on the photos as given, while BEFORE's (longer) side is still read
+            nonlocal qualities
+            qualities = (jpeg_quality(before, **jpeg_kw), jpeg_quality(after, **jpeg_kw))
+        return region, look, f
 
     asked = (view, px_per_mm, polarity, params)
     if baseline is not None:
@@ -338,27 +352,41 @@ def compare(
             lambda: read_baseline(
                 before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params
             ),
-            lambda: after_side(view),
+            lambda: after_side(view, ahead=True),
         )
         an_b, params_c, look_b, f_b = base.analysis, base.params_c, *base.look
     else:  # (AFTER's side needs the view BEFORE is read as)
         an_b, params_c = _read_before(before, *asked)
         (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
-            lambda: _before_features(before, an_b, params), lambda: after_side(an_b.view)
+            lambda: _before_features(before, an_b, params),
+            lambda: after_side(an_b.view, ahead=True),
         )
     notes: list[str] = []
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
     after_in = after
-    al = align(
-        before,
-        after,
-        view=an_b.view,
-        reference_mask=look_b,
-        moving_mask=look_a,
-        reference_features=f_b,
-        moving_features=f_a,
-        **align_kw,
+
+    def before_reads() -> tuple[np.ndarray | None, float | None]:
+        # what relighting and quality matching need of BEFORE alone, read while the
+        # pair is registered (unused if the registration is refused)
+        copy = photometry_copy(before, p.photometry_side) if p.match_photometry else None
+        blur = None
+        if an_b.view == "closeup" and p.match_sharpness:
+            blur = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
+        return copy, blur
+
+    al, (ref_copy, blur_ahead) = _side_by_side(
+        lambda: align(
+            before,
+            after,
+            view=an_b.view,
+            reference_mask=look_b,
+            moving_mask=look_a,
+            reference_features=f_b,
+            moving_features=f_a,
+            **align_kw,
+        ),
+        before_reads,
     )
 
     def relight() -> np.ndarray:
@@ -378,28 +406,20 @@ def compare(
             # |change| from 3.33 to 4.98 %
             photometry_skin_step=p.photometry_skin_step if an_b.view == "closeup" else 0.0,
             photometry_max_level=p.photometry_max_level if an_b.view == "closeup" else 256.0,
+            reference_copy=ref_copy,
         )
 
-    def quality_reads() -> tuple[tuple[int | None, int | None] | None, float | None]:
+    def quality_reads() -> tuple[int | None, int | None] | None:
         # read on the photos as given: relighting and blurring hide the JPEG's traces
-        qualities = None
-        if p.match_jpeg_adaptive:
-            kw = {
-                "max_ratio": p.jpeg_max_ratio,
-                "max_dip_ratio": p.jpeg_max_dip_ratio,
-                "screen_side": p.jpeg_screen_side,
-            }
-            qualities = (jpeg_quality(before, **kw), jpeg_quality(after_in, **kw))
-        blur_b = None
-        if p.match_sharpness:
-            blur_b = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
-        return qualities, blur_b
+        if qualities is not None or not p.match_jpeg_adaptive:
+            return qualities
+        return jpeg_quality(before, **jpeg_kw), jpeg_quality(after_in, **jpeg_kw)
 
     if al.ok and an_b.view == "closeup":
-        # (BEFORE's and the photos' own reads need not wait for AFTER's relighting)
-        after, (qualities, blur_b) = _side_by_side(relight, quality_reads)
+        # (the photos' own reads need not wait for AFTER's relighting)
+        after, qualities = _side_by_side(relight, quality_reads)
         before, after, an_b = _match_quality(
-            before, after, an_b, mov_region, params, notes, qualities, blur_b
+            before, after, an_b, mov_region, params, notes, qualities, blur_ahead
         )
     else:
         after = relight()
@@ -915,12 +935,16 @@ def _common_region(
     """The scalp both photos show: in the BEFORE frame, in the AFTER frame, and AFTER's hair
     warped into the BEFORE frame."""
     shape_b = an_b.region_mask.shape
-    reg_a_in_b = warp_to_reference(an_a.region_mask, al, shape_b, nearest=True)
-    common_b = an_b.region_mask & reg_a_in_b.astype(bool)
+    # AFTER's region (bit 0) and hair (bit 1) warped in one pass: nearest-neighbour
+    # sampling takes the same pixel for both, as two warps would
+    region_a = np.asarray(an_a.region_mask, bool).view(np.uint8)
+    both = region_a | (np.asarray(an_a.hair_mask, bool).view(np.uint8) << np.uint8(1))
+    both_in_b = warp_to_reference(both, al, shape_b, nearest=True)
+    common_b = an_b.region_mask & (both_in_b & np.uint8(1)).view(bool)
     inv = dataclasses.replace(al, homography=np.linalg.inv(al.homography))
     common_a = warp_to_reference(common_b, inv, an_a.region_mask.shape, nearest=True)
     common_a = common_a.astype(bool) & an_a.region_mask
-    hair_a_in_b = warp_to_reference(an_a.hair_mask, al, shape_b, nearest=True).astype(bool)
+    hair_a_in_b = both_in_b >= 2
     return common_b, common_a, hair_a_in_b
 
 
@@ -992,6 +1016,7 @@ def match_photometry(
     photometry_skin_window: int = 5,
     photometry_skin_step: float = 0.0,
     photometry_max_level: float = 256.0,
+    reference_copy: np.ndarray | None = None,
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
@@ -1027,6 +1052,9 @@ def match_photometry(
     photometry_max_level : float
         A channel's pixels at or above this level (0-255) on either copy are clipped,
         or partly so, and left out of its fit; 256 keeps all.
+    reference_copy : (m, n, 3) uint8 ndarray, optional
+        ``photometry_copy(reference, photometry_side)`` when already made (e.g. while
+        the pair was being registered); made here otherwise.
 
     Returns
     -------
@@ -1037,11 +1065,13 @@ def match_photometry(
     hm, wm = moving.shape[:2]
     sr = photometry_side / max(hr, wr)
     sm = photometry_side / max(hm, wm)
-    size_r = (max(8, round(wr * sr)), max(8, round(hr * sr)))
-    ref_u8 = cv2.resize(reference, size_r, interpolation=cv2.INTER_AREA)
-    mov_s = cv2.resize(
-        moving, (max(8, round(wm * sm)), max(8, round(hm * sm))), interpolation=cv2.INTER_AREA
+    ref_u8 = (
+        photometry_copy(reference, photometry_side) if reference_copy is None else reference_copy
     )
+    size_r = ref_u8.shape[1::-1]
+    if reference_copy is not None and size_r != _copy_size(reference.shape, photometry_side):
+        raise ValueError("reference_copy is not photometry_copy(reference, photometry_side)")
+    mov_s = photometry_copy(moving, photometry_side)
     h_small = np.diag([sr, sr, 1.0]) @ homography @ np.diag([1 / sm, 1 / sm, 1.0])
     warped_u8 = cv2.warpPerspective(mov_s, h_small, size_r, flags=cv2.INTER_LINEAR)
     ref_s, warped = ref_u8.astype(np.float32), warped_u8.astype(np.float32)
@@ -1095,18 +1125,50 @@ def match_photometry(
     gain = cv2.resize(cv2.merge(fields), (wm, hm), interpolation=cv2.INTER_LINEAR)
     lut3 = cv2.merge(luts)
     out = np.empty((hm, wm, 3), np.uint8)
-    for r0 in range(0, hm, _APPLY_ROWS):
-        r1 = min(hm, r0 + _APPLY_ROWS)
-        v = cv2.LUT(moving[r0:r1], lut3)
-        cv2.multiply(v, cv2.exp(gain[r0:r1]), dst=v)
-        # (OpenCV's subtraction rounds and saturates into the uint8 photo)
-        cv2.subtract(v, 1.0, dst=out[r0:r1], dtype=cv2.CV_8U)
+
+    def apply(rows: range) -> None:
+        for r0 in rows:
+            r1 = min(hm, r0 + _APPLY_ROWS)
+            v = cv2.LUT(moving[r0:r1], lut3)
+            cv2.multiply(v, cv2.exp(gain[r0:r1]), dst=v)
+            # (OpenCV's subtraction rounds and saturates into the uint8 photo)
+            cv2.subtract(v, 1.0, dst=out[r0:r1], dtype=cv2.CV_8U)
+
+    # the top and the bottom half side by side when threads are allowed (each band is
+    # too small for OpenCV to share out)
+    bands = range(0, hm, _APPLY_ROWS)
+    half = len(bands) // 2
+    _side_by_side(lambda: apply(bands[:half]), lambda: apply(bands[half:]))
     return out
 
 
 #: rows of the photo :func:`match_photometry` relights at a time (a few MB of float32 that
 #: stay in cache; any number gives the same pixels)
 _APPLY_ROWS = 64
+
+
+def _copy_size(shape: tuple[int, ...], side: int) -> tuple[int, int]:
+    """(width, height) of :func:`photometry_copy` of a photo of ``shape``."""
+    h, w = shape[:2]
+    s = side / max(h, w)
+    return max(8, round(w * s)), max(8, round(h * s))
+
+
+def photometry_copy(rgb: np.ndarray, side: int = 256) -> np.ndarray:
+    """The reduced copy (longer side ``side`` px, area-averaged) of a photo that
+    :func:`match_photometry` fits its relighting on.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    side : int
+        ``photometry_side``.
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+    """
+    return cv2.resize(rgb, _copy_size(rgb.shape, side), interpolation=cv2.INTER_AREA)
 
 
 def _relight_fit(
