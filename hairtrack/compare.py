@@ -313,6 +313,49 @@ def compare(
     -------
     Comparison
     """
+    with _one_blas_thread():
+        return _compare(
+            before,
+            after,
+            view=view,
+            px_per_mm=px_per_mm,
+            polarity=polarity,
+            params=params,
+            before_path=before_path,
+            after_path=after_path,
+            rng=rng,
+            baseline=baseline,
+        )
+
+
+def _one_blas_thread() -> Any:
+    """numpy's BLAS kept to one thread (a context manager).
+
+    :func:`compare` shares the cores out itself (:func:`_side_by_side`); its BLAS calls
+    are small least-squares fits and one descriptor product, and BLAS's own threads (one
+    per core, spinning between calls) competed with its threads for the cores: on the
+    12 MP close-up pair the CPU time fell from 21.3 to 19.5 times the decode of both
+    (``benchmarks/speed.py``'s measure).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _compare(
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    view: str,
+    px_per_mm: float | None,
+    polarity: str,
+    params: Params | None,
+    before_path: str | None,
+    after_path: str | None,
+    rng: int | np.random.Generator | None,
+    baseline: Baseline | None,
+) -> Comparison:
+    """:func:`compare` (BLAS on one thread)."""
     params = params or Params()
     p = params.compare
     rng = np.random.default_rng(p.seed if rng is None else rng)
