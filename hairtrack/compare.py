@@ -241,11 +241,22 @@ def read_baseline(
     Baseline
     """
     params = params or Params()
-    an_b, params_c = _read_before(before, view, px_per_mm, polarity, params)
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    params_c = _for_comparing(an_b, params)
+    if params_c is params:
+        look = _before_features(before, an_b, params)
+    else:
+        # the registration needs only the single photo's region, which the pair's reading
+        # keeps: the two side by side when threads are allowed
+        single = an_b
+        an_b, look = _side_by_side(
+            lambda: _read_again(before, single, params_c),
+            lambda: _before_features(before, single, params),
+        )
     return Baseline(
         an_b,
         params_c,
-        _before_features(before, an_b, params),
+        look,
         tuple(np.shape(before)[:2]),
         (view, px_per_mm, polarity, params),
     )
@@ -256,13 +267,18 @@ def _read_before(
 ) -> tuple[Analysis, Params]:
     """BEFORE's analysis as a comparison reads it, and the parameters of the pair."""
     an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-    # a global pair's hair is read alike in both photos, over the region (and so the
-    # registration) the single photo has
     params_c = _for_comparing(an_b, params)
     if params_c is not params:
-        again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
-        an_b = dataclasses.replace(again, view_reason=an_b.view_reason)
+        an_b = _read_again(before, an_b, params_c)
     return an_b, params_c
+
+
+def _read_again(before: np.ndarray, an_b: Analysis, params_c: Params) -> Analysis:
+    """A global BEFORE's hair read as the pair's is (``params_c``,
+    :func:`_for_comparing`), over the region (and so the registration) the single
+    photo's analysis ``an_b`` has."""
+    again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
+    return dataclasses.replace(again, view_reason=an_b.view_reason)
 
 
 def _before_features(
@@ -369,14 +385,21 @@ def _compare(
     # the photos' JPEG qualities (close-ups), when read ahead
     qualities: tuple[int | None, int | None] | None = None
 
+    # AFTER's fitting copy for relighting, when made ahead
+    mov_copy: np.ndarray | None = None
+
     def after_side(v: str, ahead: bool = False) -> tuple[np.ndarray, np.ndarray, Features]:
         region = _where_to_look(after, v, params)
         look = _look_masks(region, v)
         f = features(after, view=v, mask=look, **align_kw)
+        # read while BEFORE's (longer) side is still read (unused if the registration
+        # is refused)
+        nonlocal qualities, mov_copy
         if ahead and v == "closeup" and p.match_jpeg_adaptive:
-            # read on the photos as given, while BEFORE's (longer) side is still read
-            nonlocal qualities
+            # (on the photos as given)
             qualities = (jpeg_quality(before, **jpeg_kw), jpeg_quality(after, **jpeg_kw))
+        if ahead and p.match_photometry:
+            mov_copy = photometry_copy(after, p.photometry_side)
         return region, look, f
 
     asked = (view, px_per_mm, polarity, params)
@@ -450,6 +473,7 @@ def _compare(
             photometry_skin_step=p.photometry_skin_step if an_b.view == "closeup" else 0.0,
             photometry_max_level=p.photometry_max_level if an_b.view == "closeup" else 256.0,
             reference_copy=ref_copy,
+            moving_copy=mov_copy,
         )
 
     def quality_reads() -> tuple[int | None, int | None] | None:
@@ -1060,6 +1084,7 @@ def match_photometry(
     photometry_skin_step: float = 0.0,
     photometry_max_level: float = 256.0,
     reference_copy: np.ndarray | None = None,
+    moving_copy: np.ndarray | None = None,
 ) -> np.ndarray:
     """Relight a registered photo so that its skin looks as in the reference photo.
 
@@ -1095,9 +1120,10 @@ def match_photometry(
     photometry_max_level : float
         A channel's pixels at or above this level (0-255) on either copy are clipped,
         or partly so, and left out of its fit; 256 keeps all.
-    reference_copy : (m, n, 3) uint8 ndarray, optional
-        ``photometry_copy(reference, photometry_side)`` when already made (e.g. while
-        the pair was being registered); made here otherwise.
+    reference_copy, moving_copy : (m, n, 3) uint8 ndarray, optional
+        ``photometry_copy(reference, photometry_side)`` and ``photometry_copy(moving,
+        photometry_side)`` when already made (e.g. while the pair was being
+        registered); made here otherwise.
 
     Returns
     -------
@@ -1112,9 +1138,10 @@ def match_photometry(
         photometry_copy(reference, photometry_side) if reference_copy is None else reference_copy
     )
     size_r = ref_u8.shape[1::-1]
-    if reference_copy is not None and size_r != _copy_size(reference.shape, photometry_side):
-        raise ValueError("reference_copy is not photometry_copy(reference, photometry_side)")
-    mov_s = photometry_copy(moving, photometry_side)
+    mov_s = photometry_copy(moving, photometry_side) if moving_copy is None else moving_copy
+    for name, img, copy in (("reference", reference, ref_u8), ("moving", moving, mov_s)):
+        if copy.shape[1::-1] != _copy_size(img.shape, photometry_side):
+            raise ValueError(f"{name}_copy is not photometry_copy({name}, photometry_side)")
     h_small = np.diag([sr, sr, 1.0]) @ homography @ np.diag([1 / sm, 1 / sm, 1.0])
     warped_u8 = cv2.warpPerspective(mov_s, h_small, size_r, flags=cv2.INTER_LINEAR)
     ref_s, warped = ref_u8.astype(np.float32), warped_u8.astype(np.float32)

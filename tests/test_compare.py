@@ -24,6 +24,7 @@ from hairtrack.compare import (
     edge_blur,
     jpeg_quality,
     match_photometry,
+    photometry_copy,
     read_baseline,
     verdict_of,
 )
@@ -240,6 +241,42 @@ def test_relighting_a_recombed_reshoot_keeps_the_hairs_contrast(gamma):
         return v[~plain.hair_mask].mean() - v[plain.hair_mask].mean()
 
     assert contrast(relit) == pytest.approx(contrast(plain.image), rel=0.1)
+
+
+def test_relighting_with_copies_made_ahead_is_the_same_relighting():
+    """compare makes the fitting copies while the pair is registered and hands them to
+    match_photometry: the relit photo must be the very one it makes itself, and copies of
+    another size (another photo, another photometry_side) must be refused."""
+    rng = np.random.default_rng(11)
+    subject = synth.make_closeup_subject(rng, width=640, height=480)
+    base = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+    )
+    cam = synth.Camera(rotation_deg=8, scale=1.04, gamma=0.9, white_balance=(1.1, 1.0, 0.9))
+    shot = synth.render_closeup(subject, synth.visit_state(subject, rng=rng), cam, rng=rng)
+    h = np.asarray(shot.truth["homography_to_baseline"])
+    p = Params().compare
+    kw = {
+        "photometry_side": p.photometry_side,
+        "photometry_skin_step": p.photometry_skin_step,
+        "photometry_max_level": p.photometry_max_level,
+    }
+    own = match_photometry(base.image, shot.image, h, **kw)
+    # (the relighting must have done something, or the comparison below says nothing)
+    assert np.abs(own.astype(int) - shot.image).mean() > 1.0
+    ahead = match_photometry(
+        base.image,
+        shot.image,
+        h,
+        reference_copy=photometry_copy(base.image, p.photometry_side),
+        moving_copy=photometry_copy(shot.image, p.photometry_side),
+        **kw,
+    )
+    assert np.array_equal(own, ahead)
+    with pytest.raises(ValueError, match="moving_copy"):
+        match_photometry(
+            base.image, shot.image, h, moving_copy=photometry_copy(shot.image, 128), **kw
+        )
 
 
 def test_relighting_falls_back_to_all_pixels_when_flat_skin_is_scarce():
