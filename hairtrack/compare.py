@@ -482,12 +482,53 @@ def _compare(
             return qualities
         return jpeg_quality(before, **jpeg_kw), jpeg_quality(after_in, **jpeg_kw)
 
+    def read_after(after: np.ndarray, an_b: Analysis) -> Analysis:
+        params_a = _read_alike(params_c, an_b)
+        if al.ok and p.read_at_before_scale:
+            params_a = _at_before_scale(params_a, an_b, al.homography, after.shape[:2])
+        if an_b.view == "global" and an_b.unmixed is not None:
+            # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light
+            # moves the "strands resolved" evidence, and the two methods differ by tens of
+            # points
+            method = "unmixed" if an_b.unmixed else "zone"
+            given = {"share_method": method}
+            if an_b.hair_darker is not None:
+                # ... and with the same end of the colour axis as hair
+                given["share_hair_end"] = "darker" if an_b.hair_darker else "lighter"
+            if al.ok and p.match_photometry and an_b.skin_lightness:
+                # ... and, relit to BEFORE's skin, against BEFORE's skin lightness: each
+                # photo's own skin model picks other pixels as the framing changes (a
+                # real photo of dark hair zoomed by 10 % read -42 % with its own)
+                given["given_skin_lightness"] = float(an_b.skin_lightness)
+            params_a = params_a.replace(global_view=given)
+        return analyse(
+            after,
+            view=an_b.view,
+            polarity=an_b.polarity or "auto",
+            region=mov_region if an_b.view == "global" else None,
+            params=params_a,
+        )
+
+    an_a = None
     if al.ok and an_b.view == "closeup":
         # (the photos' own reads need not wait for AFTER's relighting)
         after, qualities = _side_by_side(relight, quality_reads)
-        before, after, an_b = _match_quality(
-            before, after, an_b, mov_region, params, notes, qualities, blur_ahead
-        )
+        relit, before_in, an_b_in = after, before, an_b
+        if _reencodes(qualities, p) or cv2.getNumThreads() <= 1:
+            before, after, an_b = _match_quality(
+                before, after, an_b, mov_region, params, notes, qualities, blur_ahead
+            )
+        else:
+            # AFTER's hair read while the pair's blur is matched, and kept when neither
+            # photo was changed (only a difference of blur can change one now)
+            (before, after, an_b), an_a = _side_by_side(
+                lambda: _match_quality(
+                    before_in, relit, an_b_in, mov_region, params, notes, qualities, blur_ahead
+                ),
+                lambda: read_after(relit, an_b_in),
+            )
+            if before is not before_in or after is not relit:
+                an_a = None
     else:
         after = relight()
     if al.ok and an_b.view == "global":
@@ -498,30 +539,8 @@ def _compare(
         b_in_a = b_in_a.astype(bool)
         if b_in_a.any():
             mov_region = b_in_a
-    params_a = _read_alike(params_c, an_b)
-    if al.ok and p.read_at_before_scale:
-        params_a = _at_before_scale(params_a, an_b, al.homography, after.shape[:2])
-    if an_b.view == "global" and an_b.unmixed is not None:
-        # AFTER's hair read by the method BEFORE's got: a re-shoot's blur or light moves
-        # the "strands resolved" evidence, and the two methods differ by tens of points
-        method = "unmixed" if an_b.unmixed else "zone"
-        given = {"share_method": method}
-        if an_b.hair_darker is not None:
-            # ... and with the same end of the colour axis as hair
-            given["share_hair_end"] = "darker" if an_b.hair_darker else "lighter"
-        if al.ok and p.match_photometry and an_b.skin_lightness:
-            # ... and, relit to BEFORE's skin, against BEFORE's skin lightness: each
-            # photo's own skin model picks other pixels as the framing changes (a real
-            # photo of dark hair zoomed by 10 % read -42 % with its own)
-            given["given_skin_lightness"] = float(an_b.skin_lightness)
-        params_a = params_a.replace(global_view=given)
-    an_a = analyse(
-        after,
-        view=an_b.view,
-        polarity=an_b.polarity or "auto",
-        region=mov_region if an_b.view == "global" else None,
-        params=params_a,
-    )
+    if an_a is None:
+        an_a = read_after(after, an_b)
     mdc = p.mdc_pct_closeup if an_b.view == "closeup" else p.mdc_pct_global
     reshoot = p.reshoot_sd_pct_closeup if an_b.view == "closeup" else p.reshoot_sd_pct_global
     if al.ok:
@@ -596,6 +615,14 @@ def _side_by_side(first: Callable[[], _T], second: Callable[[], _U]) -> tuple[_T
 
 #: ``_match_quality``'s ``blur_b`` when BEFORE's blur is not read yet (None is a reading)
 _UNREAD = object()
+
+
+def _reencodes(qualities: tuple[int | None, int | None] | None, p: CompareParams) -> bool:
+    """Whether :func:`_match_quality` will re-encode a photo, from the photos' JPEG
+    qualities (:func:`jpeg_quality`, None when not read)."""
+    if qualities is None:
+        return bool(p.match_jpeg_quality)
+    return (qualities[0] is None) != (qualities[1] is None)
 
 
 def _sharp_kw(p: CompareParams) -> dict[str, Any]:
