@@ -474,6 +474,24 @@ class AlignParams:
         on the overlap (hair left out). Unrelated pairs give ~0.0; registered close-ups
         0.5-0.95; global photos, where hair covers most of the head, can give as little
         as ~0.15.
+    min_ncc_significance : float
+        Close-ups: a fit whose NCC is below ``min_ncc_closeup`` is still accepted when
+        that NCC stands this many standard deviations above the NCCs of the same texture
+        under deliberately wrong warps (the fit shifted by each of the offsets below;
+        :func:`hairtrack.align._ncc_significance`). Dark or even skin has little texture
+        against its noise: phantom dark-skin re-shoots registered within 2 px read NCC
+        0.08-0.18 (the true homography the same), 8-16 SD above the shifted warps; a
+        fit 150 px off read 0.02, 2.2 SD (seeds 0-2).
+    ncc_null_count : int
+        How many wrong warps ...
+    ncc_null_min_px, ncc_null_max_px : float
+        ... shifted by lengths spread over this range, working px (a right fit's texture
+        has decorrelated by ~16 px).
+    low_texture_blur_px : float
+        A fit accepted on significance has its tiles (``tile_ncc``, ``min_tile_share``
+        and the residual shifts) checked on the texture band of this blur, working px,
+        instead of ``ncc_blur_px``: on the fine band a right fit on dark skin has only
+        2-13 of ~35 tiles strong enough to measure, on this one 13-28.
     tile_grid : int
         The overlap is checked in tile_grid x tile_grid tiles ...
     tile_ncc : float
@@ -618,6 +636,11 @@ class AlignParams:
     ncc_blur_px: float = 1.5
     min_ncc_closeup: float = 0.3
     min_ncc_global: float = 0.08
+    min_ncc_significance: float = 5.0
+    ncc_null_count: int = 16
+    ncc_null_min_px: float = 12.0
+    ncc_null_max_px: float = 40.0
+    low_texture_blur_px: float = 3.0
     tile_grid: int = 6
     tile_ncc: float = 0.2
     min_tile_share: float = 0.2
