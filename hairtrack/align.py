@@ -1906,6 +1906,16 @@ def align(
         # out more from the noise (the fine band measures too few of them)
         _, share, _, shifts = _correlation(ref, mov, h_work, p, p.low_texture_blur_px)
         logger.debug("low-texture skin: NCC %.3f, %.1f SD above wrong warps", ncc, z)
+        # there the residual shift of a single tile is noisy (a right fit shows a few of
+        # 4-8 px, with little gain over zero shift): the tiles must line up on median
+        seen = shifts[shifts[:, 2] >= p.shift_min_response]
+        apart = float(np.median(np.hypot(seen[:, 0], seen[:, 1]))) if len(seen) else 0.0
+        if apart > p.max_local_shift_px:
+            return result(
+                f"the photos do not line up (weak skin texture, its tiles {apart:.1f} "
+                "working px apart on median)",
+                ncc,
+            )
     if view == "global":
         skin_zero, skin_best, skin_off, on_head = _head_skin_check(
             reference, moving, reference_mask, moving_mask, h_full, in_dst, ref.to_work, p

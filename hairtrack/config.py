@@ -479,9 +479,10 @@ class AlignParams:
         that NCC stands this many standard deviations above the NCCs of the same texture
         under deliberately wrong warps (the fit shifted by each of the offsets below;
         :func:`hairtrack.align._ncc_significance`). Dark or even skin has little texture
-        against its noise: phantom dark-skin re-shoots registered within 2 px read NCC
-        0.08-0.18 (the true homography the same), 8-16 SD above the shifted warps; a
-        fit 150 px off read 0.02, 2.2 SD (seeds 0-2).
+        against its noise: phantom dark-skin pairs registered within 2 px read NCC
+        0.06-0.18 (the true homography the same), 10-27 SD above the shifted warps;
+        a fit 150 px off read 0.02, 1.6 SD, and fits of unrelated scalps -1.2-1.6 SD
+        (``benchmarks/pairs.py`` seeds 0, 3, 4; unrelated: seeds 7 against 8).
     ncc_null_count : int
         How many wrong warps ...
     ncc_null_min_px, ncc_null_max_px : float
@@ -491,7 +492,11 @@ class AlignParams:
         A fit accepted on significance has its tiles (``tile_ncc``, ``min_tile_share``
         and the residual shifts) checked on the texture band of this blur, working px,
         instead of ``ncc_blur_px``: on the fine band a right fit on dark skin has only
-        2-13 of ~35 tiles strong enough to measure, on this one 13-28.
+        2-13 of ~35 tiles strong enough to measure, on this one 13-28. Their single
+        shifts are noisy there (right fits show a few of 4-8 px), so such a fit must
+        also have the median shift of its measured tiles within ``max_local_shift_px``
+        (phantom pairs of seeds 0, 3, 4: right fits 1.0-2.1 px; a fit 4.3 px off at the
+        corners 3.2 px, refused; one 6.2 px off, 2.2 px, passes).
     tile_grid : int
         The overlap is checked in tile_grid x tile_grid tiles ...
     tile_ncc : float
