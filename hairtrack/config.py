@@ -1113,7 +1113,12 @@ class CompareParams:
         0.2 at least 43 %; seed 2, held out, split the same way at 0.16 (read on the
         photos as given). Within ``compare`` (relit, blur-matched) it also fires on a
         few readable pairs: 1 of 24 re-shoots on seeds 1 and 2 each, 0 on seed 0 and
-        0 of 40 real re-shot trichoscopy photos; set 0 to turn it off.
+        0 of 40 real re-shot trichoscopy photos; set 0 to turn it off. Earned on the
+        registered pairs of seeds 0, 3, 4 (h-faint, the rule forced off; it enters
+        only the verdict): the 10 below it (0.09-0.12, brown on dark skin and blond on
+        medium; none registered in 0.12-0.17) read 47.5 points off the truth on median,
+        all but one low, and all 5 re-shoots among them would be called a gain or loss
+        (their own MDC would be 92.6 %); the 127 above it read 0.9 points off.
     blocks : int
         About how many spatial blocks the common region is cut into for the bootstrap.
     bootstrap : int
