@@ -28,7 +28,11 @@ a high enough share of them, a small residual, enough overlap, a plausible geome
 (scale 0.5-2, mild perspective, no mirror image), a fit that stays put at the corners
 when refitted to halves of its inliers, matches spread over the frame, the fine skin
 texture of the hair-suppressed images correlating after warping, and no tile of the
-overlap left with a measurable shift. Global photos must also show that the fit holds on
+overlap left with a measurable shift. A close-up whose skin has little texture against
+its noise (dark or even skin) correlates weakly even when right: there the correlation
+must stand well above what the same texture gives under deliberately wrong (shifted)
+warps, and the tiles are checked on a coarser band of the texture, lining up on median.
+Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
 masks, enough inliers inside the head (not only in the band around it); the scalp skin
 that the hair surrounds (the one texture that stays on the head while hair is redrawn)
