@@ -28,7 +28,11 @@ a high enough share of them, a small residual, enough overlap, a plausible geome
 (scale 0.5-2, mild perspective, no mirror image), a fit that stays put at the corners
 when refitted to halves of its inliers, matches spread over the frame, the fine skin
 texture of the hair-suppressed images correlating after warping, and no tile of the
-overlap left with a measurable shift. Global photos must also show that the fit holds on
+overlap left with a measurable shift. A close-up whose skin has little texture against
+its noise (dark or even skin) correlates weakly even when right: there the correlation
+must stand well above what the same texture gives under deliberately wrong (shifted)
+warps, and the tiles are checked on a coarser band of the texture, lining up on median.
+Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
 masks, enough inliers inside the head (not only in the band around it); the scalp skin
 that the hair surrounds (the one texture that stays on the head while hair is redrawn)
@@ -1153,10 +1157,61 @@ def _overlap(h: np.ndarray, mov_shape: tuple[int, int], ref_shape: tuple[int, in
     return float(np.clip(area / max((rw - 1) * (rh - 1), 1.0), 0.0, 1.0))
 
 
+def _texture_bands(
+    ref: _Prepared, mov: _Prepared, h_work: np.ndarray, sig: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fine skin texture of both photos, warped to the reference, and where to compare.
+
+    Returns
+    -------
+    a, b : (h, w) float32 ndarray
+        Band of ``sig``..``3 sig`` (working px) of the reference and of the warped
+        moving photo: it decorrelates after a shift of a few px, so a misregistration
+        cannot pass on the strength of large blotches.
+    valid : (h, w) bool ndarray
+        The pixels compared (in both frames, hair filled in neither when enough is left).
+    """
+    rh, rw = ref.image.shape
+    flags = cv2.INTER_LINEAR
+    warped = cv2.warpPerspective(mov.image, h_work, (rw, rh), flags=flags).astype(np.float32)
+    valid = np.full(mov.image.shape, 255, np.uint8) if mov.mask is None else mov.mask
+    valid = cv2.warpPerspective(valid, h_work, (rw, rh), flags=cv2.INTER_NEAREST) > 0
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if ref.mask is not None:
+        valid &= ref.mask > 0
+    # compare skin with skin: leave out the hair filled in either photo
+    hair = ref.hair | (
+        cv2.warpPerspective(mov.hair.astype(np.uint8), h_work, (rw, rh), flags=cv2.INTER_NEAREST)
+        > 0
+    )
+    if (valid & ~hair).sum() >= 0.1 * valid.sum():
+        valid &= ~hair
+    a = cv2.GaussianBlur(ref.image.astype(np.float32), (0, 0), sig)
+    b = cv2.GaussianBlur(warped, (0, 0), sig)
+    a = a - cv2.GaussianBlur(a, (0, 0), 3 * sig)
+    b = b - cv2.GaussianBlur(b, (0, 0), 3 * sig)
+    return a, b, valid
+
+
+def _ncc(x: np.ndarray, y: np.ndarray) -> float:
+    """Normalised cross-correlation of two equal-length samples (0 when either is flat)."""
+    x = x - x.mean()
+    y = y - y.mean()
+    d = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / d) if d > 0 else 0.0
+
+
 def _correlation(
-    ref: _Prepared, mov: _Prepared, h_work: np.ndarray, p: AlignParams
+    ref: _Prepared,
+    mov: _Prepared,
+    h_work: np.ndarray,
+    p: AlignParams,
+    blur_px: float | None = None,
 ) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Check the registration on the pixels themselves, after warping.
+
+    ``blur_px`` (working px, default ``p.ncc_blur_px``) sets the band of texture
+    compared (:func:`_texture_bands`).
 
     Returns
     -------
@@ -1174,37 +1229,11 @@ def _correlation(
         registration leaves ~0 everywhere; one that is off at a corner shows it there.
     """
     rh, rw = ref.image.shape
-    flags = cv2.INTER_LINEAR
-    warped = cv2.warpPerspective(mov.image, h_work, (rw, rh), flags=flags).astype(np.float32)
-    valid = np.full(mov.image.shape, 255, np.uint8) if mov.mask is None else mov.mask
-    valid = cv2.warpPerspective(valid, h_work, (rw, rh), flags=cv2.INTER_NEAREST) > 0
-    valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    if ref.mask is not None:
-        valid &= ref.mask > 0
-    # compare skin with skin: leave out the hair filled in either photo
-    hair = ref.hair | (
-        cv2.warpPerspective(mov.hair.astype(np.uint8), h_work, (rw, rh), flags=cv2.INTER_NEAREST)
-        > 0
-    )
-    if (valid & ~hair).sum() >= 0.1 * valid.sum():
-        valid &= ~hair
-    sig = p.ncc_blur_px
-    a = cv2.GaussianBlur(ref.image.astype(np.float32), (0, 0), sig)
-    b = cv2.GaussianBlur(warped, (0, 0), sig)
-    # keep only the fine texture (a band of sig..3 sig): it decorrelates after a shift
-    # of a few px, so a misregistration cannot pass on the strength of large blotches
-    a = a - cv2.GaussianBlur(a, (0, 0), 3 * sig)
-    b = b - cv2.GaussianBlur(b, (0, 0), 3 * sig)
+    a, b, valid = _texture_bands(ref, mov, h_work, p.ncc_blur_px if blur_px is None else blur_px)
     if valid.sum() < 100:
         return 0.0, 0.0, valid, np.zeros((0, 4))
 
-    def ncc(x: np.ndarray, y: np.ndarray) -> float:
-        x = x - x.mean()
-        y = y - y.mean()
-        d = float(np.sqrt((x * x).sum() * (y * y).sum()))
-        return float((x * y).sum() / d) if d > 0 else 0.0
-
-    total = ncc(a[valid], b[valid])
+    total = _ncc(a[valid], b[valid])
     n = p.tile_grid
     good = count = 0
     shifts = []
@@ -1217,7 +1246,7 @@ def _correlation(
             if v.sum() < max(200, 0.1 * v.size):
                 continue
             count += 1
-            good += ncc(a[ys, xs][v], b[ys, xs][v]) >= p.tile_ncc
+            good += _ncc(a[ys, xs][v], b[ys, xs][v]) >= p.tile_ncc
             tb = np.ascontiguousarray(bm[ys, xs])
             # search up to shift_search_px, less in the small tiles of a small photo
             r = int(min(p.shift_search_px, (min(tb.shape) - 16) // 2))
@@ -1230,6 +1259,55 @@ def _correlation(
                 iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
                 shifts.append((ix - r, iy - r, score[iy, ix], score[r, r]))
     return total, (good / count if count else 0.0), valid, np.asarray(shifts).reshape(-1, 4)
+
+
+def _null_shifts(p: AlignParams) -> list[tuple[int, int]]:
+    """The deliberately wrong offsets (dx, dy), working px, of :func:`_ncc_significance`.
+
+    ``ncc_null_count`` offsets, their lengths spread evenly over ``ncc_null_min_px`` ..
+    ``ncc_null_max_px`` and their directions turned by the golden angle (no two alike).
+    """
+    n = max(2, p.ncc_null_count)
+    lengths = np.linspace(p.ncc_null_min_px, p.ncc_null_max_px, n)
+    turns = np.arange(n) * np.pi * (3.0 - np.sqrt(5.0))
+    steps = zip(lengths, turns, strict=True)
+    return [(int(round(r * np.cos(t))), int(round(r * np.sin(t)))) for r, t in steps]
+
+
+def _ncc_significance(ref: _Prepared, mov: _Prepared, h_work: np.ndarray, p: AlignParams) -> float:
+    """How far the fit's texture NCC stands above what the same texture gives when wrong.
+
+    The warped session photo's fine texture (:func:`_texture_bands`) is shifted by each
+    of :func:`_null_shifts`, well beyond the few px over which a right registration
+    still correlates: the NCCs there are what this pair's texture, light, noise and JPEG
+    give by chance. Dark or even skin has little texture against its noise, and a right
+    fit reads an NCC of only ~0.08-0.2 (phantom dark-skin re-shoots, where a right fit
+    and the true homography read the same); a wrong one reads as little as the shifted
+    ones.
+
+    Returns
+    -------
+    float
+        (NCC as fitted - median shifted NCC) / SD of the shifted NCCs; 0 when they
+        cannot be measured.
+    """
+    a, b, valid = _texture_bands(ref, mov, h_work, p.ncc_blur_px)
+    if valid.sum() < 100:
+        return 0.0
+    at_fit = _ncc(a[valid], b[valid])
+    rh, rw = a.shape
+    null = []
+    for dx, dy in _null_shifts(p):
+        # b moved by (dx, dy): its pixel (y, x) compared with a's (y + dy, x + dx)
+        ya, yb = slice(max(dy, 0), rh + min(dy, 0)), slice(max(-dy, 0), rh + min(-dy, 0))
+        xa, xb = slice(max(dx, 0), rw + min(dx, 0)), slice(max(-dx, 0), rw + min(-dx, 0))
+        v = valid[ya, xa] & valid[yb, xb]
+        if v.sum() >= 100:
+            null.append(_ncc(a[ya, xa][v], b[yb, xb][v]))
+    if len(null) < 3:
+        return 0.0
+    sd = float(np.std(null))
+    return float((at_fit - np.median(null)) / sd) if sd > 0 else 0.0
 
 
 def _corner_instability(
@@ -1819,7 +1897,29 @@ def align(
     if spread < p.min_spread:
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
     if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
-        return result(f"skin texture does not correlate after warping (NCC {ncc:.2f})", ncc)
+        # dark or even skin: little texture against the noise, a right fit correlates
+        # weakly; it must then stand well above the same texture under wrong warps
+        z = _ncc_significance(ref, mov, h_work, p) if view == "closeup" else 0.0
+        if z < p.min_ncc_significance:
+            return result(
+                f"skin texture does not correlate after warping (NCC {ncc:.2f}, "
+                f"{z:.1f} SD above wrong warps)",
+                ncc,
+            )
+        # ... and its tiles are judged on a coarser band of the texture, which stands
+        # out more from the noise (the fine band measures too few of them)
+        _, share, _, shifts = _correlation(ref, mov, h_work, p, p.low_texture_blur_px)
+        logger.debug("low-texture skin: NCC %.3f, %.1f SD above wrong warps", ncc, z)
+        # there the residual shift of a single tile is noisy (a right fit shows a few of
+        # 4-8 px, with little gain over zero shift): the tiles must line up on median
+        seen = shifts[shifts[:, 2] >= p.shift_min_response]
+        apart = float(np.median(np.hypot(seen[:, 0], seen[:, 1]))) if len(seen) else 0.0
+        if apart > p.max_local_shift_px:
+            return result(
+                f"the photos do not line up (weak skin texture, its tiles {apart:.1f} "
+                "working px apart on median)",
+                ncc,
+            )
     if view == "global":
         skin_zero, skin_best, skin_off, on_head = _head_skin_check(
             reference, moving, reference_mask, moving_mask, h_full, in_dst, ref.to_work, p

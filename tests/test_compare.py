@@ -208,6 +208,19 @@ def test_faint_hair_gets_no_gain_or_loss():
     assert any("hardly stands out" in w for w in c.warnings)
 
 
+def test_a_wrong_fit_with_weak_texture_stays_refused():
+    """Close-up re-shoot 14 of ``benchmarks/pairs.py`` (seed 0; blond long hair on medium
+    skin) finds a fit 150 px off the truth whose skin texture barely correlates (NCC
+    0.02): judged against the same texture under wrong warps, it must still be refused
+    (weak texture is let through only when it stands well above them)."""
+    base, visit, c = _pairs_closeup(0, 14, "medium", "blond", False)
+    h_true = np.asarray(visit.truth["homography_to_baseline"])
+    assert corner_error(c.alignment.homography, h_true, base.image.shape) > 10  # the case
+    assert not c.alignment.ok
+    assert "does not correlate" in c.alignment.reason
+    assert c.change.verdict == "unreliable"
+
+
 @pytest.mark.parametrize("gamma", [1.0, 1.15, 0.87])
 def test_relighting_a_recombed_reshoot_keeps_the_hairs_contrast(gamma):
     # re-combed hair is dark in one photo where the other shows skin: fitted on, it
