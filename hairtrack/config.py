@@ -785,10 +785,11 @@ class CloseupParams:
     faint_high : float
         Look for faint shafts too: long, thin components of the hairness (not the ridge
         filter) at a lower hysteresis, whose seeds reach this multiple of the coarse
-        detector's (Otsu) threshold; 0 turns it off. Where strong terminal shafts set a
-        high threshold, a pale vellus shaft of a fifth of the skin's level is below it
-        yet plain to see, and the ridge filter misses it on flaky or furrowed skin,
-        whose ridge response sets that filter's threshold (real trichoscopy: undersize
+        detector's (Otsu) threshold, and at least ``min_contrast``; 0 turns it off.
+        Where strong terminal shafts set a high threshold, a pale vellus shaft of a
+        fifth of the skin's level is below it yet plain to see, and the ridge filter
+        misses it on flaky or furrowed skin, whose ridge response sets that filter's
+        threshold (real trichoscopy: undersize
         boxes on a mask component 33 -> 36 of 48).
     faint_low : float
         Lower hysteresis threshold of that pass, as a multiple of the same threshold.

@@ -1070,14 +1070,15 @@ def segment_closeup(
             share = _np.maximum(share, thin.astype(_np.float32))  # thin shafts count whole
     if p.faint_high > 0 and _np.isfinite(width_out):
         # faint beside the shafts found: the coarse detector's threshold (as in _detect)
-        # is set by them (with no shaft found it is the skin's own texture)
+        # is set by them; on bare skin it is the skin's own texture, so the seeds must
+        # still reach min_contrast (without that floor, bald phantom skin read 5-17 hairs)
         t = max(_otsu(h_w.ravel() if user_w is None else h_w[user_w]), p.min_contrast)
         faint = _faint_shafts(
             h_w,
             work_mask,
             user_w,
             width=width_w,
-            high=p.faint_high * t,
+            high=max(p.faint_high * t, p.min_contrast),
             low=p.faint_low * t,
             min_length_widths=p.faint_min_length_widths,
             min_elongation=p.faint_min_elongation,
