@@ -789,8 +789,8 @@ class CloseupParams:
         Where strong terminal shafts set a high threshold, a pale vellus shaft of a
         fifth of the skin's level is below it yet plain to see, and the ridge filter
         misses it on flaky or furrowed skin, whose ridge response sets that filter's
-        threshold (real trichoscopy: undersize
-        boxes on a mask component 33 -> 36 of 48).
+        threshold (real trichoscopy: undersize boxes on a mask component 33 -> 36 of
+        48).
     faint_low : float
         Lower hysteresis threshold of that pass, as a multiple of the same threshold.
     faint_min_length_widths : float
