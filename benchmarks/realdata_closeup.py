@@ -10,7 +10,8 @@ table:
   signed difference), and a naive
   connected-components baseline; per tuft (each mask component holding box centres),
   hairs counted vs boxes, which hairs cut by the frame and unannotated hairs (no box)
-  do not confound;
+  do not confound; the share of the boxes of each class (``undersize``: thin / vellus
+  shafts) whose centre lies on a mask component, here and in ``trichoscopy_series/``;
 - the px-per-mm read from burned-in scale bars;
 - time per 1280x1024 photo and for a 12 MP photo, against OpenCV's JPEG decode time.
 
@@ -78,6 +79,29 @@ def boxes_xyxy(xml_path: Path) -> np.ndarray:
         out.append([min(v[0], v[2]), min(v[1], v[3]), max(v[0], v[2]), max(v[1], v[3])])
     a = np.asarray(out, float).reshape(-1, 4)
     return a[np.isfinite(a).all(1)]
+
+
+def box_classes(xml_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Annotated hair boxes, as :func:`boxes_xyxy`, and each one's ``<class>``.
+
+    Returns
+    -------
+    boxes : (B, 4) ndarray
+    classes : (B,) str ndarray
+        'premium', 'single', 'undersize' (thin / vellus), 'abnormal' or '' when absent.
+    """
+    boxes, classes = [], []
+    for obj in re.findall(r"<object>(.*?)</object>", xml_path.read_text(errors="replace"), re.S):
+        v = []
+        for tag in ("xmin", "ymin", "xmax", "ymax"):
+            m = re.search(rf"<{tag}>\s*([-0-9.]+)\s*</{tag}>", obj)
+            v.append(float(m.group(1)) if m else np.nan)
+        if not np.isfinite(v).all():
+            continue
+        boxes.append([min(v[0], v[2]), min(v[1], v[3]), max(v[0], v[2]), max(v[1], v[3])])
+        c = re.search(r"<class>\s*([^<]*?)\s*</class>", obj)
+        classes.append(c.group(1) if c else "")
+    return np.asarray(boxes, float).reshape(-1, 4), np.asarray(classes, str)
 
 
 def box_components(
@@ -249,6 +273,30 @@ def bench_counts(root: Path) -> None:
     )
 
 
+def bench_box_recall(roots: list[Path]) -> None:
+    """Share of the hand boxes of each class whose centre lies on a mask component.
+
+    The class 'undersize' (thin / vellus shafts) measures thin-hair recall on real
+    photos; hairs without a box (incomplete annotation) do not enter.
+    """
+    for root in roots:
+        found: dict[str, list[bool]] = {}
+        for img_path in sorted(root.glob("*.jpg")):
+            xml = img_path.with_suffix(".xml")
+            if not xml.exists():
+                continue
+            boxes, classes = box_classes(xml)
+            seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+            _, _, lab = box_components(seg.work_mask, boxes, seg.work_scale)
+            for c, on in zip(classes, lab > 0, strict=True):
+                found.setdefault(c, []).append(bool(on))
+        if found:
+            print(
+                f"  boxes on a mask component, {root.name}: "
+                + ", ".join(f"{c} {sum(v)}/{len(v)}" for c, v in sorted(found.items()))
+            )
+
+
 def bench_12mp(root: Path) -> None:
     """Time on a 12 MP photo (a real close-up enlarged to 4000x3000) vs its decode."""
     img_path = next(iter(sorted(root.glob("*.jpg"))), None)
@@ -301,6 +349,8 @@ def main() -> int:
         bench_tiles(REALDATA / "tiles")
     if (REALDATA / "trichoscopy").is_dir():
         bench_counts(REALDATA / "trichoscopy")
+        series = sorted(p for p in (REALDATA / "trichoscopy_series").glob("*") if p.is_dir())
+        bench_box_recall([REALDATA / "trichoscopy", *series])
         bench_12mp(REALDATA / "trichoscopy")
     roots = [REALDATA / d for d in ("trichoscopy", "trichoscopy_series")]
     bench_scale_bars([r for r in roots if r.is_dir()])

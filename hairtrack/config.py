@@ -799,12 +799,42 @@ class CloseupParams:
         ... and at least this (relative contrast, about that of the flattened image).
     thin_min_length_widths : float
         Thin components shorter than this many typical widths are dropped (pores,
-        texture).
+        texture). 2.5 rather than 3: phantom vellus stubs are 27-68 px long against
+        5-7 px terminal widths, and short ones fell just under 3 widths (clipped phantom
+        count |error| median, seeds 11-13, about 0.5 pp lower; real trichoscopy counts
+        unchanged within their noise).
     thin_min_elongation : float
-        Thin components less elongated (major / minor axis) than this are dropped.
+        Thin components less elongated (major / minor axis, from second moments) than
+        this are dropped. 2 rather than 4: two vellus shafts leaving one opening make a
+        V of elongation 2-4, which 4 dropped whole; a thin component is already held to
+        a mean width of 0.6 shaft widths, so round blobs stay out either way.
     thin_pad_widths : float
         Ridges within this many typical widths of a shaft already found are left out
         (a thick shaft's edge is a ridge too).
+    faint_high : float
+        Look for faint shafts too: long, thin components of the hairness (not the ridge
+        filter) at a lower hysteresis, whose seeds reach this multiple of the coarse
+        detector's (Otsu) threshold, and at least ``min_contrast``; 0 turns it off.
+        Where strong terminal shafts set a high threshold, a pale vellus shaft of a
+        fifth of the skin's level is below it yet plain to see, and the ridge filter
+        misses it on flaky or furrowed skin, whose ridge response sets that filter's
+        threshold (real trichoscopy: undersize boxes on a mask component 33 -> 36 of
+        48).
+    faint_low : float
+        Lower hysteresis threshold of that pass, as a multiple of the same threshold.
+    faint_min_length_widths : float
+        Faint components shorter than this many typical widths are dropped.
+    faint_min_elongation : float
+        Faint components less elongated (major / minor axis) than this are dropped.
+    faint_max_width_widths : float
+        Faint components wider on average (area over major axis) than this many typical
+        widths are dropped (skin shading, blurred patches).
+    faint_pad_widths : float
+        Hairness within this many typical widths of a shaft already found is left out:
+        a terminal shaft's blurred edge, below the edge it is traced at, is a long thin
+        band of hairness (at the thin pass's 0.25 widths those bands took the real
+        tiles' median Dice from 0.861 to 0.832; at 1 width the real trichoscopy
+        counts' mean absolute difference from the boxes is 1.68, at 1.5 1.27).
     count_min_length_widths : float
         Strokes shorter than this many shaft widths are not hairs (pores, debris,
         shadows in follicle openings). With ``count_breadth_ratio`` on, 2.9 rather than
@@ -1003,9 +1033,15 @@ class CloseupParams:
     thin_sigma_widths: float = 0.2
     thin_snr: float = 3.0
     thin_min_contrast: float = 0.02
-    thin_min_length_widths: float = 3.0
-    thin_min_elongation: float = 4.0
+    thin_min_length_widths: float = 2.5
+    thin_min_elongation: float = 2.0
     thin_pad_widths: float = 0.25
+    faint_high: float = 0.8
+    faint_low: float = 0.5
+    faint_min_length_widths: float = 3.0
+    faint_min_elongation: float = 4.0
+    faint_max_width_widths: float = 0.6
+    faint_pad_widths: float = 1.5
     count_min_length_widths: float = 2.9
     count_spur_widths: float = 1.5
     count_merge_angle_deg: float = 35.0

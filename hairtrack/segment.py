@@ -793,6 +793,60 @@ def _thin_shafts(
     return keep[lab]
 
 
+def _faint_shafts(
+    h: _np.ndarray,
+    coarse: _np.ndarray,
+    region: _np.ndarray | None,
+    *,
+    width: float,
+    high: float,
+    low: float,
+    min_length_widths: float,
+    min_elongation: float,
+    max_width_widths: float,
+    pad_widths: float,
+) -> _np.ndarray:
+    """Faint shafts the coarse detector's threshold leaves out: long, thin components of
+    the hairness at a lower hysteresis.
+
+    Parameters
+    ----------
+    h : (M, N) float32 ndarray
+        Hairness (working scale).
+    coarse : (M, N) bool ndarray
+        Mask found so far.
+    region : (M, N) bool ndarray or None
+    width : float
+        Typical shaft width, px.
+    high, low : float
+        Hysteresis thresholds of the hairness.
+    min_length_widths, min_elongation, max_width_widths, pad_widths
+        As ``faint_*`` in :class:`hairtrack.config.CloseupParams`.
+
+    Returns
+    -------
+    (M, N) bool ndarray
+        Faint-shaft pixels (not touching ``coarse``).
+    """
+    pad = max(1, round(pad_widths * width))
+    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    near = _cv2.dilate(coarse.astype(_np.uint8), se) > 0
+    free = ~near if region is None else (region & ~near)
+    cand = _hysteresis(_np.where(free, h, 0), low, high)
+    if not cand.any():
+        return cand
+    lab, major, minor = _component_axes(cand)
+    area = _np.bincount(lab.ravel(), minlength=len(major)).astype(float)
+    mean_w = area / _np.maximum(major, 1.0)
+    keep = (
+        (major >= min_length_widths * width)
+        & (major >= min_elongation * _np.maximum(minor, 1.0))
+        & (mean_w <= max_width_widths * width)
+    )
+    keep[0] = False
+    return keep[lab]
+
+
 def _probe_width(h: _np.ndarray, region: _np.ndarray, d: int, pol: str, p: Any) -> float:
     """Typical shaft width on a probe copy, px: hair detected with a hairness disk of
     ``d`` px, then an upper percentile of the strong shafts' medial-axis widths (tapering
@@ -1014,6 +1068,26 @@ def segment_closeup(
         work_mask |= thin
         if share is not None:
             share = _np.maximum(share, thin.astype(_np.float32))  # thin shafts count whole
+    if p.faint_high > 0 and _np.isfinite(width_out):
+        # faint beside the shafts found: the coarse detector's threshold (as in _detect)
+        # is set by them; on bare skin it is the skin's own texture, so the seeds must
+        # still reach min_contrast (without that floor, bald phantom skin read 5-17 hairs)
+        t = max(_otsu(h_w.ravel() if user_w is None else h_w[user_w]), p.min_contrast)
+        faint = _faint_shafts(
+            h_w,
+            work_mask,
+            user_w,
+            width=width_w,
+            high=max(p.faint_high * t, p.min_contrast),
+            low=p.faint_low * t,
+            min_length_widths=p.faint_min_length_widths,
+            min_elongation=p.faint_min_elongation,
+            max_width_widths=p.faint_max_width_widths,
+            pad_widths=p.faint_pad_widths,
+        )
+        work_mask |= faint
+        if share is not None:
+            share = _np.maximum(share, faint.astype(_np.float32))
     # back to the input's size: hair mask (linear), region (nearest, cheap), each made in
     # one full-size buffer (at 12 MP every fresh full-size temporary costs)
     region_share = None

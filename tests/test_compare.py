@@ -201,8 +201,9 @@ def test_faint_hair_gets_no_gain_or_loss():
     this is). The pair must say "unreliable", not guess."""
     base, visit, c = _pairs_closeup(1, 14, "medium", "blond", True)
     assert c.alignment.ok and c.change.paired
-    # the case: the photos read well under half their true coverage
-    assert c.before.coverage < 0.5 * base.hair_mask[c.before.region_mask].mean()
+    # the case: the photos read well under their true coverage (0.48 of it before the
+    # faint-shaft pass of segment_closeup, 0.57 with it)
+    assert c.before.coverage < 0.6 * base.hair_mask[c.before.region_mask].mean()
     assert abs(_truth_pct(c, base, visit)) < c.change.mdc_pct  # no true change ...
     assert c.change.verdict == "unreliable"  # ... and no false one
     assert any("hardly stands out" in w for w in c.warnings)
