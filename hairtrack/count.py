@@ -197,6 +197,9 @@ def _paths(seg_lab: np.ndarray, n_seg: int) -> tuple[np.ndarray, np.ndarray, np.
     # start of each segment: its first pixel (raster order) with the fewest neighbours
     by_deg = np.lexsort((deg, ll))
     start = by_deg[np.searchsorted(ll[by_deg], np.arange(1, n_seg + 1))]
+    if src.size == 0:  # only one-pixel segments: no steps to walk
+        pix = start  # (one per segment, in label order)
+        return np.stack([rr[pix], cc[pix]], 1), ll[pix], np.zeros(pix.size, np.int64)
     is_start = np.zeros(n_pix, bool)
     is_start[start] = True
     # the step after u -> v: v's other step (v's only step leads back to u: an end)

@@ -108,3 +108,14 @@ def test_paths_and_sharp_turns_match_the_pixel_walk(which):
     if which == "rings":  # loops walked whole: no segment of the rings has an end
         seg_lab, n_seg, _, _ = count._segments(skel, 1.0)
         assert any(len(p) > 20 for p in _walk(seg_lab, n_seg))
+
+
+def test_paths_of_one_pixel_segments_only():
+    # a skeleton of isolated pixels has no step to walk (it raised IndexError on the
+    # bald close-up phantom of seed 3, whose mask held only specks)
+    seg_lab = np.zeros((12, 12), np.int32)
+    for label, (r, c) in enumerate([(2, 3), (5, 9), (9, 1)], start=1):
+        seg_lab[r, c] = label
+    pix, seg, pos = count._paths(seg_lab, 3)
+    assert pix.tolist() == [[2, 3], [5, 9], [9, 1]]
+    assert seg.tolist() == [1, 2, 3] and pos.tolist() == [0, 0, 0]
