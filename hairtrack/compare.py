@@ -549,7 +549,14 @@ def _compare(
             notes.append("the photos share too little scalp for a paired figure")
             al = dataclasses.replace(al, ok=False, reason="too little common scalp region")
     if al.ok:
-        m_b, m_a = _summarise_both(an_b, common_b, an_a, common_a, params, before_path, after_path)
+        shape_b, shape_a = an_b.region_mask.shape, an_a.region_mask.shape
+        frames = (
+            _footprint(al.homography, shape_a, shape_b),
+            _footprint(np.linalg.inv(al.homography), shape_b, shape_a),
+        )
+        m_b, m_a = _summarise_both(
+            an_b, common_b, an_a, common_a, params, before_path, after_path, frames
+        )
         if an_b.view == "closeup" and _long_hair(m_b, m_a):
             mdc, reshoot = p.mdc_pct_closeup_long, p.reshoot_sd_pct_closeup_long
         blocks = _blocks(
@@ -967,18 +974,40 @@ def _summarise_both(
     params: Params,
     before_path: str | None,
     after_path: str | None,
+    frames: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Measurement, Measurement]:
     """The two photos' measurements over their regions (side by side when threads are
-    allowed)."""
+    allowed); ``frames``: where each photo overlaps the other (:func:`_footprint`), whose
+    edge cuts hairs off as the photo's own edge does."""
     import warnings
 
+    frame_b, frame_a = frames if frames is not None else (None, None)
     # (one filter for both threads: catch_warnings is not thread-safe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes travel in the result
         return _side_by_side(
-            lambda: summarise(an_b, region=region_b, params=params, path=before_path),
-            lambda: summarise(an_a, region=region_a, params=params, path=after_path),
+            lambda: summarise(
+                an_b, region=region_b, frame=frame_b, params=params, path=before_path
+            ),
+            lambda: summarise(an_a, region=region_a, frame=frame_a, params=params, path=after_path),
         )
+
+
+def _footprint(
+    homography: np.ndarray, src_shape: tuple[int, ...], dst_shape: tuple[int, ...]
+) -> np.ndarray:
+    """Where a photo of ``src_shape`` lands in a frame of ``dst_shape`` under
+    ``homography`` (src -> dst px), as a bool mask of ``dst_shape``.
+
+    The edge of the overlap of two registered photos, inside a frame, cuts hairs off:
+    the hair count of the common region counts such hairs as the photo's own edge does.
+    """
+    h, w = src_shape[:2]
+    corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
+    pts = cv2.perspectiveTransform(corners[None], np.asarray(homography, float))[0]
+    out = np.zeros(dst_shape[:2], np.uint8)
+    cv2.fillPoly(out, [np.round(pts * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+    return out.view(bool)
 
 
 def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import warnings
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -486,3 +487,41 @@ def test_count_finds_fused_hairs_by_their_free_ends(tip_px):
     assert count_hairs(lone.astype(bool), shaft_width_px=6.0).count == 1
     cv2.line(lone, (30, 20), (110, 130), 1, 6)
     assert count_hairs(lone.astype(bool), shaft_width_px=6.0).count == 2
+
+
+def test_count_over_part_of_the_field_cuts_hairs_at_its_frame():
+    """Counted over the part of a field another photo also shows (a turned, zoomed
+    footprint), with that part's ``frame``: a hair its edge cuts counts as one the photo's
+    own edge cuts, and the count over the part reads the truth (hairs rooted in it) as the
+    count over the whole field reads its own. Without the frame, every piece the edge
+    leaves counted as a whole hair: the part read 4.8-24 % higher against its truth than
+    the whole field did (median 6.6 % on these six fields)."""
+    from hairtrack.measure import summarise
+
+    h, w = 864, 1152
+    turn = np.vstack([cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), 12, 1.15), [0, 0, 1]])
+    corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]])
+    pts = cv2.perspectiveTransform(corners[None], np.linalg.inv(turn))[0]
+    part = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(part, [np.round(pts).astype(np.int32)], 1)
+    part = part.astype(bool)
+    excess = []
+    for seed in range(6):
+        rng = np.random.default_rng([seed, 4242])
+        subject = synth.make_closeup_subject(
+            rng, width=w, height=h, skin="light", hair="black", clipped=True
+        )
+        ph = synth.render_closeup(
+            subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng
+        )
+        roots = np.asarray(ph.truth["hair_roots_xy"])
+        x, y = roots[:, 0].astype(int), roots[:, 1].astype(int)
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        true_part = int(part[y[inside], x[inside]].sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            an = analyse(ph.image, view="closeup")
+            whole = summarise(an).hair_count
+            in_part = summarise(an, region=part, frame=part).hair_count
+        excess.append(in_part / true_part - whole / ph.truth["hair_count"])
+    assert abs(float(np.median(excess))) < 0.03
