@@ -119,6 +119,13 @@ def run_pair(
     true_pct = 100 * (ta / tb - 1) if tb > 0 else np.nan
     ch = c.change
     ci = ch.coverage_pct_ci
+    # close-ups: the hair count's change against the hairs rooted in each photo's part of
+    # the common region (what a density counts)
+    true_count_pct = np.nan
+    if view == "closeup" and c.alignment.ok:
+        nb = _roots_in(base.truth, c.before.region_mask)
+        na = _roots_in(visit.truth, c.after.region_mask)
+        true_count_pct = 100 * (na / nb - 1) if nb else np.nan
     return {
         "seed": seed,
         "view": view,
@@ -138,7 +145,18 @@ def run_pair(
         "corner_err": err,
         "seconds": dt,
         "covered": ci is not None and ci[0] <= true_pct <= ci[1],
+        "count_pct": ch.hair_count_pct,
+        "true_count_pct": true_count_pct,
     }
+
+
+def _roots_in(truth: dict, region: np.ndarray) -> int:
+    """Truth hairs of a close-up phantom whose root lies in ``region``."""
+    roots = np.asarray(truth["hair_roots_xy"], float).reshape(-1, 2)
+    x, y = roots[:, 0].astype(int), roots[:, 1].astype(int)
+    h, w = region.shape
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    return int(region[y[inside], x[inside]].sum())
 
 
 def _jsonable(v: object) -> object:
@@ -276,6 +294,18 @@ def summarise(rows: list[dict], view: str, mdc: float) -> dict:
             out["  of those, pairs counted"] = len(big)
             for cause in MISS_CAUSES:
                 out[f"  missed: {cause}, count"] = causes.count(cause)
+    counted = [
+        r
+        for r in okr
+        if r.get("count_pct") is not None and np.isfinite(r.get("true_count_pct", np.nan))
+    ]
+    if counted:
+        # close-ups whose count both photos give (clipped): the count's change over the
+        # common region against the truth's hairs rooted in it
+        err = [r["count_pct"] - r["true_count_pct"] for r in counted]
+        out["hair count change: |measured - true| median, pct points"] = np.median(np.abs(err))
+        out["hair count change: measured - true median (bias), pct points"] = np.median(err)
+        out["hair count change: pairs counted"] = len(counted)
     out["95% interval covers the truth, % of paired"] = (
         100 * np.mean([r["covered"] for r in okr]) if okr else np.nan
     )
