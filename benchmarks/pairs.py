@@ -53,6 +53,7 @@ from hairtrack import synth  # noqa: E402
 from hairtrack.align import corner_error  # noqa: E402
 from hairtrack.compare import compare  # noqa: E402
 from hairtrack.config import Params  # noqa: E402
+from hairtrack.measure import long_hair  # noqa: E402
 
 SIZES = {"closeup": (1152, 864), "global": (768, 1024)}
 
@@ -141,7 +142,7 @@ def run_pair(
         "ok": c.alignment.ok,
         "readable": not any("hardly stands out" in w for w in c.warnings),
         # long hair in one network (count withheld): its own MDC and spread
-        "long": view == "closeup" and (c.before.hair_count is None or c.after.hair_count is None),
+        "long": view == "closeup" and (long_hair(c.before) or long_hair(c.after)),
         "corner_err": err,
         "seconds": dt,
         "covered": ci is not None and ci[0] <= true_pct <= ci[1],

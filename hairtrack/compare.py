@@ -40,7 +40,14 @@ import numpy as np
 from hairtrack.align import Alignment, Features, align, features, warp_to_reference
 from hairtrack.config import CompareParams, Params, kwargs_for
 from hairtrack.geometry import local_scale
-from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
+from hairtrack.measure import (
+    Analysis,
+    Measurement,
+    analyse,
+    long_hair,
+    shrink_to_side,
+    summarise,
+)
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
 
@@ -759,7 +766,7 @@ def _long_hair(m_b: Measurement, m_a: Measurement) -> bool:
     field: the pair's verdict uses ``compare.mdc_pct_closeup_long`` and
     ``compare.reshoot_sd_pct_closeup_long``.
     """
-    return m_b.hair_count is None or m_a.hair_count is None
+    return long_hair(m_b) or long_hair(m_a)
 
 
 def _readable(an_b: Analysis, an_a: Analysis, min_contrast: float, notes: list[str]) -> bool:
