@@ -40,8 +40,18 @@ sharing a component with 1 or 2+ others, the angle between two boxes' diagonals
 diagonal length in mm. Real boxes are a lower bound of the hairs (incomplete
 annotation) and hand-drawn (their angles are noisier).
 
+With ``--cut``, the strokes cut by the frame: on the phantoms, how many hairs rooted
+in the field and outside it each carries (the true hairs' own masks, as ``--hairs``),
+for strokes that leave a follicle opening in the field
+(:attr:`hairtrack.count.HairCount.at_opening`: cut at one end, meeting other strokes
+at the other) and the rest, and by visible length; on the real trichoscopy set, the
+share of each kind the annotators boxed. Phantom truth counts a cut hair when its root
+is in the field; the real boxes mostly leave cut hairs out. Also printed: the count's
+|error| median against the truth, and with ``count_border='exclude'`` against the
+hairs wholly in the field (a hair's box inside the frame: the annotators' convention).
+
 Run: ``.venv/bin/python benchmarks/count_sources.py [--seed 11] [--real | --hairs |
---tufts]``. Seed 11
+--tufts | --cut]``. Seed 11
 draws the fields ``benchmarks/accuracy.py --suite phantom-closeup`` scores; any other
 seed draws fields that benchmark does not use.
 """
@@ -453,6 +463,107 @@ def main_tufts(seed: int) -> int:
     return 0
 
 
+#: A true hair carries a stroke when at least this share of the stroke's medial-axis
+#: pixels lie in the hair's own mask (fused hairs of one opening share a stroke).
+CARRY_SHARE = 0.3
+
+
+def main_cut(seed: int) -> int:
+    """Print how many rooted hairs the strokes cut by the frame carry (see module doc)."""
+    params = Params()
+    kw = params.closeup.count_kwargs()
+    rows = []  # (at opening, visible length in widths, rooted hairs carried, others)
+    conv = []  # count |error| %: exclude vs hairs wholly in the field; half vs the truth
+    for i in range(len(synth.SKIN_TONES)):
+        for j in range(len(synth.HAIR_COLOURS)):
+            ph, hairs = true_hairs(seed, i, j)
+            mask, w, scale = count_input(ph, params)
+            if scale != 1.0:  # the hairs' own masks are in the photo's frame
+                raise ValueError("phantom counted at another scale than it was drawn")
+            hc = count_hairs(mask, shaft_width_px=w, **kw)
+            # the annotators' convention: hairs wholly in the field, cut ones left out
+            h, wd = mask.shape
+            inside = sum(
+                1
+                for hr in hairs
+                if hr.box[0] >= 0 and hr.box[1] >= 0 and hr.box[2] <= wd and hr.box[3] <= h
+            )
+            excl = count_hairs(mask, shaft_width_px=w, **{**kw, "count_border": "exclude"})
+            conv.append(
+                (100 * (excl.count / inside - 1), 100 * (hc.count / ph.truth["hair_count"] - 1))
+            )
+            if hc.at_edge is None:
+                continue
+            lab = hc.labels.ravel()
+            n_lab = int(lab.max()) + 1
+            cover = np.stack([np.bincount(lab[hr.pix], minlength=n_lab) for hr in hairs])
+            rooted = np.array([hr.rooted for hr in hairs])
+            size = np.bincount(lab, minlength=n_lab)
+            for k in np.flatnonzero(hc.at_edge & (hc.multiplicity > 0)) + 1:
+                carry = cover[:, k] >= CARRY_SHARE * size[k]
+                rows.append(
+                    (
+                        bool(hc.at_opening[k - 1]),
+                        size[k] / (w or 3.0),
+                        int((carry & rooted).sum()),
+                        int((carry & ~rooted).sum()),
+                    )
+                )
+    a = np.array(rows, float)
+    print(
+        f"clipped phantom close-ups, seed {seed}: {len(a)} counted strokes cut by the frame;"
+        " hairs carried per stroke (own mask over"
+        f" >= {CARRY_SHARE:.0%} of its medial axis), rooted in the field / outside it"
+    )
+    for flag, name in ((True, "leaving an opening in the field"), (False, "other")):
+        s = a[:, 0] == flag
+        print(f"  {name:<32s}{int(s.sum()):5d}: {a[s, 2].mean():.2f} / {a[s, 3].mean():.2f}")
+    edges = np.quantile(a[:, 1], [0, 0.25, 0.5, 0.75, 1.0])
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        s = (a[:, 1] >= lo) & (a[:, 1] <= hi)
+        print(
+            f"  visible length {lo:5.1f}-{hi:5.1f} widths: {a[s, 2].mean():.2f} /"
+            f" {a[s, 3].mean():.2f}"
+        )
+    c = np.array(conv)
+    print(
+        f"  count |error| median (signed): count_border={kw['count_border']!r} against the"
+        f" truth (root in the field) {np.median(abs(c[:, 1])):.1f} %"
+        f" ({np.median(c[:, 1]):+.1f}); 'exclude' against the hairs wholly in the field"
+        f" {np.median(abs(c[:, 0])):.1f} % ({np.median(c[:, 0]):+.1f})"
+    )
+    if not (REALDATA / "trichoscopy").is_dir():
+        return 0
+    from realdata_closeup import boxes_xyxy
+
+    from hairtrack.segment import segment_closeup
+
+    boxed: dict[bool, list[bool]] = {True: [], False: []}
+    for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
+        xml = img_path.with_suffix(".xml")
+        if not xml.exists():
+            continue
+        seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+        w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else None
+        hc = count_hairs(seg.work_mask, shaft_width_px=w, **kw)
+        if hc.at_edge is None:
+            continue
+        inbox = np.zeros(seg.work_mask.shape, bool)
+        s = seg.work_scale
+        for x0, y0, x1, y1 in boxes_xyxy(xml):
+            inbox[
+                int(y0 * s) : int(np.ceil(y1 * s)) + 1, int(x0 * s) : int(np.ceil(x1 * s)) + 1
+            ] = True
+        for k in np.flatnonzero(hc.at_edge & (hc.multiplicity > 0)) + 1:
+            rr, cc = np.nonzero(hc.labels == k)
+            boxed[bool(hc.at_opening[k - 1])].append(bool(inbox[rr, cc].mean() > 0.5))
+    print("real trichoscopy: counted strokes cut by the frame that the annotators boxed")
+    for flag, name in ((True, "leaving an opening in the field"), (False, "other")):
+        v = np.array(boxed[flag], bool)
+        print(f"  {name:<32s}{v.size:5d}: {v.mean() if v.size else float('nan'):.0%} boxed")
+    return 0
+
+
 def main() -> int:
     """Print each clipped field's error sources and the medians."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -460,7 +571,10 @@ def main() -> int:
     ap.add_argument("--real", action="store_true", help="the real trichoscopy set instead")
     ap.add_argument("--hairs", action="store_true", help="true hairs the mask misses")
     ap.add_argument("--tufts", action="store_true", help="unit geometry, phantoms vs real")
+    ap.add_argument("--cut", action="store_true", help="hairs carried by cut strokes")
     args = ap.parse_args()
+    if args.cut:
+        return main_cut(args.seed)
     if args.real:
         return main_real()
     if args.hairs:

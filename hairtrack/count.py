@@ -80,6 +80,11 @@ class HairCount:
         For each stroke label 1..K: it reaches the frame or the region's edge (a hair
         cut off by it; ``n_edge`` counts those that are counted). None for an empty
         mask.
+    at_opening : (K,) bool ndarray or None
+        For each stroke label 1..K: it is cut by the frame at one end and meets other
+        strokes at the other, where hairs of one opening part (a hair rooted in the
+        field; see ``count_edge_opening`` in :class:`hairtrack.config.CloseupParams`).
+        None for an empty mask.
     """
 
     count: int
@@ -92,6 +97,7 @@ class HairCount:
     n_edge: int = 0
     network: bool = False
     at_edge: np.ndarray | None = None
+    at_opening: np.ndarray | None = None
 
 
 def _skeleton(mask: np.ndarray) -> np.ndarray:
@@ -611,6 +617,56 @@ def _strokes_by_component(
     return pairs, per_comp, edge_comp
 
 
+def _cut_at_opening(
+    skel: np.ndarray,
+    lr: np.ndarray,
+    lc: np.ndarray,
+    ll: np.ndarray,
+    hit: np.ndarray,
+    apex: np.ndarray,
+    n_stroke: int,
+) -> np.ndarray:
+    """Strokes cut by the frame at one end that leave a follicle opening at the other.
+
+    Hairs of one opening part from it: a stroke's end that is not free (it meets other
+    strokes in a junction) or that an apex cut made (:func:`_sharp_turns`) lies where
+    hairs part, at their roots. A stroke cut by the frame at one end and ending there at
+    the other is a hair rooted in the field; a cut stroke with a free end in the field
+    may end in its root or its tip.
+
+    Parameters
+    ----------
+    skel : (M, N) bool ndarray
+        The medial axis the strokes were read from (apex cuts made).
+    lr, lc, ll : (P,) int ndarray
+        Row, column and stroke label (1..K) of every medial-axis pixel of a stroke.
+    hit : (P,) bool ndarray
+        Those pixels whose inscribed disk reaches the frame or the region's edge.
+    apex : (A, 2) int ndarray
+        (row, col) of the apex cuts.
+    n_stroke : int
+
+    Returns
+    -------
+    (K + 1,) bool ndarray
+        Per stroke label (0: background, False).
+    """
+    sk8 = skel.astype(np.uint8)
+    nb = cv2.filter2D(sk8, cv2.CV_16S, _NB8, borderType=cv2.BORDER_CONSTANT) - sk8
+    end = nb[lr, lc] <= 1  # a free end of the medial axis (a junction end has 2)
+    # an apex cut cleared the apex's 3 x 3 block: the ends it made lie within 2 px of it
+    apex_img = np.zeros(skel.shape, np.uint8)
+    apex_img[apex[:, 0], apex[:, 1]] = 1
+    apex_img = cv2.dilate(apex_img, np.ones((5, 5), np.uint8))
+    near_apex = apex_img[lr, lc] > 0
+    cut_ends = np.bincount(ll[end & hit], minlength=n_stroke + 1)
+    inner_free = np.bincount(ll[end & ~hit & ~near_apex], minlength=n_stroke + 1)
+    pixels = np.bincount(ll, minlength=n_stroke + 1)
+    out = (cut_ends == 1) & (inner_free == 0) & (pixels > 1)
+    out[0] = False
+    return out
+
+
 def _broad_singles(
     comps: _Components, mult: np.ndarray, at_edge: np.ndarray, ratio: float
 ) -> np.ndarray:
@@ -1038,8 +1094,13 @@ def count_hairs(
         mult = _broad_singles(comps, mult, at_edge, p.count_breadth_ratio)
     ks = np.repeat(np.arange(n_stroke + 1), mult)
     total = float(mult.sum())
+    # a cut stroke that leaves an opening in the field is rooted in it
+    opening = np.zeros(n_stroke + 1, bool)
+    if at_edge.any():
+        opening = _cut_at_opening(skel, lr, lc, ll, hit, apex, n_stroke) & at_edge
     if p.count_border == "half":
-        total -= 0.5 * float(mult[at_edge].sum())
+        halved = at_edge & ~opening if p.count_edge_opening else at_edge
+        total -= 0.5 * float(mult[halved].sum())
     # a shaft's width is its territory's area over its length: the medial-axis distance
     # reads a digital shaft 10-35 % narrow (1.5 px lines as 1.0, 5 px as 4.6)
     tw = _territory_width(mask, lr, lc, ll, stroke_len) if ks.size else width
@@ -1061,6 +1122,7 @@ def count_hairs(
         multiplicity=mult[1:],
         n_edge=n_edge_strokes,
         at_edge=at_edge[1:],
+        at_opening=opening[1:],
         network=_is_network(
             comps,
             mask.shape,

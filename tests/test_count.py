@@ -119,3 +119,41 @@ def test_paths_of_one_pixel_segments_only():
     pix, seg, pos = count._paths(seg_lab, 3)
     assert pix.tolist() == [[2, 3], [5, 9], [9, 1]]
     assert seg.tolist() == [1, 2, 3] and pos.tolist() == [0, 0, 0]
+
+
+def test_cut_hairs_leaving_an_opening_in_the_field_count_whole():
+    """Two hairs drawn from one opening inside the field, both running out through the
+    frame, are rooted in it: their strokes are flagged ``at_opening`` and, with
+    ``count_edge_opening``, count whole; hairs cut by the frame with a free end in the
+    field (root or tip) are not flagged and keep counting half."""
+    m = np.zeros((240, 320), np.uint8)
+    opening = (70, 120)  # (x, y): the V's apex, inside the field
+    v_arms = [(0, 90), (0, 150)]  # both arms leave through the left edge
+    for q in v_arms:
+        cv2.line(m, opening, q, 1, 5)
+    singles = [((319, 40), (230, 60)), ((200, 239), (180, 170))]  # cut, free inner end
+    for p, q in singles:
+        cv2.line(m, p, q, 1, 5)
+    cv2.line(m, (160, 120), (230, 90), 1, 5)  # a V inside the field, not cut
+    cv2.line(m, (160, 120), (230, 150), 1, 5)
+    mask = m.astype(bool)
+
+    def label_at(hc, x, y):
+        k = hc.labels[y - 3 : y + 4, x - 3 : x + 4].max()
+        assert k > 0
+        return k - 1
+
+    hc = count.count_hairs(mask, shaft_width_px=5.0)
+    for q in v_arms:
+        k = label_at(hc, (opening[0] + q[0]) // 2, (opening[1] + q[1]) // 2)
+        assert hc.at_edge[k] and hc.at_opening[k]
+    for p, q in singles:
+        k = label_at(hc, (p[0] + q[0]) // 2, (p[1] + q[1]) // 2)
+        assert hc.at_edge[k] and not hc.at_opening[k]
+    k = label_at(hc, 195, 105)
+    assert not hc.at_edge[k] and not hc.at_opening[k]
+    # drawn truth: the V's 2 hairs and the inner V's 2 are rooted in the field; each
+    # single cut hair is half a hair under the half rule
+    assert hc.count == 4  # 2 x 1/2 + 2 x 1/2 + 2
+    on = count.count_hairs(mask, shaft_width_px=5.0, count_edge_opening=True)
+    assert on.count == 5  # 2 + 2 x 1/2 + 2
