@@ -29,10 +29,8 @@ change (MDC) and its 95 % interval excludes zero; otherwise "no detectable chang
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import cv2
 import numpy as np
@@ -43,6 +41,7 @@ from hairtrack.geometry import local_scale
 from hairtrack.measure import Analysis, Measurement, analyse, shrink_to_side, summarise
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
+from hairtrack.threads import side_by_side
 
 __all__ = [
     "Baseline",
@@ -594,23 +593,7 @@ def _compare(
     return Comparison(m_b, m_a, al, change, tuple(notes), blocks)
 
 
-_T = TypeVar("_T")
-_U = TypeVar("_U")
-
-
-def _side_by_side(first: Callable[[], _T], second: Callable[[], _U]) -> tuple[_T, _U]:
-    """``(first(), second())``, the two run at the same time (``second`` in a thread of
-    its own) when OpenCV may use more than one thread, else one after the other.
-
-    OpenCV and numpy release the GIL in their loops, so two photos' independent stages
-    then share the cores. Kept to one thread (``cv2.setNumThreads(1)``: a worker of the
-    batch report, where the cores belong to the worker processes), no thread is started.
-    """
-    if cv2.getNumThreads() <= 1:
-        return first(), second()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(second)
-        return first(), later.result()
+_side_by_side = side_by_side
 
 
 #: ``_match_quality``'s ``blur_b`` when BEFORE's blur is not read yet (None is a reading)
