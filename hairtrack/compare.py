@@ -261,17 +261,6 @@ def read_baseline(
     )
 
 
-def _read_before(
-    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
-) -> tuple[Analysis, Params]:
-    """BEFORE's analysis as a comparison reads it, and the parameters of the pair."""
-    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-    params_c = _for_comparing(an_b, params)
-    if params_c is not params:
-        an_b = _read_again(before, an_b, params_c)
-    return an_b, params_c
-
-
 def _read_again(before: np.ndarray, an_b: Analysis, params_c: Params) -> Analysis:
     """A global BEFORE's hair read as the pair's is (``params_c``,
     :func:`_for_comparing`), over the region (and so the registration) the single
@@ -286,6 +275,15 @@ def _before_features(
     """Where registration looks in BEFORE, and BEFORE's registration features."""
     look = _look_masks(an_b.region_mask, an_b.view)
     return look, features(before, view=an_b.view, mask=look, **dataclasses.asdict(params.align))
+
+
+def _read_single(
+    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
+) -> tuple[Analysis, np.ndarray, Features]:
+    """BEFORE's single-photo analysis, where registration looks in it and its
+    registration features (:func:`read_baseline` without the pair's reading again)."""
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    return an_b, *_before_features(before, an_b, params)
 
 
 def compare(
@@ -413,34 +411,39 @@ def _compare(
     elif view in ("closeup", "global"):
         # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
         # features) side by side when threads are allowed
-        base, (mov_region, look_a, f_a) = _side_by_side(
-            lambda: read_baseline(
-                before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params
-            ),
+        (an_b, look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
+            lambda: _read_single(before, *asked),
             lambda: after_side(view, ahead=True),
         )
-        an_b, params_c, look_b, f_b = base.analysis, base.params_c, *base.look
+        params_c = _for_comparing(an_b, params)
     else:  # (AFTER's side needs the view BEFORE is read as)
-        an_b, params_c = _read_before(before, *asked)
+        an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+        params_c = _for_comparing(an_b, params)
         (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
             lambda: _before_features(before, an_b, params),
             lambda: after_side(an_b.view, ahead=True),
         )
+    # a global BEFORE's hair is read again as the pair's (:func:`_read_again`) while the
+    # pair is registered: registration needs only the single photo's region, which the
+    # pair's reading keeps (read beside the features, it lengthened the busier side)
+    again = baseline is None and params_c is not params
     notes: list[str] = []
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
     after_in = after
+    single_b = an_b
 
-    def before_reads() -> tuple[np.ndarray | None, float | None]:
+    def before_reads() -> tuple[Analysis, np.ndarray | None, float | None]:
         # what relighting and quality matching need of BEFORE alone, read while the
         # pair is registered (unused if the registration is refused)
+        an = _read_again(before, single_b, params_c) if again else single_b
         copy = photometry_copy(before, p.photometry_side) if p.match_photometry else None
         blur = None
-        if an_b.view == "closeup" and p.match_sharpness:
-            blur = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
-        return copy, blur
+        if an.view == "closeup" and p.match_sharpness:
+            blur = _edge_blur_px(before, an.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
+        return an, copy, blur
 
-    al, (ref_copy, blur_ahead) = _side_by_side(
+    al, (an_b, ref_copy, blur_ahead) = _side_by_side(
         lambda: align(
             before,
             after,
