@@ -1693,10 +1693,14 @@ def features(
 def _features(image: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams) -> Features:
     """:func:`features` of a checked photo and mask."""
     prep = _prepare(image, mask, view, p)
-    xy, desc = _detect(prep.image, prep.detect_mask, p)
     if p.coarse_pixels > 0:
-        c_xy, c_desc = _coarse_features(prep, p)
+        # the coarse copy's features while the working image's are found (two threads
+        # when allowed: in compare, BEFORE's reading and features are the longest chain)
+        (xy, desc), (c_xy, c_desc) = side_by_side(
+            lambda: _detect(prep.image, prep.detect_mask, p), lambda: _coarse_features(prep, p)
+        )
     else:
+        xy, desc = _detect(prep.image, prep.detect_mask, p)
         c_xy, c_desc = np.zeros((0, 2)), np.zeros((0, 128), np.float32)
     return Features(prep, xy, desc, c_xy, c_desc, view, p)
 
