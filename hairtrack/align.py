@@ -76,6 +76,7 @@ from scipy.spatial import cKDTree
 
 from hairtrack.config import AlignParams
 from hairtrack.geometry import local_scale
+from hairtrack.threads import side_by_side
 
 __all__ = [
     "Alignment",
@@ -1511,10 +1512,22 @@ def _head_skin_check(
         Inliers (``in_dst``, reference working px) inside the reference's head, away from
         its outline: matched features that moved with the head.
     """
-    skins, heads = [], []
-    for rgb, look in ((reference, reference_mask), (moving, moving_mask)):
-        heads.append(_head_mask(rgb, look, p.head_skin_side))
-        skins.append(_head_skin(rgb, heads[-1], p))
+
+    def head_and_skin(rgb: np.ndarray, look: np.ndarray | None) -> tuple:
+        head = _head_mask(rgb, look, p.head_skin_side)
+        return head, _head_skin(rgb, head, p)
+
+    sides = [(reference, reference_mask), (moving, moving_mask)]
+    if reference_mask is not None and moving_mask is not None:
+        # each photo's own, in two threads when allowed (no look mask: the head is found
+        # under catch_warnings, which is not thread-safe)
+        both = side_by_side(
+            lambda: head_and_skin(reference, reference_mask),
+            lambda: head_and_skin(moving, moving_mask),
+        )
+    else:
+        both = [head_and_skin(*s) for s in sides]
+    heads, skins = [h for h, _ in both], [k for _, k in both]
     (a, _), (b, _) = skins
     hm = heads[0].astype(np.uint8)
     r = max(1, int(round(p.head_interior_margin * max(hm.shape))))
@@ -1680,10 +1693,14 @@ def features(
 def _features(image: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams) -> Features:
     """:func:`features` of a checked photo and mask."""
     prep = _prepare(image, mask, view, p)
-    xy, desc = _detect(prep.image, prep.detect_mask, p)
     if p.coarse_pixels > 0:
-        c_xy, c_desc = _coarse_features(prep, p)
+        # the coarse copy's features while the working image's are found (two threads
+        # when allowed: in compare, BEFORE's reading and features are the longest chain)
+        (xy, desc), (c_xy, c_desc) = side_by_side(
+            lambda: _detect(prep.image, prep.detect_mask, p), lambda: _coarse_features(prep, p)
+        )
     else:
+        xy, desc = _detect(prep.image, prep.detect_mask, p)
         c_xy, c_desc = np.zeros((0, 2)), np.zeros((0, 128), np.float32)
     return Features(prep, xy, desc, c_xy, c_desc, view, p)
 

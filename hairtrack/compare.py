@@ -29,10 +29,8 @@ change (MDC) and its 95 % interval excludes zero; otherwise "no detectable chang
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,6 +48,7 @@ from hairtrack.measure import (
 )
 from hairtrack.overlays import capture_overlay_mask
 from hairtrack.region import scalp_region
+from hairtrack.threads import side_by_side
 
 __all__ = [
     "Baseline",
@@ -269,17 +268,6 @@ def read_baseline(
     )
 
 
-def _read_before(
-    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
-) -> tuple[Analysis, Params]:
-    """BEFORE's analysis as a comparison reads it, and the parameters of the pair."""
-    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-    params_c = _for_comparing(an_b, params)
-    if params_c is not params:
-        an_b = _read_again(before, an_b, params_c)
-    return an_b, params_c
-
-
 def _read_again(before: np.ndarray, an_b: Analysis, params_c: Params) -> Analysis:
     """A global BEFORE's hair read as the pair's is (``params_c``,
     :func:`_for_comparing`), over the region (and so the registration) the single
@@ -294,6 +282,15 @@ def _before_features(
     """Where registration looks in BEFORE, and BEFORE's registration features."""
     look = _look_masks(an_b.region_mask, an_b.view)
     return look, features(before, view=an_b.view, mask=look, **dataclasses.asdict(params.align))
+
+
+def _read_single(
+    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
+) -> tuple[Analysis, np.ndarray, Features]:
+    """BEFORE's single-photo analysis, where registration looks in it and its
+    registration features (:func:`read_baseline` without the pair's reading again)."""
+    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    return an_b, *_before_features(before, an_b, params)
 
 
 def compare(
@@ -421,34 +418,39 @@ def _compare(
     elif view in ("closeup", "global"):
         # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
         # features) side by side when threads are allowed
-        base, (mov_region, look_a, f_a) = _side_by_side(
-            lambda: read_baseline(
-                before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params
-            ),
+        (an_b, look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
+            lambda: _read_single(before, *asked),
             lambda: after_side(view, ahead=True),
         )
-        an_b, params_c, look_b, f_b = base.analysis, base.params_c, *base.look
+        params_c = _for_comparing(an_b, params)
     else:  # (AFTER's side needs the view BEFORE is read as)
-        an_b, params_c = _read_before(before, *asked)
+        an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+        params_c = _for_comparing(an_b, params)
         (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
             lambda: _before_features(before, an_b, params),
             lambda: after_side(an_b.view, ahead=True),
         )
+    # a global BEFORE's hair is read again as the pair's (:func:`_read_again`) while the
+    # pair is registered: registration needs only the single photo's region, which the
+    # pair's reading keeps (read beside the features, it lengthened the busier side)
+    again = baseline is None and params_c is not params
     notes: list[str] = []
     if an_b.view_reason != "given":
         notes.append(f"view {an_b.view_reason}")
     after_in = after
+    single_b = an_b
 
-    def before_reads() -> tuple[np.ndarray | None, float | None]:
+    def before_reads() -> tuple[Analysis, np.ndarray | None, float | None]:
         # what relighting and quality matching need of BEFORE alone, read while the
         # pair is registered (unused if the registration is refused)
+        an = _read_again(before, single_b, params_c) if again else single_b
         copy = photometry_copy(before, p.photometry_side) if p.match_photometry else None
         blur = None
-        if an_b.view == "closeup" and p.match_sharpness:
-            blur = _edge_blur_px(before, an_b.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
-        return copy, blur
+        if an.view == "closeup" and p.match_sharpness:
+            blur = _edge_blur_px(before, an.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
+        return an, copy, blur
 
-    al, (ref_copy, blur_ahead) = _side_by_side(
+    al, (an_b, ref_copy, blur_ahead) = _side_by_side(
         lambda: align(
             before,
             after,
@@ -608,23 +610,7 @@ def _compare(
     return Comparison(m_b, m_a, al, change, tuple(notes), blocks)
 
 
-_T = TypeVar("_T")
-_U = TypeVar("_U")
-
-
-def _side_by_side(first: Callable[[], _T], second: Callable[[], _U]) -> tuple[_T, _U]:
-    """``(first(), second())``, the two run at the same time (``second`` in a thread of
-    its own) when OpenCV may use more than one thread, else one after the other.
-
-    OpenCV and numpy release the GIL in their loops, so two photos' independent stages
-    then share the cores. Kept to one thread (``cv2.setNumThreads(1)``: a worker of the
-    batch report, where the cores belong to the worker processes), no thread is started.
-    """
-    if cv2.getNumThreads() <= 1:
-        return first(), second()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(second)
-        return first(), later.result()
+_side_by_side = side_by_side
 
 
 #: ``_match_quality``'s ``blur_b`` when BEFORE's blur is not read yet (None is a reading)

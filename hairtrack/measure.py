@@ -38,6 +38,7 @@ from hairtrack.count import count_hairs
 from hairtrack.overlays import read_scale_bar
 from hairtrack.region import _scalp_region, scalp_region
 from hairtrack.segment import _segment_global, segment_closeup, segment_global
+from hairtrack.threads import side_by_side
 from hairtrack.view import detect_view
 
 __all__ = [
@@ -324,13 +325,21 @@ def analyse(
             notes=("the photo is one flat colour: no hair can be found",),
         )
     if view == "closeup":
-        seg = segment_closeup(
-            rgb, region=region, polarity=polarity, **params.closeup.segment_kwargs()
-        )
         source = "given" if px_per_mm is not None else None
         notes = []
+        # the scale bar is read on the photo alone: while the hair is segmented
+        seg, bar = side_by_side(
+            lambda: segment_closeup(
+                rgb, region=region, polarity=polarity, **params.closeup.segment_kwargs()
+            ),
+            lambda: (
+                None
+                if px_per_mm is not None
+                else read_scale_bar(rgb, **params.closeup.scale_bar_kwargs())
+            ),
+        )
         if px_per_mm is None:
-            px_per_mm = read_scale_bar(rgb, **params.closeup.scale_bar_kwargs())
+            px_per_mm = bar
             source = "scale bar" if px_per_mm is not None else None
         if px_per_mm is None:
             notes.append(
