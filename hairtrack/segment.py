@@ -161,6 +161,14 @@ def _resize_mask(mask: _np.ndarray, shape: tuple[int, int]) -> _np.ndarray:
 _RGB = ("red", "green", "blue")
 
 
+def _jpeg_quality(image: _np.ndarray) -> int | None:
+    """:func:`hairtrack.compare.jpeg_quality` of an RGB photo (imported here: compare
+    imports this module through measure)."""
+    from hairtrack.compare import jpeg_quality
+
+    return jpeg_quality(image)
+
+
 def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarray:
     """Grey image in which hair stands out, as float32 (0-255).
 
@@ -990,13 +998,23 @@ def segment_closeup(
         scale = 1.0 if width_full <= p.max_width_px else min(1.0, p.target_width_px / width_full)
     else:
         scale = pf * base_factor
-    if scale > base_factor:
-        gray_w = _hair_channel(_resize(image, scale), pol, channel)
-    else:
-        gray_w = _hair_channel(_resize(base, scale / base_factor), pol, channel)
+    rgb_w = _resize(image, scale) if scale > base_factor else _resize(base, scale / base_factor)
+    gray_w = _hair_channel(rgb_w, pol, channel)
     region_w = _resize_mask(region_base, gray_w.shape)
     width_w = width_full * scale if _np.isfinite(width_full) else p.target_width_px
     width_w = float(min(max(width_w, 1.5), 4 * p.target_width_px))
+    if channel in _RGB and pol == "dark" and image.ndim == 3 and p.jpeg_sheen_widths > 0:
+        # a colour channel of a JPEG is sharp luma plus chroma at half resolution: a
+        # light shaft's axial sheen (luma) shows through its blurred colour dip
+        # (chroma), and the shaft reads as a hollow outline whose two edges, and the
+        # rim round its tip, are traced and counted as hairs. Bright detail narrower
+        # than a shaft is never dark hair: it is taken out of the channel.
+        if _jpeg_quality(image) is not None:
+            d = max(3, 2 * round(p.jpeg_sheen_widths * width_w / 2) + 1)
+            se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (d, d))
+            luma_w = _luminance(rgb_w)
+            gray_w -= luma_w - _cv2.morphologyEx(luma_w, _cv2.MORPH_OPEN, se)
+    del rgb_w
     if overlay_base is not None:
         # paint over the overlays, so a drawn circle or bar does not cut a shaft in two
         ov_w = _resize_mask(overlay_base, gray_w.shape)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -197,3 +199,35 @@ def test_region_brought_up_as_opencv_does(small, full):
         outside = np.ones(full, bool)
         outside[box] = False
         assert keep[outside].all()
+
+
+def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def test_blond_shafts_in_a_jpeg_are_not_counted_twice():
+    """Blond hair on light skin is found in the blue channel; saved as JPEG, its chroma is
+    at half resolution and the shafts' sheen shows through as hollow outlines whose two
+    edges were counted (median |error| 63 % over these six fields, 14 % clean)."""
+    from hairtrack import synth
+    from hairtrack.measure import measure
+
+    errors = []
+    for seed in range(20, 26):
+        rng = np.random.default_rng([seed, 1, 3, 1])
+        subject = synth.make_closeup_subject(
+            rng, skin="light", hair="blond", clipped=True, width=640, height=480
+        )
+        state = synth.visit_state(subject, rng=rng)
+        cam = synth.random_camera(
+            rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0
+        )
+        ph = synth.render_closeup(subject, state, cam, rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = measure(_jpeg(ph.image, 80), view="closeup", px_per_mm=ph.truth["px_per_mm"])
+        assert m.hair_count is not None
+        errors.append(abs(m.hair_count / ph.truth["hair_count"] - 1))
+    assert np.median(errors) <= 0.2
