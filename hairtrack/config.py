@@ -719,7 +719,7 @@ class CloseupParams:
         channel must carry to be used instead.
     jpeg_sheen_widths : float
         For hair darker than the skin found in one colour channel (not luma) of a photo
-        that shows JPEG compression (:func:`hairtrack.compare.jpeg_quality` reads a
+        that shows JPEG compression (:func:`hairtrack.jpeg.jpeg_quality` reads a
         quality): bright luma detail narrower than this many typical shaft widths (a
         grey-level opening of the luma) is taken out of the channel; 0: never. Such a
         channel is full-resolution luma plus half-resolution, coarsely quantised chroma:
@@ -1239,18 +1239,18 @@ class CompareParams:
         already at this quality or lower hardly changes); 0 leaves them as they are.
     match_jpeg_adaptive : bool
         Close-ups: instead, read each photo's own JPEG quality
-        (:func:`hairtrack.compare.jpeg_quality`) and re-encode only a photo that shows
+        (:func:`hairtrack.jpeg.jpeg_quality`) and re-encode only a photo that shows
         none (a clean render, a PNG or TIFF) at the other's quality; two JPEGs are left
         as they are.
     jpeg_max_ratio, jpeg_max_dip_ratio : float
-        :func:`hairtrack.compare.jpeg_quality`: a photo was saved at the quality whose
+        :func:`hairtrack.jpeg.jpeg_quality`: a photo was saved at the quality whose
         re-encoding changes it less than this share of the neighbouring qualities' do,
         or less than the second share where that change also dips below both adjacent
         qualities' (a clean photo's falls monotonically: clean phantoms' best share is
         0.71-0.84, at the top quality searched; phantom JPEGs of q86-90 with subsampled
         colour reach only 0.55-0.63).
     jpeg_screen_side : int
-        :func:`hairtrack.compare.jpeg_quality` looks for the lowest share on the middle
+        :func:`hairtrack.jpeg.jpeg_quality` looks for the lowest share on the middle
         this many px of its crop first, then reads the share of that quality and of the
         two adjacent ones on the whole crop (a sixth of the encodings' work; the same
         quality as the whole crop's search on 128 phantom, real and 12 MP photos and on

@@ -19,6 +19,7 @@ import cv2 as _cv2
 import numpy as _np
 
 from hairtrack.config import closeup_stage_params
+from hairtrack.jpeg import jpeg_quality as _jpeg_quality
 from hairtrack.labels import component_axes as _component_axes
 from hairtrack.labels import components_with_stats as _components_with_stats
 from hairtrack.normalise import flatten_illumination as _flatten
@@ -159,14 +160,6 @@ def _resize_mask(mask: _np.ndarray, shape: tuple[int, int]) -> _np.ndarray:
 
 
 _RGB = ("red", "green", "blue")
-
-
-def _jpeg_quality(image: _np.ndarray) -> int | None:
-    """:func:`hairtrack.compare.jpeg_quality` of an RGB photo (imported here: compare
-    imports this module through measure)."""
-    from hairtrack.compare import jpeg_quality
-
-    return jpeg_quality(image)
 
 
 def _hair_channel(image: _np.ndarray, polarity: str, channel: str) -> _np.ndarray:
