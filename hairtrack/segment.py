@@ -769,10 +769,7 @@ def _thin_shafts(
     """
     sigma = max(0.7, sigma_widths * width)
     r = _line_strength(flat, polarity, sigma)
-    pad = max(1, round(pad_widths * width))
-    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
-    near = _cv2.dilate(coarse.astype(_np.uint8), se) > 0
-    free = ~near if region is None else (region & ~near)
+    free = _away_from(coarse, region, max(1, round(pad_widths * width)))
     if free.sum() < 100:
         return _np.zeros_like(coarse)
     noise = _high_percentile(r[free], 99.0)
@@ -782,16 +779,7 @@ def _thin_shafts(
     cand = _refine_edges(_np.where(free, r, 0), cand, frac=0.5, radius=1)
     if not cand.any():
         return cand
-    lab, major, minor = _component_axes(cand)
-    area = _np.bincount(lab.ravel(), minlength=len(major)).astype(float)
-    mean_w = area / _np.maximum(major, 1.0)
-    keep = (
-        (major >= min_length_widths * width)
-        & (major >= min_elongation * _np.maximum(minor, 1.0))
-        & (mean_w <= 0.6 * width)
-    )
-    keep[0] = False
-    return keep[lab]
+    return _long_thin(cand, min_length_widths * width, min_elongation, 0.6 * width)
 
 
 def _faint_shafts(
@@ -829,20 +817,34 @@ def _faint_shafts(
     (M, N) bool ndarray
         Faint-shaft pixels (not touching ``coarse``).
     """
-    pad = max(1, round(pad_widths * width))
-    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
-    near = _cv2.dilate(coarse.astype(_np.uint8), se) > 0
-    free = ~near if region is None else (region & ~near)
+    free = _away_from(coarse, region, max(1, round(pad_widths * width)))
     cand = _hysteresis(_np.where(free, h, 0), low, high)
     if not cand.any():
         return cand
+    return _long_thin(cand, min_length_widths * width, min_elongation, max_width_widths * width)
+
+
+def _away_from(coarse: _np.ndarray, region: _np.ndarray | None, pad: int) -> _np.ndarray:
+    """Pixels of ``region`` (everywhere when None) farther than ``pad`` px from
+    ``coarse``: where a second pass may look for shafts the first one left out."""
+    se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    near = _cv2.dilate(coarse.astype(_np.uint8), se) > 0
+    return ~near if region is None else (region & ~near)
+
+
+def _long_thin(
+    cand: _np.ndarray, min_length: float, min_elongation: float, max_width: float
+) -> _np.ndarray:
+    """The components of ``cand`` shaped like a shaft: at least ``min_length`` px long,
+    ``min_elongation`` times longer than broad, and at most ``max_width`` px wide on mean
+    (area over length)."""
     lab, major, minor = _component_axes(cand)
     area = _np.bincount(lab.ravel(), minlength=len(major)).astype(float)
     mean_w = area / _np.maximum(major, 1.0)
     keep = (
-        (major >= min_length_widths * width)
+        (major >= min_length)
         & (major >= min_elongation * _np.maximum(minor, 1.0))
-        & (mean_w <= max_width_widths * width)
+        & (mean_w <= max_width)
     )
     keep[0] = False
     return keep[lab]
