@@ -487,6 +487,7 @@ def _area_split(
     max_per_stroke: int,
     ref_quantile: float = 0.5,
     min_count: int = 1,
+    whole_only: bool = False,
 ) -> np.ndarray:
     """Raise each mask component's count to its area over a single hair's area.
 
@@ -494,8 +495,10 @@ def _area_split(
     fused side by side, a fan from one opening) holds about ``area / single area``
     hairs. The single area is the ``ref_quantile`` quantile over components holding
     exactly one counted stroke that does not reach the frame (a high quantile: only
-    components clearly larger than a long single hair are split). Only components
-    already counted at least ``min_count`` hairs are raised. Counts only ever go up.
+    components clearly larger than a long single hair are split); with ``whole_only``,
+    over those of them above :func:`_fragment_split` (whole stubs, not the fragments
+    of broken or faint ones). Only components already counted at least ``min_count``
+    hairs are raised. Counts only ever go up.
 
     Returns
     -------
@@ -511,7 +514,10 @@ def _area_split(
     if single.sum() < 3:
         return mult
     area = comps.area.astype(float)
-    ref = float(np.quantile(area[single], ref_quantile))
+    lone = area[single]
+    if whole_only:
+        lone = lone[lone >= _fragment_split(lone)]
+    ref = float(np.quantile(lone, ref_quantile))
     est = np.floor(area / ref + 0.5).astype(int)
     out = mult.copy()
     for c in np.flatnonzero((est > per_comp) & (per_comp >= max(min_count, 1))):
@@ -519,6 +525,37 @@ def _area_split(
         k = ks[np.argmax(mult[ks])]
         out[k] = min(out[k] + int(est[c] - per_comp[c]), max_per_stroke * len(ks))
     return out
+
+
+def _fragment_split(area: np.ndarray) -> float:
+    """Area splitting lone pieces into fragments and whole stubs (Otsu on log area).
+
+    The lone pieces of a clipped field are whole stubs and, a fifth to a third of them,
+    fragments several times smaller (a stub broken by a crossing, its faint part lost,
+    JPEG noise): their areas have a gap, on which a median of all pieces can sit, and
+    a few fragments more or less move it across. The split is the log area that best
+    separates the two groups (largest between-group variance), so it lies in the gap,
+    wherever the pieces' median falls.
+
+    Parameters
+    ----------
+    area : (A,) float ndarray
+        Areas of the lone pieces, px (A >= 2, > 0).
+
+    Returns
+    -------
+    float
+        The geometric mean of the largest fragment's area and the smallest whole
+        stub's: pieces at least this large are whole stubs.
+    """
+    la = np.sort(np.log(np.maximum(area, 1.0)))
+    k = np.arange(1, la.size)
+    cum = np.cumsum(la)[:-1]
+    m0 = cum / k
+    m1 = (la.sum() - cum) / (la.size - k)
+    between = k * (la.size - k) * (m0 - m1) ** 2
+    j = 1 + int(np.argmax(between))
+    return float(np.exp(0.5 * (la[j - 1] + la[j])))
 
 
 def _end_count(
@@ -1082,6 +1119,7 @@ def count_hairs(
             p.count_max_per_stroke,
             ref_quantile=p.count_mass_area_quantile,
             min_count=p.count_mass_min_hairs,
+            whole_only=p.count_mass_whole_only,
         )
     # hairs the free ends and the mass's area add lie elsewhere in the mass, not in the
     # stroke that carries them: its own width is still read

@@ -157,3 +157,42 @@ def test_cut_hairs_leaving_an_opening_in_the_field_count_whole():
     assert hc.count == 4  # 2 x 1/2 + 2 x 1/2 + 2
     on = count.count_hairs(mask, shaft_width_px=5.0, count_edge_opening=True)
     assert on.count == 5  # 2 + 2 x 1/2 + 2
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.25, 0.4])
+def test_fragment_split_lies_in_the_gap_whatever_the_fragments_share(share):
+    """Lone pieces: whole stubs (areas 200-700 px) and fragments (20-120 px) in any
+    share: the split between them lies in the gap, so the mass rule's lone-hair area
+    is read off the whole stubs only (the median of all pieces falls in the fragments
+    from a share of one half, and moves with every fragment from about a third)."""
+    rng = np.random.default_rng(3)
+    whole = rng.uniform(200, 700, 60)
+    frags = rng.uniform(20, 120, int(round(share * 60 / (1 - share))))
+    split = count._fragment_split(np.concatenate([whole, frags]))
+    if share:
+        assert 120 < split <= 200
+    # without fragments nothing falls in a gap: the split keeps most of the stubs
+    assert (whole >= split).mean() >= (0.5 if not share else 1.0)
+
+
+def test_clipped_jpeg_field_counts_its_masses_against_whole_stubs():
+    """A clipped phantom saved as JPEG (quality 75-92) whose lone pieces include JPEG
+    fragments: its masses of crossing stubs are counted in whole stubs' area, within
+    8 % of the hairs rooted in the field (was 154 for 176, -12.5 %, with the median of
+    all lone pieces and masses of 4+ only). Drawn as benchmarks/count_sources.py
+    draws seed 14 (not a seed the mass rule was tuned on; this field was picked for
+    the change it shows)."""
+    from hairtrack.measure import analyse
+
+    skin, hair = list(synth.SKIN_TONES)[2], list(synth.HAIR_COLOURS)[2]
+    rng = np.random.default_rng([14, 2, 2, 1])
+    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
+    state = synth.visit_state(subject, rng=rng)
+    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
+    ph = synth.render_closeup(subject, state, cam, rng=rng)
+    q = int(np.random.default_rng([14, 2, 2, 99]).integers(75, 93))
+    ok, buf = cv2.imencode(".jpg", ph.image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
+    rgb = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    a = analyse(rgb, view="closeup", px_per_mm=ph.truth["px_per_mm"])
+    hc = count.count_hairs(a.work_mask, shaft_width_px=a.shaft_width_px * a.work_scale)
+    assert hc.count == pytest.approx(ph.truth["hair_count"], rel=0.08)
