@@ -63,12 +63,7 @@ def phantom_closeup(quick: bool) -> dict:
         for j, hair in enumerate(synth.HAIR_COLOURS):
             for clipped in (True, False):
                 rng = np.random.default_rng([11, i, j, int(clipped)])
-                subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=clipped)
-                state = synth.visit_state(subject, rng=rng)
-                cam = synth.random_camera(
-                    rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0
-                )
-                ph = synth.render_closeup(subject, state, cam, rng=rng)
+                ph = synth.still(rng, skin=skin, hair=hair, clipped=clipped).phantom
                 t = ph.truth
                 m = _measure(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
                 ce = 100 * (m.coverage - t["coverage"])
@@ -148,12 +143,7 @@ def phantom_global(quick: bool) -> dict:
                 skipped.append(f"{skin}/{hair} (Delta E {contrast:.1f})")
                 continue
             rng = np.random.default_rng([12, i, j])
-            subject = synth.make_global_subject(rng, skin=skin, hair=hair)
-            state = synth.visit_state(subject, rng=rng)
-            cam = synth.random_camera(
-                rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0
-            )
-            ph = synth.render_global(subject, state, cam, rng=rng)
+            ph = synth.still(rng, "global", skin=skin, hair=hair).phantom
             m = _measure(ph.image, view="global")
             e = 100 * (m.coverage - ph.truth["coverage"])
             iou = (m.region_mask & ph.region_mask).sum() / (m.region_mask | ph.region_mask).sum()

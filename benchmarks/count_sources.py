@@ -101,10 +101,8 @@ def _clipped_draw(seed: int, i: int, j: int):
     skin = list(synth.SKIN_TONES)[i]
     hair = list(synth.HAIR_COLOURS)[j]
     rng = np.random.default_rng([seed, i, j, 1])
-    subject = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=True)
-    state = synth.visit_state(subject, rng=rng)
-    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
-    return synth.render_closeup(subject, state, cam, rng=rng), subject, state, cam
+    s = synth.still(rng, skin=skin, hair=hair, clipped=True)
+    return s.phantom, s.subject, s.state, s.camera
 
 
 def count_input(ph: synth.Phantom, params: Params) -> tuple[np.ndarray, float | None, float]:

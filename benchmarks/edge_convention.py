@@ -92,12 +92,7 @@ def phantoms(seed: int = 11) -> None:
         for j, hair in enumerate(synth.HAIR_COLOURS):
             for clipped in (True, False):
                 rng = np.random.default_rng([seed, 2 * i, j, int(clipped)])
-                subj = synth.make_closeup_subject(rng, skin=skin, hair=hair, clipped=clipped)
-                state = synth.visit_state(subj, rng=rng)
-                cam = synth.random_camera(
-                    rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0
-                )
-                ph = synth.render_closeup(subj, state, cam, rng=rng)
+                ph = synth.still(rng, skin=skin, hair=hair, clipped=clipped).phantom
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     seg = segment_closeup(ph.image)

@@ -70,9 +70,11 @@ __all__ = [
     "make_sample_set",
     "random_camera",
     "random_head_motion",
+    "Still",
     "reshoot",
     "render_closeup",
     "render_global",
+    "still",
     "synth",
     "visit_state",
     "write_phantom",
@@ -1375,6 +1377,58 @@ def render_global(
         truth["room_homography_to_baseline"] = np.round(room_hom, 10).tolist()
         truth["head_motion"] = _camera_dict(head_motion)
     return Phantom(photo, mask, region, truth)
+
+
+@dataclass(frozen=True)
+class Still:
+    """A phantom photographed once by a still camera, with what it was drawn from.
+
+    Attributes
+    ----------
+    phantom : Phantom
+    subject : CloseupSubject or GlobalSubject
+    state : HairState
+    camera : Camera
+        No geometric change (identity homography); light, white balance, exposure,
+        gamma, blur and noise drawn as for any visit.
+    """
+
+    phantom: Phantom
+    subject: CloseupSubject | GlobalSubject
+    state: HairState
+    camera: Camera
+
+
+def still(rng: np.random.Generator, view: str = "closeup", **subject: Any) -> Still:
+    """Draw a subject, its hair at one visit and a still camera, and render the photo.
+
+    The single-photo phantom of the accuracy benchmarks and tests: the truth is in the
+    photo's own frame. The draws are made in a fixed order from ``rng``, so a seed
+    gives the same photo wherever it is used.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    view : {'closeup', 'global'}
+    **subject
+        Passed to :func:`make_closeup_subject` or :func:`make_global_subject` (``skin``,
+        ``hair``, ``clipped``, ``width``, ...).
+
+    Returns
+    -------
+    Still
+    """
+    if view not in ("closeup", "global"):
+        raise ValueError(f"view must be 'closeup' or 'global', not {view!r}")
+    make, render = (
+        (make_closeup_subject, render_closeup)
+        if view == "closeup"
+        else (make_global_subject, render_global)
+    )
+    subj = make(rng, **subject)
+    state = visit_state(subj, rng=rng)
+    cam = random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
+    return Still(render(subj, state, cam, rng=rng), subj, state, cam)
 
 
 # ---- writing -------------------------------------------------------------------------------

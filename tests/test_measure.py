@@ -230,10 +230,8 @@ def test_global_against_truth(skin, hair):
 
 def _global_phantom(seed, skin, hair):
     rng = np.random.default_rng(seed)
-    subject = synth.make_global_subject(rng, skin=skin, hair=hair)
-    state = synth.visit_state(subject, rng=rng)
-    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
-    return subject, synth.render_global(subject, state, cam, rng=rng)
+    s = synth.still(rng, "global", skin=skin, hair=hair)
+    return s.subject, s.phantom
 
 
 def test_global_faint_strands_are_unmixed():
@@ -534,10 +532,7 @@ def test_faint_hair_gets_no_count():
     count, no widths, and a note saying why; the coverage stays (under-read, and said)."""
     skins, hairs = list(synth.SKIN_TONES), list(synth.HAIR_COLOURS)
     rng = np.random.default_rng([11, skins.index("dark"), hairs.index("brown"), 1])
-    subject = synth.make_closeup_subject(rng, skin="dark", hair="brown", clipped=True)
-    state = synth.visit_state(subject, rng=rng)
-    cam = synth.random_camera(rng, max_rotation_deg=0, max_scale=0, max_shift=0, max_perspective=0)
-    ph = synth.render_closeup(subject, state, cam, rng=rng)
+    ph = synth.still(rng, skin="dark", hair="brown", clipped=True).phantom
     with pytest.warns(UserWarning, match="hardly stands out"):
         m = measure(ph.image, view="closeup", px_per_mm=ph.truth["px_per_mm"])
     assert m.hair_count is None and m.hair_per_cm2 is None and m.mean_width_px is None

@@ -284,3 +284,14 @@ def test_global_head_moves_against_the_room():
     # no head motion: no room homography, and visit 0 renders as before
     still = synth.render_global(subject, bare, cam, rng=np.random.default_rng(1))
     assert "room_homography_to_baseline" not in still.truth
+
+
+def test_still_photo_is_in_its_subjects_frame():
+    """The single-photo phantom of the benchmarks: no geometric change, so its camera's
+    homography is the identity and the truth mask is the photo's own."""
+    s = synth.still(np.random.default_rng(7), skin="light", hair="black", width=320, height=240)
+    assert np.allclose(s.camera.homography(320, 240), np.eye(3))
+    assert s.phantom.image.shape[:2] == s.phantom.hair_mask.shape == (240, 320)
+    assert abs(s.phantom.hair_mask.mean() - s.phantom.truth["coverage"]) < 0.05
+    with pytest.raises(ValueError, match="view"):
+        synth.still(np.random.default_rng(7), "crown")
