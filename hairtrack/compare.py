@@ -43,8 +43,8 @@ from hairtrack.measure import (
     Analysis,
     Measurement,
     analyse,
+    global_copy,
     long_hair,
-    shrink_to_side,
     summarise,
 )
 from hairtrack.overlays import capture_overlay_mask
@@ -248,7 +248,7 @@ def read_baseline(
     Baseline
     """
     params = params or Params()
-    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
+    an_b, small = _read_alone(before, view, px_per_mm, polarity, params)
     params_c = _for_comparing(an_b, params)
     if params_c is params:
         look = _before_features(before, an_b, params)
@@ -257,7 +257,7 @@ def read_baseline(
         # keeps: the two side by side when threads are allowed
         single = an_b
         an_b, look = _side_by_side(
-            lambda: _read_again(before, single, params_c),
+            lambda: _read_again(before, single, params_c, small),
             lambda: _before_features(before, single, params),
         )
     return Baseline(
@@ -269,12 +269,27 @@ def read_baseline(
     )
 
 
-def _read_again(before: np.ndarray, an_b: Analysis, params_c: Params) -> Analysis:
+def _read_again(
+    before: np.ndarray, an_b: Analysis, params_c: Params, small: np.ndarray | None = None
+) -> Analysis:
     """A global BEFORE's hair read as the pair's is (``params_c``,
     :func:`_for_comparing`), over the region (and so the registration) the single
-    photo's analysis ``an_b`` has."""
-    again = analyse(before, view="global", region=an_b.region_mask, params=params_c)
+    photo's analysis ``an_b`` has (``small``: BEFORE's :func:`global_copy` under
+    parameters of the same working sides, when at hand)."""
+    again = analyse(before, view="global", region=an_b.region_mask, params=params_c, shrunk=small)
     return dataclasses.replace(again, view_reason=an_b.view_reason)
+
+
+def _read_alone(
+    before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
+) -> tuple[Analysis, np.ndarray | None]:
+    """BEFORE's single-photo analysis, and the copy a global photo is read on
+    (:func:`global_copy`; None for any other ``view``), to read it again on."""
+    small = global_copy(before, params) if view == "global" else None
+    an = analyse(
+        before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params, shrunk=small
+    )
+    return an, small
 
 
 def _before_features(
@@ -287,11 +302,12 @@ def _before_features(
 
 def _read_single(
     before: np.ndarray, view: str, px_per_mm: float | None, polarity: str, params: Params
-) -> tuple[Analysis, np.ndarray, Features]:
+) -> tuple[Analysis, np.ndarray, Features, np.ndarray | None]:
     """BEFORE's single-photo analysis, where registration looks in it and its
-    registration features (:func:`read_baseline` without the pair's reading again)."""
-    an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
-    return an_b, *_before_features(before, an_b, params)
+    registration features (:func:`read_baseline` without the pair's reading again), and
+    the copy a global BEFORE is read on (:func:`_read_alone`)."""
+    an_b, small = _read_alone(before, view, px_per_mm, polarity, params)
+    return an_b, *_before_features(before, an_b, params), small
 
 
 def compare(
@@ -392,14 +408,20 @@ def _compare(
 
     # AFTER's fitting copy for relighting, when made ahead
     mov_copy: np.ndarray | None = None
+    # the copies global photos are read on (:func:`global_copy`), when made ahead: each
+    # photo is reduced once, not once per reading (BEFORE is read twice, AFTER's region
+    # is found before it is read)
+    small_b: np.ndarray | None = None
+    small_a: np.ndarray | None = None
 
     def after_side(v: str, ahead: bool = False) -> tuple[np.ndarray, np.ndarray, Features]:
-        region = _where_to_look(after, v, params)
+        nonlocal qualities, mov_copy, small_a
+        small_a = global_copy(after, params) if v == "global" else None
+        region = _where_to_look(after, v, params, small_a)
         look = _look_masks(region, v)
         f = features(after, view=v, mask=look, **align_kw)
         # read while BEFORE's (longer) side is still read (unused if the registration
         # is refused)
-        nonlocal qualities, mov_copy
         if ahead and v == "closeup" and p.match_jpeg_adaptive:
             # (on the photos as given)
             qualities = (jpeg_quality(before, **jpeg_kw), jpeg_quality(after, **jpeg_kw))
@@ -419,7 +441,7 @@ def _compare(
     elif view in ("closeup", "global"):
         # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
         # features) side by side when threads are allowed
-        (an_b, look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
+        (an_b, look_b, f_b, small_b), (mov_region, look_a, f_a) = _side_by_side(
             lambda: _read_single(before, *asked),
             lambda: after_side(view, ahead=True),
         )
@@ -444,7 +466,8 @@ def _compare(
     def before_reads() -> tuple[Analysis, np.ndarray | None, float | None]:
         # what relighting and quality matching need of BEFORE alone, read while the
         # pair is registered (unused if the registration is refused)
-        an = _read_again(before, single_b, params_c) if again else single_b
+        small = small_b if _global_sides(params_c) == _global_sides(params) else None
+        an = _read_again(before, single_b, params_c, small) if again else single_b
         copy = photometry_copy(before, p.photometry_side) if p.match_photometry else None
         blur = None
         if an.view == "closeup" and p.match_sharpness:
@@ -511,12 +534,15 @@ def _compare(
                 # real photo of dark hair zoomed by 10 % read -42 % with its own)
                 given["given_skin_lightness"] = float(an_b.skin_lightness)
             params_a = params_a.replace(global_view=given)
+        # (AFTER's copy made ahead, unless AFTER was relit since)
+        reuse = after is after_in and _global_sides(params_a) == _global_sides(params)
         return analyse(
             after,
             view=an_b.view,
             polarity=an_b.polarity or "auto",
             region=mov_region if an_b.view == "global" else None,
             params=params_a,
+            shrunk=small_a if reuse and an_b.view == "global" else None,
         )
 
     an_a = None
@@ -884,17 +910,26 @@ def _footprint(
     return out.view(bool)
 
 
-def _where_to_look(rgb: np.ndarray, view: str, params: Params) -> np.ndarray:
+def _where_to_look(
+    rgb: np.ndarray, view: str, params: Params, small: np.ndarray | None = None
+) -> np.ndarray:
     """The region of a photo before its hair is read: the field without capture overlays
-    (close-ups), or the scalp (global photos)."""
+    (close-ups), or the scalp (global photos; ``small``: ``global_copy(rgb, params)``
+    when at hand)."""
     if view == "closeup":
         return ~capture_overlay_mask(rgb, **params.closeup.overlay_kwargs())
     p = dataclasses.asdict(params.global_view)
     # found at the working size of :func:`hairtrack.measure.analyse`, like BEFORE's
-    small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
+    small = global_copy(rgb, params) if small is None else small
     work = scalp_region(small, **kwargs_for(scalp_region, p)).working_mask
     up = cv2.resize(work.view(np.uint8), rgb.shape[1::-1], interpolation=cv2.INTER_NEAREST)
     return up.view(bool)
+
+
+def _global_sides(params: Params) -> tuple[int, int]:
+    """The sizes :func:`global_copy` depends on: a copy made under one ``params`` serves
+    another with the same."""
+    return params.global_view.working_side, params.global_view.share_side
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:

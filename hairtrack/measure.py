@@ -46,6 +46,7 @@ __all__ = [
     "Analysis",
     "Measurement",
     "analyse",
+    "global_copy",
     "measure",
     "shrink_to_side",
     "summarise",
@@ -290,10 +291,15 @@ def analyse(
     polarity: str = "auto",
     region: np.ndarray | None = None,
     params: Params | None = None,
+    shrunk: np.ndarray | None = None,
 ) -> Analysis:
     """Decide the view, find the region and segment the hair of one photo.
 
-    Parameters are those of :func:`measure`.
+    Parameters are those of :func:`measure`, and:
+
+    shrunk : (m, n, 3) uint8 ndarray, optional
+        ``global_copy(rgb, params)`` when already at hand (a comparison reads a global
+        photo more than once); not made again then. Unused for a close-up.
 
     Returns
     -------
@@ -369,7 +375,9 @@ def analyse(
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink
     # the photo to that once, instead of once per step from full resolution
-    small = shrink_to_side(rgb, max(int(p["working_side"]), int(p["share_side"])))
+    small = global_copy(rgb, params) if shrunk is None else shrunk
+    if small.shape[:2] != _global_copy_shape(rgb.shape, params):
+        raise ValueError("shrunk is not global_copy(rgb, params)")
     found = None
     if region is None:
         # its features and skin / hair-colour masks are reused by the segmentation
@@ -392,6 +400,37 @@ def analyse(
         hair_darker=seg.hair_darker,
         skin_lightness=float(seg.skin_lightness),
     )
+
+
+def _global_side(params: Params) -> int:
+    """The longer side every global step works at (at most): max(working_side, share_side)."""
+    return max(int(params.global_view.working_side), int(params.global_view.share_side))
+
+
+def _global_copy_shape(shape: tuple[int, ...], params: Params) -> tuple[int, int]:
+    """(rows, columns) of :func:`global_copy` of a photo of ``shape``."""
+    h, w = shape[:2]
+    side = _global_side(params)
+    if max(h, w) <= side:
+        return h, w
+    s = side / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def global_copy(rgb: np.ndarray, params: Params) -> np.ndarray:
+    """The reduced copy of a global photo that :func:`analyse` reads it on.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) uint8 ndarray
+    params : Params
+
+    Returns
+    -------
+    (m, n, 3) uint8 ndarray
+        :func:`shrink_to_side` to ``max(global_view.working_side, global_view.share_side)``.
+    """
+    return shrink_to_side(rgb, _global_side(params))
 
 
 def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:

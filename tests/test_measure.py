@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from hairtrack import synth
-from hairtrack.measure import analyse, measure
+from hairtrack.measure import analyse, measure, shrink_to_side
 
 
 def _quiet(rgb, **kw):
@@ -308,6 +308,14 @@ def test_bald_skin_gives_no_hair_and_a_warning(view):
     assert m.coverage < 0.01
     if view == "closeup":
         assert m.hair_count <= 2
+
+
+def test_analyse_refuses_a_global_copy_of_another_size():
+    # (a comparison hands analyse the copy it made of the photo; one made to another
+    # side would be read at the wrong working scale)
+    rgb = np.random.default_rng(0).integers(0, 255, (1300, 1000, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="shrunk"):
+        analyse(rgb, view="global", shrunk=shrink_to_side(rgb, 512))
 
 
 def test_tiny_and_wrong_inputs_are_refused_clearly():
