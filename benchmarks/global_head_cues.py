@@ -30,6 +30,28 @@ names for global photos, apart from the product code (nothing here is used by
     rad (the common turn of every strand, ``synth.render_global``) with the correlation of
     the two over the pairs.
 
+``moments``
+    Given the TRUE room homography (and, apart, the room as registered when that is ok),
+    the head's similarity from the head region's moments alone (``compare._where_to_look``
+    of each photo, the session's warped by the room): shift from the centroids, zoom from
+    the determinants of the second moments, rotation from their principal axes (a head
+    fixed mask moves exactly by the head's similarity in the room's frame, so only what is
+    not fixed to the head, the fringe of combed strands, can bias it). Reported: corner
+    error and rotation error against the truth.
+``ear``
+    The same shift and zoom, the rotation from the ear instead: the centroid of the
+    largest blob of skin-coloured pixels (nearer the head's scalp colour than to its hair
+    colour and to three background colours) in a ring 0.8-1.35 head radii about the
+    region's centroid, its angle about that centroid compared between the two photos.
+    Reported: the ear centroid's distance from where the truth puts it, the rotation
+    error and the corner error.
+``tiles``
+    From the moments' similarity on the true room, the skin texture of the bald zone
+    matched tile by tile (lightness with strands closed and opened away at ``STRAND_PX``,
+    band-passed ``TEXTURE_BAND``; ``TILE`` px tiles wholly in the baseline's skin, searched
+    +-24, then +-8, then +-4 px) and a similarity fitted to the tiles' shifts by RANSAC,
+    three rounds. Reported: corner error and the share of tiles the fit keeps.
+
 The summary gives medians and the count of pairs within 2 and 10 px.
 """
 
@@ -140,6 +162,131 @@ def fit_similarity(
     return similarity(res.x, c_ref)
 
 
+EAR_RING = (0.8, 1.35)  # where the ear is looked for, in head radii (moments' ellipse)
+EAR_BLUR = 2.0  # smoothing of the skin vote before the ear blob is taken, px
+
+
+def region_moments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centroid (x, y) and second central moments (2 x 2) of a mask."""
+    m = cv2.moments(mask.view(np.uint8), binaryImage=True)
+    c = np.array([m["m10"], m["m01"]]) / m["m00"]
+    return c, np.array([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]]) / m["m00"]
+
+
+def axis_turn(c_ref: np.ndarray, c_mov: np.ndarray) -> float:
+    """Rotation (rad, within +-90 deg) taking the principal axis of c_mov onto c_ref's."""
+
+    def angle(c: np.ndarray) -> float:
+        return 0.5 * np.arctan2(2 * c[0, 1], c[0, 0] - c[1, 1])
+
+    return float((angle(c_ref) - angle(c_mov) + np.pi / 2) % np.pi - np.pi / 2)
+
+
+def moments_similarity(
+    ref: tuple[np.ndarray, np.ndarray], mov: tuple[np.ndarray, np.ndarray], turn: float
+) -> np.ndarray:
+    """Similarity mov -> ref: zoom from the moments, the given turn (rad) about the centroids."""
+    (cr, vr), (cm, vm) = ref, mov
+    z = (np.linalg.det(vr) / np.linalg.det(vm)) ** 0.25
+    r = z * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    out = np.eye(3)
+    out[:2, :2] = r
+    out[:2, 2] = cr - r @ cm
+    return out
+
+
+def ear_centroid(
+    rgb: np.ndarray, region: np.ndarray, mom: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray | None:
+    """Centroid of the largest skin-coloured blob in the ring about the head, or None."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    pts = np.ascontiguousarray(lab[region][:: max(1, int(region.sum()) // 20000)])
+    _, lbl, c = cv2.kmeans(pts, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    ks = int(np.argmin(np.bincount(lbl.ravel(), minlength=2)))
+    d_skin = np.linalg.norm(lab - c[ks], axis=2)
+    d_hair = np.linalg.norm(lab - c[1 - ks], axis=2)
+    out = ~cv2.dilate(region.view(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)
+    pts = np.ascontiguousarray(lab[out][:: max(1, int(out.sum()) // 20000)])
+    _, _, c_bg = cv2.kmeans(pts, 3, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    d_bg = np.min([np.linalg.norm(lab - cc, axis=2) for cc in c_bg], axis=0)
+    vote = (d_skin < np.minimum(d_hair, d_bg)).astype(np.float32)
+    skin = cv2.GaussianBlur(vote, (0, 0), EAR_BLUR) > 0.5
+    centre, cov = mom
+    yy, xx = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
+    d = np.stack([xx - centre[0], yy - centre[1]], -1)
+    # a uniform ellipse of semi-axes a, b has second moments a^2/4, b^2/4
+    r = np.sqrt(np.einsum("...i,ij,...j->...", d, np.linalg.inv(4 * cov), d))
+    cand = skin & (r > EAR_RING[0]) & (r < EAR_RING[1])
+    n, _, stats, cents = cv2.connectedComponentsWithStats(cand.view(np.uint8))
+    if n < 2:
+        return None
+    return cents[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+
+
+STRAND_PX = 5  # closing / opening that takes single strands out of the skin texture, px
+TEXTURE_BAND = (2.0, 10.0)  # difference of Gaussians kept of the skin texture, px
+TILE, TILE_STEP = 48, 24  # texture tiles and their spacing, px
+TILE_MIN_NCC = 0.3  # a tile's match counts above this correlation
+
+
+def skin_texture(rgb: np.ndarray) -> np.ndarray:
+    """Lightness without single strands, band-passed: the scalp skin's own texture."""
+    lum = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (STRAND_PX, STRAND_PX))
+    s = cv2.morphologyEx(cv2.morphologyEx(lum, cv2.MORPH_CLOSE, se), cv2.MORPH_OPEN, se)
+    lo, hi = TEXTURE_BAND
+    return cv2.GaussianBlur(s, (0, 0), lo) - cv2.GaussianBlur(s, (0, 0), hi)
+
+
+def _vertex(a: float, b: float, c: float) -> float:
+    d = a - 2 * b + c
+    return 0.0 if d >= 0 else 0.5 * (a - c) / d
+
+
+def tile_shifts(ref: np.ndarray, mov: np.ndarray, zone: np.ndarray, r: int) -> tuple:
+    """Where each texture tile of ``ref`` (wholly in ``zone``) is found in ``mov``, +-r px."""
+    h, w = ref.shape
+    src, dst = [], []
+    for y in range(r, h - TILE - r, TILE_STEP):
+        for x in range(r, w - TILE - r, TILE_STEP):
+            if zone[y : y + TILE, x : x + TILE].mean() < 0.8:
+                continue
+            t = ref[y : y + TILE, x : x + TILE]
+            score = cv2.matchTemplate(mov[y - r : y + TILE + r, x - r : x + TILE + r], t, 5)
+            _, top, _, (ix, iy) = cv2.minMaxLoc(score)
+            if top < TILE_MIN_NCC or ix in (0, 2 * r) or iy in (0, 2 * r):
+                continue
+            dx = _vertex(*score[iy, ix - 1 : ix + 2])
+            dy = _vertex(*score[iy - 1 : iy + 2, ix])
+            cx, cy = x + TILE / 2, y + TILE / 2
+            src.append((cx + ix - r + dx, cy + iy - r + dy))
+            dst.append((cx, cy))
+    return np.array(src, np.float32).reshape(-1, 2), np.array(dst, np.float32).reshape(-1, 2)
+
+
+def tile_similarity(
+    ref: np.ndarray, mov: np.ndarray, zone: np.ndarray, s0: np.ndarray
+) -> tuple[np.ndarray | None, float]:
+    """Refine the similarity ``s0`` (mov -> ref) on the texture tiles; the kept share."""
+    s, kept = s0.copy(), 0.0
+    for r in (24, 8, 4):
+        src, dst = tile_shifts(ref, cv2.warpAffine(mov, s[:2], ref.shape[::-1]), zone, r)
+        if len(src) < 6:
+            return None, kept
+        m, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.5)
+        if m is None:
+            return None, kept
+        s, kept = np.vstack([m, [0, 0, 1]]) @ s, float(inl.mean())
+    return s, kept
+
+
+def wrap_deg(a: float) -> float:
+    """An angle difference, degrees, within (-180, 180]."""
+    return float(-((-a + 180.0) % 360.0 - 180.0))
+
+
 def turn_deg(h: np.ndarray) -> float:
     """Rotation of a (near-)similarity, degrees."""
     return float(np.degrees(np.arctan2(h[1, 0], h[0, 0])))
@@ -174,6 +321,40 @@ def run(seed: int, k: int, params: Params) -> dict:
     s_copy = fit_similarity(m_ref, m_mov, r_ref, r_mov)
     s_full = np.diag([1 / f, 1 / f, 1]) @ s_copy @ np.diag([f, f, 1])
     s_true = h_head @ np.linalg.inv(h_room)
+    # the head's similarity from its region's moments (and the ear) on top of the room
+    size = shape[1::-1]
+    mom_b = region_moments(reg_b)
+    e_b = ear_centroid(base.image, reg_b, mom_b)
+    cues = {}
+    for name, h_r in (("true", h_room), ("est", room.homography if room.ok else None)):
+        if h_r is None:
+            continue
+        warped = cv2.warpPerspective(visit_img, h_r, size)
+        reg_w = cv2.warpPerspective(reg_a.view(np.uint8), h_r, size, flags=cv2.INTER_NEAREST) > 0
+        mom_w = region_moments(reg_w)
+        s_mom = moments_similarity(mom_b, mom_w, axis_turn(mom_b[1], mom_w[1]))
+        cues[f"mom_{name}"] = corner_error(s_mom @ h_r, h_head, shape)
+        cues[f"mom_turn_{name}"] = wrap_deg(turn_deg(s_mom) - turn_deg(h_head @ np.linalg.inv(h_r)))
+        if name == "true":
+            zone = cv2.GaussianBlur(skin_likeness(base.image, reg_b), (0, 0), 6.0) > 0.5
+            s_tiles, kept = tile_similarity(
+                skin_texture(base.image), skin_texture(warped), zone & reg_b, s_mom
+            )
+            cues["tiles"] = (
+                corner_error(s_tiles @ h_r, h_head, shape) if s_tiles is not None else np.inf
+            )
+            cues["tiles_kept"] = kept
+        e_w = ear_centroid(warped, reg_w, mom_w)
+        if e_b is None or e_w is None:
+            continue
+        a_b = np.arctan2(e_b[1] - mom_b[0][1], e_b[0] - mom_b[0][0])
+        a_w = np.arctan2(e_w[1] - mom_w[0][1], e_w[0] - mom_w[0][0])
+        s_ear = moments_similarity(mom_b, mom_w, float((a_b - a_w + np.pi) % (2 * np.pi) - np.pi))
+        s_t = h_head @ np.linalg.inv(h_r)
+        e_t = s_t @ [e_w[0], e_w[1], 1.0]
+        cues[f"ear_{name}"] = corner_error(s_ear @ h_r, h_head, shape)
+        cues[f"ear_turn_{name}"] = wrap_deg(turn_deg(s_ear) - turn_deg(s_t / s_t[2, 2]))
+        cues[f"ear_pos_{name}"] = float(np.hypot(*(e_t[:2] / e_t[2] - e_b)))
     c1, c2 = np.deg2rad(base.truth["comb_deg"]), np.deg2rad(visit.truth["comb_deg"])
     return {
         "seed": seed,
@@ -186,6 +367,7 @@ def run(seed: int, k: int, params: Params) -> dict:
         "sim_err": corner_error(s_full @ h_room, h_head, shape),
         "turn_err": turn_deg(s_full) - turn_deg(s_true / s_true[2, 2]),
         "swing": 0.6 * (np.sin(c2) - np.sin(c1)),
+        **cues,
     }
 
 
@@ -204,7 +386,13 @@ def main() -> None:
                 f"seed {seed} k {k:2d} {r['skin']:<10} {r['hair']:<6} affine floor "
                 f"{r['affine_floor']:6.1f} px | room ok={r['room_ok']!s:<5} "
                 f"{r['room_err']:7.2f} px | head similarity {r['sim_err']:7.1f} px, turn "
-                f"{r['turn_err']:+6.2f} deg, comb swing {r['swing']:+5.2f} rad",
+                f"{r['turn_err']:+6.2f} deg, comb swing {r['swing']:+5.2f} rad | moments "
+                f"{r['mom_true']:6.1f} px ({r['mom_turn_true']:+5.2f} deg), ear "
+                f"{r.get('ear_true', np.inf):6.1f} px ({r.get('ear_turn_true', np.nan):+6.2f} "
+                f"deg, ear {r.get('ear_pos_true', np.nan):5.1f} px off), tiles "
+                f"{r['tiles']:6.1f} px "
+                f"(kept {r['tiles_kept']:.0%}) | on the room found: "
+                f"moments {r.get('mom_est', np.inf):6.1f}, ear {r.get('ear_est', np.inf):6.1f} px",
                 flush=True,
             )
     af = np.array([r["affine_floor"] for r in rows])
@@ -221,6 +409,31 @@ def main() -> None:
     print(
         f"  head similarity on the true room, corner px: median {np.median(se):.1f}, "
         f"<= 2 px {np.sum(se <= 2)}, <= 10 px {np.sum(se <= 10)}"
+    )
+    for key, what in (
+        ("mom_true", "head moments on the true room"),
+        ("ear_true", "moments + ear turn on the true room"),
+        ("mom_est", "head moments on the room found (room ok only)"),
+        ("ear_est", "moments + ear turn on the room found (room ok only)"),
+    ):
+        e = np.array([r.get(key, np.inf) for r in rows])
+        t = np.array([r[key.replace("_", "_turn_")] for r in rows if key in r])
+        print(
+            f"  {what}, corner px: median {np.median(e):.1f}, <= 2 px {np.sum(e <= 2)}, "
+            f"<= 10 px {np.sum(e <= 10)} of {len(rows)}; |turn error| median "
+            f"{np.median(np.abs(t)) if len(t) else np.nan:.2f} deg, <= 0.9 deg "
+            f"{np.sum(np.abs(t) <= 0.9)} of {len(t)}"
+        )
+    e = np.array([r["tiles"] for r in rows])
+    print(
+        f"  moments + texture tiles on the true room, corner px: median {np.median(e):.1f}, "
+        f"<= 2 px {np.sum(e <= 2)}, <= 10 px {np.sum(e <= 10)} of {len(rows)}; tiles kept "
+        f"median {np.median([r['tiles_kept'] for r in rows]):.0%}"
+    )
+    ep = np.array([r["ear_pos_true"] for r in rows if "ear_pos_true" in r])
+    print(
+        f"  ear centroid off its true place (true room): median {np.median(ep):.1f} px, "
+        f"<= 4 px {np.sum(ep <= 4)} of {len(ep)}"
     )
     # gross failures (the head's region read differently in the two photos) aside
     fine = np.abs(turn) < 8.0
