@@ -1099,7 +1099,7 @@ def segment_closeup(
             None if user_base is None else _resize_mask(user_base, gray_w.shape),
             width=width_w,
             sigma_widths=p.thin_sigma_widths,
-            snr=p.thin_snr,
+            snr=p.thin_snr_light if pol == "light" and p.thin_snr_light > 0 else p.thin_snr,
             min_contrast=p.thin_min_contrast,
             min_length_widths=p.thin_min_length_widths,
             min_elongation=p.thin_min_elongation,
