@@ -296,6 +296,11 @@ def _hairness(flat: _np.ndarray, polarity: str, diameter: int) -> _np.ndarray:
     return _np.maximum(_np.minimum(local, broad), 0.0)
 
 
+def _broad(flat: _np.ndarray, polarity: str) -> _np.ndarray:
+    """Contrast of ``flat`` against the smooth skin level (1.0) at ``polarity``, >= 0."""
+    return _np.maximum((1.0 - flat) if polarity == "dark" else (flat - 1.0), 0.0)
+
+
 def _high_percentile(values: _np.ndarray, q: float) -> float:
     """``float(np.percentile(values, q))`` of a large finite 1-D sample, for ``q`` near 100.
 
@@ -446,12 +451,22 @@ def _drop_blobs(
     return keep[lab]
 
 
-def _drop_faint(mask: _np.ndarray, h: _np.ndarray, *, rel_peak: float) -> _np.ndarray:
+def _drop_faint(
+    mask: _np.ndarray,
+    h: _np.ndarray,
+    *,
+    rel_peak: float,
+    broad: _np.ndarray | None = None,
+    rel_dark: float = 0.0,
+) -> _np.ndarray:
     """Remove components whose peak hairness is below ``rel_peak`` x that of the strong ones.
 
     The reference is the 90th percentile of the component peaks: faint, fuzzy companions
     (the bluish sheath at a follicle opening, scale, shadows) are much weaker than the
-    shafts of the same photo.
+    shafts of the same photo. With ``broad``, a component whose peak contrast against
+    the smooth skin level reaches ``rel_dark`` x the same reference of that contrast is
+    kept whatever its hairness: a tuft wider than the hairness disk, or lying in its
+    opening's shadow, reads faint to the black-hat though it is as dark as any shaft.
 
     Parameters
     ----------
@@ -460,6 +475,10 @@ def _drop_faint(mask: _np.ndarray, h: _np.ndarray, *, rel_peak: float) -> _np.nd
         Hairness.
     rel_peak : float
         Share of the reference peak a component must reach (0 keeps all).
+    broad : (M, N) float32 ndarray, optional
+        Contrast against the smooth skin level (``1 - flat`` for dark hair).
+    rel_dark : float
+        Share of the reference peak of ``broad`` that keeps a component (0: not used).
 
     Returns
     -------
@@ -475,8 +494,11 @@ def _drop_faint(mask: _np.ndarray, h: _np.ndarray, *, rel_peak: float) -> _np.nd
     starts = _np.searchsorted(ll[order], _np.arange(1, n))
     peaks = _np.maximum.reduceat(h[mask][order].astype(float), starts)
     ref = float(_np.percentile(peaks, 90))
-    keep = _np.concatenate([[False], peaks >= rel_peak * ref])
-    return keep[lab]
+    keep = peaks >= rel_peak * ref
+    if broad is not None and rel_dark > 0:
+        dark = _np.maximum.reduceat(broad[mask][order].astype(float), starts)
+        keep |= dark >= rel_dark * float(_np.percentile(dark, 90))
+    return _np.concatenate([[False], keep])[lab]
 
 
 def _detect(
@@ -492,6 +514,8 @@ def _detect(
     min_elongation: float,
     max_blob_widths: float,
     rel_peak: float,
+    broad: _np.ndarray | None = None,
+    rel_dark: float = 0.0,
 ) -> _np.ndarray:
     """Hairness -> hair mask: hysteresis on Otsu's threshold, edge tracing, blob removal.
 
@@ -506,6 +530,8 @@ def _detect(
     hysteresis_low, hysteresis_high, min_contrast, edge_frac, min_length_widths,
     min_elongation, max_blob_widths, rel_peak
         As in :func:`segment_closeup`.
+    broad, rel_dark
+        As in :func:`_drop_faint` (``rel_dark``: ``CloseupParams.rel_dark``).
 
     Returns
     -------
@@ -526,7 +552,7 @@ def _detect(
         min_elongation=min_elongation,
         max_blob=max_blob_widths * width,
     )
-    return _drop_faint(mask, h, rel_peak=rel_peak)
+    return _drop_faint(mask, h, rel_peak=rel_peak, broad=broad, rel_dark=rel_dark)
 
 
 def _median_width(mask: _np.ndarray, q: float = 50.0) -> float:
@@ -1034,9 +1060,10 @@ def segment_closeup(
         "min_elongation": p.min_elongation,
         "max_blob_widths": p.max_blob_widths,
         "rel_peak": p.rel_peak,
+        "rel_dark": p.rel_dark,
     }
     user_w = None if user_base is None else _resize_mask(user_base, gray_w.shape)
-    work_mask = _detect(h_w, user_w, **detect_kw)
+    work_mask = _detect(h_w, user_w, broad=_broad(flat_w, pol), **detect_kw)
     cover_1 = float(work_mask[region_w].mean()) if region_w.any() else 0.0
     if p.skin_flatten and work_mask.any() and cover_1 >= p.skin_flatten_min_cover:
         # second pass: background from the skin between the shafts found
@@ -1049,7 +1076,7 @@ def segment_closeup(
             skin=region_w & ~near,
         )
         h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
-        work_mask = _detect(h_w, user_w, **detect_kw)
+        work_mask = _detect(h_w, user_w, broad=_broad(flat_w, pol), **detect_kw)
     contrast = float(_np.median(h_w[work_mask])) if work_mask.any() else float("nan")
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
@@ -1072,7 +1099,7 @@ def segment_closeup(
             None if user_base is None else _resize_mask(user_base, gray_w.shape),
             width=width_w,
             sigma_widths=p.thin_sigma_widths,
-            snr=p.thin_snr,
+            snr=p.thin_snr_light if pol == "light" and p.thin_snr_light > 0 else p.thin_snr,
             min_contrast=p.thin_min_contrast,
             min_length_widths=p.thin_min_length_widths,
             min_elongation=p.thin_min_elongation,

@@ -264,6 +264,28 @@ def test_realdata_trichoscopy_counts() -> None:
     assert np.mean(np.abs(ours_a - boxes_a)) <= MAD_MAX
 
 
+@needs_tricho
+def test_realdata_dark_tuft_in_its_shadow_is_found() -> None:
+    """Every boxed hair of 230219_A090_2 has mask pixels in its box: the dense tuft of 3
+    (top left), in its opening's shadow and wider than the hairness disk, reads faint to
+    the black-hat and was dropped whole (``CloseupParams.rel_dark``)."""
+    img_path = REALDATA / "trichoscopy" / "230219_A090_2.jpg"
+    rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
+    mask = segment_closeup(rgb).mask
+    xml = img_path.with_suffix(".xml").read_text(errors="replace")
+    boxes = [
+        [float(re.search(rf"<{t}>\s*([-0-9.]+)\s*</{t}>", obj).group(1)) for t in tags]
+        for obj in re.findall(r"<object>(.*?)</object>", xml, re.S)
+        for tags in [("xmin", "ymin", "xmax", "ymax")]
+    ]
+    assert len(boxes) == 12
+    found = []
+    for xa, ya, xb, yb in boxes:  # corners in either order
+        x0, x1, y0, y1 = min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb)
+        found.append(mask[int(y0) : int(np.ceil(y1)) + 1, int(x0) : int(np.ceil(x1)) + 1].any())
+    assert all(found)
+
+
 @needs_series
 def test_realdata_scale_bar_and_header() -> None:
     reads = []
