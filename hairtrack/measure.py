@@ -292,6 +292,7 @@ def analyse(
     region: np.ndarray | None = None,
     params: Params | None = None,
     shrunk: np.ndarray | None = None,
+    overlays: np.ndarray | None = None,
 ) -> Analysis:
     """Decide the view, find the region and segment the hair of one photo.
 
@@ -300,6 +301,10 @@ def analyse(
     shrunk : (m, n, 3) uint8 ndarray, optional
         ``global_copy(rgb, params)`` when already at hand (a comparison reads a global
         photo more than once); not made again then. Unused for a close-up.
+    overlays : (m, n) bool ndarray, optional
+        A close-up's capture overlays when already found (as
+        :func:`hairtrack.segment.segment_closeup`'s ``overlays``). Unused for a global
+        photo.
 
     Returns
     -------
@@ -336,7 +341,11 @@ def analyse(
         # the scale bar is read on the photo alone: while the hair is segmented
         seg, bar = side_by_side(
             lambda: segment_closeup(
-                rgb, region=region, polarity=polarity, **params.closeup.segment_kwargs()
+                rgb,
+                region=region,
+                polarity=polarity,
+                overlays=overlays,
+                **params.closeup.segment_kwargs(),
             ),
             lambda: (
                 None

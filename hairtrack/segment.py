@@ -897,11 +897,39 @@ def _probe_width(h: _np.ndarray, region: _np.ndarray, d: int, pol: str, p: Any) 
     return _median_width(strong, p.probe_width_percentile)
 
 
+#: longest side of the reduced copy :func:`segment_closeup` starts from (at most), px
+_BASE_SIDE = 1400.0
+
+
+def closeup_base(image: _np.ndarray) -> _np.ndarray:
+    """The reduced copy :func:`segment_closeup` starts from and finds capture overlays on.
+
+    Area-reduced by :func:`closeup_base_step` px per copy px (a whole number: OpenCV's
+    quick path); the photo itself when that is 1.
+
+    Parameters
+    ----------
+    image : (M, N, 3) or (M, N) uint8 ndarray
+
+    Returns
+    -------
+    (m, n, 3) or (m, n) uint8 ndarray
+    """
+    return _resize(image, 1.0 / closeup_base_step(image.shape))
+
+
+def closeup_base_step(shape: tuple[int, ...]) -> int:
+    """Px of a photo of ``shape`` per px of its :func:`closeup_base`: the fewest that bring
+    the longer side to at most 1400 px."""
+    return max(1, int(_np.ceil(max(shape[:2]) / _BASE_SIDE)))
+
+
 def segment_closeup(
     image: _np.ndarray,
     *,
     region: _np.ndarray | None = None,
     polarity: str = "auto",
+    overlays: _np.ndarray | None = None,
     **params: Any,
 ) -> CloseupSegmentation:
     """Segment hair shafts in a close-up (trichoscope / dermoscope / macro) photo.
@@ -915,6 +943,12 @@ def segment_closeup(
         from it when ``mask_overlays``.
     polarity : {'auto', 'dark', 'light'}
         Hair darker or lighter than skin; 'auto' decides from the image.
+    overlays : (m, n) bool ndarray, optional
+        The capture overlays when already found: ``capture_overlay_mask`` of
+        :func:`closeup_base` of the photo as captured, with the overlay parameters
+        given here (a comparison finds them on the session photo before relighting it,
+        and they are not looked for again on the relit photo). Used when
+        ``mask_overlays`` and ``image`` is RGB.
     **params
         Any of the fields :meth:`hairtrack.config.CloseupParams.segment_kwargs` returns
         (the overlay ones are passed on to
@@ -951,11 +985,18 @@ def segment_closeup(
     overlay_params = {k: v for k, v in vars(p).items() if k.startswith("overlay_")}
 
     # one shared reduced copy (speed on 12 MP photos); overlays are found on it
-    base_factor = 1.0 / _np.ceil(max(full_shape) / 1400.0)  # integer steps: fast area resize
+    base_factor = 1.0 / closeup_base_step(full_shape)  # integer steps: fast area resize
     base = _resize(image, base_factor)
     overlay_base = None
     if p.mask_overlays and image.ndim == 3:
-        overlay_base = _capture_overlay_mask(base, **overlay_params)
+        if overlays is None:
+            overlay_base = _capture_overlay_mask(base, **overlay_params)
+        else:
+            overlay_base = _np.asarray(overlays, bool)
+            if overlay_base.shape != base.shape[:2]:
+                raise ValueError(
+                    f"overlays are {overlay_base.shape}, closeup_base(image) is {base.shape[:2]}"
+                )
         if not overlay_base.any():
             overlay_base = None
     user_base = None if user_region is None else _resize_mask(user_region, base.shape[:2])

@@ -543,3 +543,33 @@ def test_blocks_count_the_pixels_of_each_block():
             assert b.before_px[k] == (hb & region)[sl].sum()
             assert b.after_px[k] == (ha & region)[sl].sum()
         assert b.region_px.sum() > 0.9 * region.sum()
+
+
+def test_closeup_overlays_found_once_serve_the_field_and_the_segmentation():
+    """A close-up's capture overlays, found once on the segmentation's reduced copy,
+    leave the burned-in boxes (truth) out of the field as the search on the full photo
+    does, and segmenting with them gives what the segmentation's own search gives."""
+    from hairtrack.compare import _closeup_field
+    from hairtrack.overlays import capture_overlay_mask
+    from hairtrack.segment import closeup_base, segment_closeup
+
+    rng = np.random.default_rng(5)
+    # over 1400 px: the reduced copy is a half, brought back up for the field
+    subject = synth.make_closeup_subject(rng, width=1600, height=1200, px_per_mm=150.0)
+    ph = synth.render_closeup(
+        subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng, overlay=True
+    )
+    params = Params()
+    field, found = _closeup_field(ph.image, params)
+    assert found is not None and found.shape == closeup_base(ph.image).shape[:2]
+    assert np.array_equal(field, ~capture_overlay_mask(ph.image, **params.closeup.overlay_kwargs()))
+    # the header bar wholly, the scale bar's thin lines (part of their box) at least
+    left_out = [
+        (~field[y : y + h, x : x + w]).mean() for x, y, w, h in ph.truth["overlay_boxes_xywh"]
+    ]
+    assert len(left_out) == 2 and left_out[0] > 0.99 and left_out[1] > 0.05
+    kw = params.closeup.segment_kwargs()
+    own, given = segment_closeup(ph.image, **kw), segment_closeup(ph.image, overlays=found, **kw)
+    assert np.array_equal(own.mask, given.mask) and np.array_equal(own.region, given.region)
+    with pytest.raises(ValueError, match="overlays"):
+        segment_closeup(ph.image, overlays=found[:-1], **kw)
