@@ -466,7 +466,7 @@ def _compare(
     again = baseline is None and params_c is not params
     notes: list[str] = []
     if an_b.view_reason != "given":
-        notes.append(f"view {an_b.view_reason}")
+        notes.append(f"view {an_b.view}, {an_b.view_reason}")
     after_in = after
     single_b = an_b
 

@@ -39,8 +39,7 @@ def detect_view(
     """
     score = _view_score(rgb, probe_side=view_probe_side)
     view = "global" if score > view_threshold else "closeup"
-    rel = ">" if view == "global" else "<="
-    return view, f"auto: layout score {score:.2f} {rel} {view_threshold} ({view})"
+    return view, f"auto: layout score {score:.2f}, global above {view_threshold}"
 
 
 def _view_score(rgb: np.ndarray, *, probe_side: int) -> float:
