@@ -73,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pairs import make_pair  # noqa: E402
 
-from hairtrack.align import align, corner_error  # noqa: E402
+from hairtrack.align import align, corner_error, skin_hair_colours  # noqa: E402
 from hairtrack.compare import _look_masks, _where_to_look  # noqa: E402
 from hairtrack.config import Params  # noqa: E402
 
@@ -94,13 +94,9 @@ def affine_floor(h_true: np.ndarray, region: np.ndarray, shape: tuple[int, ...])
 def skin_likeness(rgb: np.ndarray, region: np.ndarray) -> np.ndarray:
     """0-1 map: how much nearer each pixel is to the head's scalp colour than to its hair."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    pts = np.ascontiguousarray(lab[region][:: max(1, int(region.sum()) // 20000)])
-    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    cv2.setRNGSeed(0)
-    _, lbl, c = cv2.kmeans(pts, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
-    ks = int(np.argmin(np.bincount(lbl.ravel(), minlength=2)))
-    ds = np.linalg.norm(lab - c[ks], axis=2)
-    dh = np.linalg.norm(lab - c[1 - ks], axis=2)
+    c_skin, c_hair = skin_hair_colours(lab, region)
+    ds = np.linalg.norm(lab - c_skin, axis=2)
+    dh = np.linalg.norm(lab - c_hair, axis=2)
     return (dh / (ds + dh + 1e-3)).astype(np.float32)
 
 

@@ -1419,6 +1419,32 @@ def _head_mask(rgb: np.ndarray, look: np.ndarray | None, side: int) -> np.ndarra
         return scalp_region(small).mask
 
 
+def skin_hair_colours(lab: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scalp skin's and the hair's colours on a head: two k-means classes in Lab.
+
+    The smaller class is the skin (hair covers most of a crown). Seeded, so a photo
+    always gives the same split.
+
+    Parameters
+    ----------
+    lab : (M, N, 3) float32 ndarray
+        The photo in OpenCV's 8-bit Lab.
+    head : (M, N) bool ndarray
+        The head's pixels (at most 20000 of them, evenly spaced, are clustered).
+
+    Returns
+    -------
+    skin, hair : (3,) float32 ndarray
+        The two class centres.
+    """
+    pts = np.ascontiguousarray(lab[head][:: max(1, int(head.sum()) // 20000)])
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    _, lbl, centres = cv2.kmeans(pts, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
+    k_skin = int(np.argmin(np.bincount(lbl.ravel(), minlength=2)))
+    return centres[k_skin], centres[1 - k_skin]
+
+
 def _head_skin(rgb: np.ndarray, head: np.ndarray, p: AlignParams) -> tuple:
     """The skin texture of the scalp that hair surrounds, on a copy ``head_skin_side`` long.
 
@@ -1447,15 +1473,11 @@ def _head_skin(rgb: np.ndarray, head: np.ndarray, p: AlignParams) -> tuple:
     if head.sum() < 500:
         return empty
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-    pts = np.ascontiguousarray(lab[head][:: max(1, int(head.sum()) // 20000)])
-    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    cv2.setRNGSeed(0)
-    _, lbl, centres = cv2.kmeans(pts, 2, None, crit, 2, cv2.KMEANS_PP_CENTERS)
-    k_skin = int(np.argmin(np.bincount(lbl.ravel(), minlength=2)))
-    if np.linalg.norm(centres[0] - centres[1]) < p.head_skin_min_colour_gap:
+    c_skin, c_hair = skin_hair_colours(lab, head)
+    if np.linalg.norm(c_skin - c_hair) < p.head_skin_min_colour_gap:
         return empty  # hair and skin alike in colour: no skin to find
-    d_skin = np.linalg.norm(lab - centres[k_skin], axis=2)
-    d_hair = np.linalg.norm(lab - centres[1 - k_skin], axis=2)
+    d_skin = np.linalg.norm(lab - c_skin, axis=2)
+    d_hair = np.linalg.norm(lab - c_hair, axis=2)
     skin = (d_skin < d_hair) & head
     hair = (~skin & head).astype(np.float32)
     # the scalp hair surrounds: inside the dense hair mass
@@ -1474,7 +1496,7 @@ def _head_skin(rgb: np.ndarray, head: np.ndarray, p: AlignParams) -> tuple:
     if valid.sum() < p.head_skin_min_pixels:
         return empty
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    dark_hair = centres[1 - k_skin][0] < centres[k_skin][0]
+    dark_hair = c_hair[0] < c_skin[0]
     k = _odd(p.head_skin_envelope * long_side)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     env = cv2.morphologyEx(gray, cv2.MORPH_CLOSE if dark_hair else cv2.MORPH_OPEN, kernel)
