@@ -257,7 +257,7 @@ def read_baseline(
         # the registration needs only the single photo's region, which the pair's reading
         # keeps: the two side by side when threads are allowed
         single = an_b
-        an_b, look = _side_by_side(
+        an_b, look = side_by_side(
             lambda: _read_again(before, single, params_c, small),
             lambda: _before_features(before, single, params),
         )
@@ -369,9 +369,10 @@ def compare(
 def _one_blas_thread() -> Any:
     """numpy's BLAS kept to one thread (a context manager).
 
-    :func:`compare` shares the cores out itself (:func:`_side_by_side`); its BLAS calls
-    are small least-squares fits and one descriptor product, and BLAS's own threads (one
-    per core, spinning between calls) competed with its threads for the cores: on the
+    :func:`compare` shares the cores out itself (:func:`~hairtrack.threads.side_by_side`);
+    its BLAS calls are small least-squares fits and one descriptor product, and BLAS's
+    own threads (one per core, spinning between calls) competed with its threads for the
+    cores: on the
     12 MP close-up pair the CPU time fell from 21.3 to 19.5 times the decode of both
     (``benchmarks/speed.py``'s measure).
     """
@@ -448,7 +449,7 @@ def _compare(
     elif view in ("closeup", "global"):
         # BEFORE's and AFTER's own work (reading BEFORE, each photo's registration
         # features) side by side when threads are allowed
-        (an_b, look_b, f_b, small_b), (mov_region, look_a, f_a) = _side_by_side(
+        (an_b, look_b, f_b, small_b), (mov_region, look_a, f_a) = side_by_side(
             lambda: _read_single(before, *asked),
             lambda: after_side(view, ahead=True),
         )
@@ -456,7 +457,7 @@ def _compare(
     else:  # (AFTER's side needs the view BEFORE is read as)
         an_b = analyse(before, view=view, px_per_mm=px_per_mm, polarity=polarity, params=params)
         params_c = _for_comparing(an_b, params)
-        (look_b, f_b), (mov_region, look_a, f_a) = _side_by_side(
+        (look_b, f_b), (mov_region, look_a, f_a) = side_by_side(
             lambda: _before_features(before, an_b, params),
             lambda: after_side(an_b.view, ahead=True),
         )
@@ -481,7 +482,7 @@ def _compare(
             blur = _edge_blur_px(before, an.region_mask, p.sharpness_max_pixels, _sharp_kw(p))
         return an, copy, blur
 
-    al, (an_b, ref_copy, blur_ahead) = _side_by_side(
+    al, (an_b, ref_copy, blur_ahead) = side_by_side(
         lambda: align(
             before,
             after,
@@ -556,7 +557,7 @@ def _compare(
     an_a = None
     if al.ok and an_b.view == "closeup":
         # (the photos' own reads need not wait for AFTER's relighting)
-        after, qualities = _side_by_side(relight, quality_reads)
+        after, qualities = side_by_side(relight, quality_reads)
         relit, before_in, an_b_in = after, before, an_b
         if _reencodes(qualities, p) or cv2.getNumThreads() <= 1:
             before, after, an_b = _match_quality(
@@ -565,7 +566,7 @@ def _compare(
         else:
             # AFTER's hair read while the pair's blur is matched, and kept when neither
             # photo was changed (only a difference of blur can change one now)
-            (before, after, an_b), an_a = _side_by_side(
+            (before, after, an_b), an_a = side_by_side(
                 lambda: _match_quality(
                     before_in, relit, an_b_in, mov_region, params, notes, qualities, blur_ahead
                 ),
@@ -643,9 +644,6 @@ def _compare(
         notes.append("no hair was found in the BEFORE photo: no relative change")
     notes += [f"before: {w}" for w in m_b.warnings] + [f"after: {w}" for w in m_a.warnings]
     return Comparison(m_b, m_a, al, change, tuple(notes), blocks)
-
-
-_side_by_side = side_by_side
 
 
 #: ``_match_quality``'s ``blur_b`` when BEFORE's blur is not read yet (None is a reading)
@@ -893,7 +891,7 @@ def _summarise_both(
     # (one filter for both threads: catch_warnings is not thread-safe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes travel in the result
-        return _side_by_side(
+        return side_by_side(
             lambda: summarise(
                 an_b, region=region_b, frame=frame_b, params=params, path=before_path
             ),
@@ -1202,7 +1200,7 @@ def match_photometry(
     # too small for OpenCV to share out)
     bands = range(0, hm, _APPLY_ROWS)
     half = len(bands) // 2
-    _side_by_side(lambda: apply(bands[:half]), lambda: apply(bands[half:]))
+    side_by_side(lambda: apply(bands[:half]), lambda: apply(bands[half:]))
     return out
 
 
