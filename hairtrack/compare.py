@@ -372,9 +372,8 @@ def _one_blas_thread() -> Any:
     :func:`compare` shares the cores out itself (:func:`~hairtrack.threads.side_by_side`);
     its BLAS calls are small least-squares fits and one descriptor product, and BLAS's
     own threads (one per core, spinning between calls) competed with its threads for the
-    cores: on the
-    12 MP close-up pair the CPU time fell from 21.3 to 19.5 times the decode of both
-    (``benchmarks/speed.py``'s measure).
+    cores: on the 12 MP close-up pair the CPU time fell from 21.3 to 19.5 times the
+    decode of both (``benchmarks/speed.py``'s measure).
     """
     from threadpoolctl import threadpool_limits
 
