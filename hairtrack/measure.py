@@ -418,12 +418,7 @@ def _global_side(params: Params) -> int:
 
 def _global_copy_shape(shape: tuple[int, ...], params: Params) -> tuple[int, int]:
     """(rows, columns) of :func:`global_copy` of a photo of ``shape``."""
-    h, w = shape[:2]
-    side = _global_side(params)
-    if max(h, w) <= side:
-        return h, w
-    s = side / max(h, w)
-    return max(1, round(h * s)), max(1, round(w * s))
+    return _shrunk_shape(shape, _global_side(params))
 
 
 def global_copy(rgb: np.ndarray, params: Params) -> np.ndarray:
@@ -455,12 +450,19 @@ def shrink_to_side(rgb: np.ndarray, side: int) -> np.ndarray:
     -------
     (m, n, 3) uint8 ndarray
     """
-    h, w = rgb.shape[:2]
-    if max(h, w) <= side:
+    shape = _shrunk_shape(rgb.shape, side)
+    if shape == rgb.shape[:2]:
         return rgb
+    return cv2.resize(rgb, shape[::-1], interpolation=cv2.INTER_AREA)
+
+
+def _shrunk_shape(shape: tuple[int, ...], side: int) -> tuple[int, int]:
+    """(rows, columns) of :func:`shrink_to_side` of a photo of ``shape``."""
+    h, w = shape[:2]
+    if max(h, w) <= side:
+        return h, w
     s = side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return max(1, round(h * s)), max(1, round(w * s))
 
 
 def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
