@@ -31,7 +31,9 @@ texture of the hair-suppressed images correlating after warping, and no tile of 
 overlap left with a measurable shift. A close-up whose skin has little texture against
 its noise (dark or even skin) correlates weakly even when right: there the correlation
 must stand well above what the same texture gives under deliberately wrong (shifted)
-warps, and the tiles are checked on a coarser band of the texture, lining up on median.
+warps, and the tiles are checked on a coarser band of the texture, lining up on median
+(a fit found by block matching is judged on its own matched skin patches instead: under
+long hair most tiles are hair, and their few skin pixels shift at random).
 Global photos must also show that the fit holds on
 the head, which can move apart from the background and clothes between visits: with
 masks, enough inliers inside the head (not only in the band around it); the scalp skin
@@ -1008,7 +1010,7 @@ def _peak_offset(score: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
 
 def _dense_matches(
     ref: _Prepared, mov: _Prepared, h0: np.ndarray, radius: int, p: AlignParams
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Block matching of the skin around a rough fit ``h0`` (moving -> reference, working px).
 
     The moving image is warped by ``h0``; both are band-passed (``dense_band_px``) with the
@@ -1020,6 +1022,8 @@ def _dense_matches(
     -------
     src, dst : (K, 2) float64 ndarray
         Moving and reference points, working px.
+    gain : (K,) float64 ndarray
+        How much each match's correlation beats the one where ``h0`` puts the patch.
     """
     rh, rw = ref.image.shape
     warped = cv2.warpPerspective(mov.image, h0, (rw, rh), flags=cv2.INTER_LINEAR)
@@ -1037,7 +1041,7 @@ def _dense_matches(
     step = max(1, half)
     ys = np.arange(radius + half, rh - radius - half, step)
     xs = np.arange(radius + half, rw - radius - half, step)
-    src, dst = [], []
+    src, dst, gain = [], [], []
     for cy in ys:
         for cx in xs:
             pa = (slice(cy - half, cy + half), slice(cx - half, cx + half))
@@ -1058,42 +1062,59 @@ def _dense_matches(
             # the reference patch at (cx, cy) sits at (cx, cy) + shift in the warped photo
             src.append((cx + ix - radius + dx, cy + iy - radius + dy))
             dst.append((cx, cy))
+            gain.append(float(score[iy, ix] - score[radius, radius]))
     if not src:
-        return np.zeros((0, 2)), np.zeros((0, 2))
-    return _project(np.linalg.inv(h0), np.asarray(src, np.float64)), np.asarray(dst, np.float64)
+        return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
+    src_m = _project(np.linalg.inv(h0), np.asarray(src, np.float64))
+    return src_m, np.asarray(dst, np.float64), np.asarray(gain, np.float64)
 
 
 def _dense_refine(
     ref: _Prepared, mov: _Prepared, starts: list[np.ndarray], p: AlignParams
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, int] | None:
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, int, float, float] | None:
     """The best fit grown by block matching (:func:`_dense_matches`) from rough ``starts``.
 
     Each start is refined over ``dense_rounds`` rounds (the search radius halved each
-    round); a fit counts only when at least ``min_inliers`` patches and a
-    ``dense_min_inlier_ratio`` share of the matched ones agree with it.
+    round), and its last round that passes is its fit (a wider round matches more
+    patches, less precisely); the start whose fit most patches agree with wins. A
+    round's fit counts only when at least ``min_inliers`` patches and a
+    ``dense_min_inlier_ratio`` share of the matched ones agree with it; the first round,
+    which searches widest, may go on from a fit that only ``dense_first_min_inlier_ratio``
+    of its patches agree with (there a wrong peak is likelier, a chance agreement of many
+    patches no likelier), but such a fit is only a start for the next round.
 
     Returns
     -------
-    (model, h, src, dst, n_matched) or None
-        The model, its homography (working px), its inlier correspondences and the
-        number of patches matched in its last round.
+    (model, h, src, dst, n_matched, apart, off) or None
+        The model, its homography (working px), its inlier correspondences, the
+        number of patches matched in its round, the median distance (working px) of
+        all of that round's matched patches from where the fit puts them, and the share
+        of them that are off: more than ``max_local_shift_px`` from it, and matched
+        clearly better there (by ``shift_min_gain``) than where the round began, the
+        tile test of :func:`align` on these smaller tiles.
     """
     best = None
     for h0 in starts:
         if h0 is None or _geometry_problem(h0, mov.image.shape[:2], p, ref.image.shape[:2]):
             continue
         h, radius = h0, int(p.dense_radius_px)
-        for _ in range(max(1, p.dense_rounds)):
-            src, dst = _dense_matches(ref, mov, h, radius, p)
+        last = None  # (each start's last, finest round: a wider one matches more patches)
+        for i in range(max(1, p.dense_rounds)):
+            src, dst, gain = _dense_matches(ref, mov, h, radius, p)
             if len(src) < p.min_inliers:
                 break
             model, h1, inl = _fit_models(src, dst, p)
             n = int(inl.sum())
-            if h1 is None or n < p.min_inliers or n < p.dense_min_inlier_ratio * len(src):
+            share = p.dense_first_min_inlier_ratio if i == 0 else p.dense_min_inlier_ratio
+            if h1 is None or n < p.min_inliers or n < share * len(src):
                 break
             h, radius = h1, max(2, radius // 2)
-            if best is None or n > len(best[2]):
-                best = (model, h1, src[inl], dst[inl], len(src))
+            if n >= p.dense_min_inlier_ratio * len(src):
+                dist = np.linalg.norm(_project(h1, src) - dst, axis=1)
+                off = float(np.mean((dist > p.max_local_shift_px) & (gain > p.shift_min_gain)))
+                last = (model, h1, src[inl], dst[inl], len(src), float(np.median(dist)), off)
+        if last is not None and (best is None or len(last[2]) > len(best[2])):
+            best = last
     return best
 
 
@@ -1818,6 +1839,7 @@ def align(
     n_inl = int(inl.sum())
     in_src, in_dst = src[inl], dst[inl]
     by_blocks = False
+    blocks_apart = blocks_off = 0.0
     if (
         h_work is None
         or n_inl < p.min_inliers
@@ -1855,7 +1877,7 @@ def align(
             # says where the rough fit is off (dark skin, long dense hair)
             dense = _dense_refine(ref, mov, [h_work, *tried], p)
             if dense is not None:
-                model, h_work, in_src, in_dst, n_tent = dense
+                model, h_work, in_src, in_dst, n_tent, blocks_apart, blocks_off = dense
                 n_inl = len(in_src)
                 by_blocks = True
     if h_work is None:
@@ -1937,7 +1959,8 @@ def align(
     )
     if spread < p.min_spread:
         return result(f"matches cover too little of the overlap ({spread:.0%})", ncc)
-    if ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global):
+    weak = ncc < (p.min_ncc_closeup if view == "closeup" else p.min_ncc_global)
+    if weak:
         # dark or even skin: little texture against the noise, a right fit correlates
         # weakly; it must then stand well above the same texture under wrong warps
         z = _ncc_significance(ref, mov, h_work, p) if view == "closeup" else 0.0
@@ -1955,9 +1978,15 @@ def align(
         # 4-8 px, with little gain over zero shift): the tiles must line up on median
         seen = shifts[shifts[:, 2] >= p.shift_min_response]
         apart = float(np.median(np.hypot(seen[:, 0], seen[:, 1]))) if len(seen) else 0.0
+        what = "its tiles"
+        if by_blocks:
+            # a fit the skin's own patches were matched to has hundreds of small tiles
+            # to judge it by: under long hair most of the six-by-six tiles are hair,
+            # and their few skin pixels shift at random (a right fit read 9.5 px there)
+            apart, what = blocks_apart, "its matched skin patches"
         if apart > p.max_local_shift_px:
             return result(
-                f"the photos do not line up (weak skin texture, its tiles {apart:.1f} "
+                f"the photos do not line up (weak skin texture, {what} {apart:.1f} "
                 "working px apart on median)",
                 ncc,
             )
@@ -1996,13 +2025,23 @@ def align(
         & (shifts[:, 2] - shifts[:, 3] > p.shift_min_gain)
     )
     logger.debug("tile shifts %s", np.round(shifts, 2).tolist())
-    if off.sum() > p.max_off_share * measured.sum() or measured.sum() < p.min_measured_tiles:
+    if by_blocks and weak:
+        # weak texture under long hair: the few six-by-six tiles with skin in them shift
+        # at random; the fit's own matched skin patches are the tiles judged
+        if blocks_off > p.max_off_share:
+            return result(
+                f"the photos do not line up everywhere ({blocks_off:.0%} of the matched "
+                "skin patches are off)",
+                ncc,
+            )
+    elif off.sum() > p.max_off_share * measured.sum() or measured.sum() < p.min_measured_tiles:
         return result(
             f"the photos do not line up everywhere ({int(off.sum())} of {int(measured.sum())} "
             "checked tiles are off)",
             ncc,
         )
-    if share < p.min_tile_share:
+    if share < p.min_tile_share and not (by_blocks and weak):
+        # (a fit by blocks: dense_min_inlier_ratio of its skin patches agreed with it)
         return result(
             f"skin texture correlates in only {share:.0%} of the overlap (NCC {ncc:.2f})", ncc
         )
