@@ -15,7 +15,10 @@ gamma do not matter. SIFT features (at the working scale and on a ~0.1 MP copy) 
 matched with a ratio test and a cross-check; a similarity, an affine map and a homography
 are fitted robustly (RANSAC / MAGSAC), the simplest model is kept unless a richer one
 explains the matches clearly better, and a second, guided round of matching (each feature
-only against those near where the first fit sends it) refines the fit. When dense hair
+only against those near where the first fit sends it) refines the fit. A close-up's
+keypoints are found on a halved copy of the working image (described on the working
+image itself), and its fit is then polished by block matching the hair-suppressed skin
+(as below), whose agreeing patches are the correspondences checked. When dense hair
 leaves too few distinctive matches, a rough similarity is found from loose matches or by
 a brute-force rotation x zoom search with phase correlation on small copies, and grown
 into a full fit by rounds of guided matching; close-ups then have it refined by block
@@ -565,10 +568,43 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
 # ---- features and models -------------------------------------------------------------------
 
 
-def _detect(img: np.ndarray, mask: np.ndarray | None, p: AlignParams) -> tuple:
-    """SIFT keypoints (N, 2) float32 and RootSIFT descriptors (N, 128) float32."""
+def _detect(
+    img: np.ndarray, mask: np.ndarray | None, p: AlignParams, halved: bool = False
+) -> tuple:
+    """SIFT keypoints (N, 2) float32 and RootSIFT descriptors (N, 128) float32.
+
+    ``halved``: the keypoints are found on a copy halved by 2 x 2 means (OpenCV's SIFT
+    doubles the image it is given, so its first octave is then the image itself, not
+    an interpolated copy four times its size), and their descriptors are computed on
+    ``img``; see ``AlignParams.detect_halved_closeup``.
+    """
     sift = cv2.SIFT_create(nfeatures=p.max_features, contrastThreshold=p.contrast_threshold)
-    kps, desc = sift.detectAndCompute(img, mask)
+    h, w = img.shape
+    if halved and min(h, w) >= 4 * MIN_SIDE:
+        size = (w // 2, h // 2)
+        half = cv2.resize(img[: 2 * size[1], : 2 * size[0]], size, interpolation=cv2.INTER_AREA)
+        half_mask = None
+        if mask is not None:
+            m = cv2.resize(mask[: 2 * size[1], : 2 * size[0]], size, interpolation=cv2.INTER_AREA)
+            half_mask = np.where(m >= 255, 255, 0).astype(np.uint8)
+        # (a half px's centre x sits at 2 x + 0.5 working px, but OpenCV reports points
+        # a quarter px of its doubled first octave, here a quarter half px, beyond
+        # where they are: 2 x is where they are; one octave up in ``img``)
+        kps = [
+            cv2.KeyPoint(
+                2.0 * k.pt[0],
+                2.0 * k.pt[1],
+                2.0 * k.size,
+                k.angle,
+                k.response,
+                (k.octave & ~255) | (((k.octave & 255) + 1) & 255),
+                k.class_id,
+            )
+            for k in sift.detect(half, half_mask)
+        ]
+        kps, desc = sift.compute(img, kps) if kps else ((), None)
+    else:
+        kps, desc = sift.detectAndCompute(img, mask)
     if desc is None or len(kps) == 0:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
     desc = desc / (np.abs(desc).sum(1, keepdims=True) + 1e-7)
@@ -1009,14 +1045,19 @@ def _peak_offset(score: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
 
 
 def _dense_matches(
-    ref: _Prepared, mov: _Prepared, h0: np.ndarray, radius: int, p: AlignParams
+    ref: _Prepared,
+    mov: _Prepared,
+    h0: np.ndarray,
+    radius: int,
+    p: AlignParams,
+    step: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Block matching of the skin around a rough fit ``h0`` (moving -> reference, working px).
 
     The moving image is warped by ``h0``; both are band-passed (``dense_band_px``) with the
     hair of either photo blanked, and each reference patch (``dense_patch_px``, every half
-    side) with enough skin is searched for within ``radius`` px. A match whose correlation
-    reaches ``dense_min_score`` is one correspondence.
+    side, or every ``step`` px) with enough skin is searched for within ``radius`` px. A
+    match whose correlation reaches ``dense_min_score`` is one correspondence.
 
     Returns
     -------
@@ -1038,7 +1079,7 @@ def _dense_matches(
     b = np.where(skin_b, _band(warped, p.dense_band_px), 0.0).astype(np.float32)
     # skin shares of each patch and of each search window, from integral images
     half = p.dense_patch_px // 2
-    step = max(1, half)
+    step = max(1, half) if step is None else max(1, int(step))
     ys = np.arange(radius + half, rh - radius - half, step)
     xs = np.arange(radius + half, rw - radius - half, step)
     src, dst, gain = [], [], []
@@ -1116,6 +1157,41 @@ def _dense_refine(
         if last is not None and (best is None or len(last[2]) > len(best[2])):
             best = last
     return best
+
+
+def _dense_polish(
+    ref: _Prepared, mov: _Prepared, h: np.ndarray, p: AlignParams
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A close-up's fit ``h`` (working px) refined by one round of block matching
+    (:func:`_dense_matches`) within ``dense_final_radius_px`` of where it puts each
+    patch, the patches ``dense_final_step_px`` apart.
+
+    Kept only when at least ``min_inliers`` patches, and a ``dense_min_inlier_ratio``
+    share of those matched, agree with it (within ``dense_final_threshold_px``), and it
+    moves no corner of the moving image further than twice the search radius.
+
+    Returns
+    -------
+    (model, h, src, dst) or None
+        The model, its homography (working px) and the patches that agree with it
+        (moving and reference points, working px).
+    """
+    if _geometry_problem(h, mov.image.shape[:2], p, ref.image.shape[:2]):
+        return None
+    radius = int(p.dense_final_radius_px)
+    src, dst, _ = _dense_matches(ref, mov, h, radius, p, step=p.dense_final_step_px)
+    if len(src) < p.min_inliers:
+        return None
+    tight = dataclasses.replace(p, ransac_threshold_px=p.dense_final_threshold_px)
+    model, h1, inl = _fit_models(src, dst, tight)
+    n = int(inl.sum()) if h1 is not None else 0
+    if n < p.min_inliers or n < p.dense_min_inlier_ratio * len(src):
+        return None
+    c = _corners(mov.image.shape[:2])
+    # (the patches lie inside the frame: at its corners the fit may move a little further)
+    if np.linalg.norm(_project(h1, c) - _project(h, c), axis=1).max() > 2 * radius:
+        return None
+    return model, h1, src[inl], dst[inl]
 
 
 # ---- quality checks -------------------------------------------------------------------------
@@ -1738,14 +1814,16 @@ def features(
 def _features(image: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams) -> Features:
     """:func:`features` of a checked photo and mask."""
     prep = _prepare(image, mask, view, p)
+    halved = view == "closeup" and p.detect_halved_closeup
     if p.coarse_pixels > 0:
         # the coarse copy's features while the working image's are found (two threads
         # when allowed: in compare, BEFORE's reading and features are the longest chain)
         (xy, desc), (c_xy, c_desc) = side_by_side(
-            lambda: _detect(prep.image, prep.detect_mask, p), lambda: _coarse_features(prep, p)
+            lambda: _detect(prep.image, prep.detect_mask, p, halved),
+            lambda: _coarse_features(prep, p),
         )
     else:
-        xy, desc = _detect(prep.image, prep.detect_mask, p)
+        xy, desc = _detect(prep.image, prep.detect_mask, p, halved)
         c_xy, c_desc = np.zeros((0, 2)), np.zeros((0, 128), np.float32)
     return Features(prep, xy, desc, c_xy, c_desc, view, p)
 
@@ -1825,6 +1903,35 @@ def align(
 
     f_ref = _given(reference_features, reference, reference_mask, view, p, "reference_features")
     f_mov = _given(moving_features, moving, moving_mask, view, p, "moving_features")
+    found, polished = _align(reference, moving, view, reference_mask, moving_mask, f_ref, f_mov, p)
+    if view == "closeup" and p.detect_halved_closeup and not polished:
+        # the halved keypoints' fit was not confirmed by the skin (few or bunched
+        # keypoints: dark skin, dense hair): the keypoints are found again on the
+        # working images themselves, and the photos registered on those
+        full = dataclasses.replace(p, detect_halved_closeup=False)
+        f_ref, f_mov = _unhalved(f_ref, full), _unhalved(f_mov, full)
+        found, _ = _align(reference, moving, view, reference_mask, moving_mask, f_ref, f_mov, full)
+    return found
+
+
+def _unhalved(f: Features, p: AlignParams) -> Features:
+    """``f`` with its working image's keypoints found on that image itself (``p``)."""
+    xy, desc = _detect(f.prepared.image, f.prepared.detect_mask, p)
+    return dataclasses.replace(f, xy=xy, desc=desc, params=p)
+
+
+def _align(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    view: str,
+    reference_mask: np.ndarray | None,
+    moving_mask: np.ndarray | None,
+    f_ref: Features,
+    f_mov: Features,
+    p: AlignParams,
+) -> tuple[Alignment, bool]:
+    """:func:`align` of checked photos, masks and their features; and whether the fit
+    was polished by block matching (:func:`_dense_polish`)."""
     ref, mov = f_ref.prepared, f_mov.prepared
     xy_ref, d_ref, xy_mov, d_mov = f_ref.xy, f_ref.desc, f_mov.xy, f_mov.desc
     pairs = _match(d_ref, d_mov, p.ratio, p.cross_check)
@@ -1881,9 +1988,10 @@ def align(
                 n_inl = len(in_src)
                 by_blocks = True
     if h_work is None:
-        return _refuse("no consistent transform found", None, "none", 0, None, 0.0)
+        return _refuse("no consistent transform found", None, "none", 0, None, 0.0), False
     if n_inl < p.min_inliers:
-        return _refuse(f"too few consistent matches ({n_inl})", None, "none", n_inl, None, 0.0)
+        refused = _refuse(f"too few consistent matches ({n_inl})", None, "none", n_inl, None, 0.0)
+        return refused, False
     if (
         p.refine
         and not by_blocks
@@ -1898,6 +2006,15 @@ def align(
         )
         if h2 is not None and len(s2) >= n_inl:
             model, h_work, in_src, in_dst = m2, h2, s2, d2
+    polished = False
+    if view == "closeup" and p.dense_final_closeup and not by_blocks:
+        # the features' fit polished by block matching of the skin: the patches that
+        # agree with it are then the correspondences the checks below judge (as for a
+        # fit found by block matching)
+        fine = _dense_polish(ref, mov, h_work, p)
+        if fine is not None:
+            model, h_work, in_src, in_dst = fine
+            polished = True
     res = _residuals(h_work, in_src, in_dst)
     rmse_work = float(np.sqrt(np.mean(res**2))) if len(res) else np.inf
     h_full = np.linalg.inv(ref.to_work) @ h_work @ mov.to_work
@@ -1908,10 +2025,10 @@ def align(
     ratio = n_inl / max(n_tent, 1)
     n_inl = len(in_src)
 
-    def result(reason: str, ncc: float | None = None) -> Alignment:
+    def result(reason: str, ncc: float | None = None) -> tuple[Alignment, bool]:
         if reason:
             logger.info("alignment refused: %s", reason)
-        return Alignment(
+        found = Alignment(
             ok=not reason,
             homography=h_full,
             model=model,
@@ -1921,6 +2038,7 @@ def align(
             reason=reason,
             ncc=ncc,
         )
+        return found, polished
 
     geom = _geometry_problem(h_full, moving.shape[:2], p, reference.shape[:2])
     if geom:

@@ -475,6 +475,37 @@ class AlignParams:
         it about once in 480 tries at 48 px, so even 10 % of 200-300 patches agreeing
         is no chance; on seed 0 pair 47 (blond long hair on dark skin) 35 of 279 were
         right, and 0.15 stopped there. Tuned on pairs.py seeds 0, 3, 4.
+    detect_halved_closeup : bool
+        Close-ups' SIFT keypoints are found on a copy of the working image halved by
+        2 x 2 means and their descriptors computed on the working image (OpenCV's SIFT
+        doubles the image it is given: its first octave, on an interpolated copy four
+        times the working image, held 60 % of the keypoints and about half the CPU time
+        of a photo's features). Fewer, less precise keypoints: the fit is then polished
+        by block matching (``dense_final_closeup``), and when that polish is not kept
+        (few or bunched keypoints: dark skin, dense hair), the keypoints are found again
+        on the working images themselves and the pair registered on those. Tuned on the
+        12 MP phantom pairs of seeds 0-5 (``benchmarks/speed.py``'s pair is seed 0):
+        features' CPU time 1.05 -> 0.60 s a pair, corner error median 0.88 -> 0.55 px;
+        held out: 12 MP seeds 6 and 7 0.42 -> 0.50 and 1.04 -> 0.95 px,
+        ``benchmarks/pairs.py --view closeup --real`` (seed 0) corner error median
+        0.17 -> 0.12 px (real re-shoots 0.18 -> 0.15 px), the same pairs registered.
+    dense_final_closeup : bool
+        A close-up's fit found from features is polished by one round of block matching
+        of the skin (as ``dense_closeup``'s) around it ...
+    dense_final_radius_px : int
+        ... each patch searched for this far around where the fit puts it (working px;
+        a polished fit that moves a corner more than twice as far is not kept: 3.4 px
+        was right on a pair of seed 0 of ``pairs.py``) ...
+    dense_final_step_px : int
+        ... the patches placed this far apart (working px; ``dense_patch_px`` wide):
+        48 px gave a corner error median of 0.55 px on the 12 MP phantoms of seeds 0-5
+        for 0.065 CPU-s, 24 px 0.44 px for 0.17 CPU-s ...
+    dense_final_threshold_px : float
+        ... and fitted with this RANSAC threshold (working px); kept when at least
+        ``min_inliers`` patches and a ``dense_min_inlier_ratio`` share agree. The
+        patches that agree are then the correspondences the quality checks judge (as
+        for ``dense_closeup``'s fits): the halved keypoints alone left a recombed pair
+        with 30 % hair loss (``tests/test_align.py``) too few to pass the corner check.
     min_inliers : int
         Fewest consistent matches accepted.
     min_inlier_ratio : float
@@ -653,6 +684,11 @@ class AlignParams:
     dense_min_score: float = 0.3
     dense_min_inlier_ratio: float = 0.4
     dense_first_min_inlier_ratio: float = 0.1
+    detect_halved_closeup: bool = True
+    dense_final_closeup: bool = True
+    dense_final_radius_px: int = 3
+    dense_final_step_px: int = 48
+    dense_final_threshold_px: float = 1.0
     min_inliers: int = 25
     min_inlier_ratio: float = 0.15
     max_rmse_px: float = 2.0

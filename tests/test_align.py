@@ -18,6 +18,8 @@ from hairtrack import synth
 from hairtrack.align import (
     Alignment,
     _correlation,
+    _dense_polish,
+    _detect,
     _match,
     _ncc_significance,
     _ratio_matches,
@@ -78,6 +80,49 @@ def test_closeup_pair_with_known_camera_registers_to_the_true_homography():
     assert corner_error(al.homography, h_true, mov.shape) < 2.0
     assert al.inliers >= 25 and al.rmse_px is not None and al.rmse_px < 2.0
     assert 0.7 < al.overlap <= 1.0
+
+
+def test_halved_keypoints_sit_where_the_blobs_are():
+    """Keypoints found on the halved copy, brought back to the working image, sit on the
+    centres of dark blobs drawn at known sub-pixel places (half a px off would show)."""
+    rng = np.random.default_rng(0)
+    h, w = 540, 720
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    centres = np.array(
+        [
+            (x + rng.uniform(-0.5, 0.5), y + rng.uniform(-0.5, 0.5))
+            for y in range(30, h - 20, 40)
+            for x in range(30, w - 20, 40)
+        ]
+    )
+    img = np.full((h, w), 200.0, np.float32)
+    for cx, cy in centres:
+        img -= 120 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 4.0**2))
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    xy, _ = _detect(img, None, AlignParams(), halved=True)
+    dist = np.linalg.norm(xy[:, None, :] - centres[None], axis=2)
+    near = dist.min(1) < 1.5
+    assert near.sum() > len(centres)
+    err = xy[near] - centres[dist.argmin(1)[near]]
+    assert np.all(np.abs(np.median(err, axis=0)) < 0.1)
+
+
+def test_block_matching_polishes_a_fit_off_by_a_pixel_or_two():
+    ref, mov, h_true = _closeup_pair(1, CAMERA, comb_deg=120.0)
+    p = AlignParams()
+    f_ref, f_mov = features(ref), features(mov)
+    to_ref, to_mov = f_ref.prepared.to_work, f_mov.prepared.to_work
+    h_work = to_ref @ h_true @ np.linalg.inv(to_mov)
+    off = np.array([[1.0, 0.004, 1.5], [-0.003, 1.0, -1.0], [0.0, 0.0, 1.0]])
+    rough = off @ h_work
+    full = np.linalg.inv(to_ref) @ rough @ to_mov
+    assert corner_error(full, h_true, mov.shape) > 1.5
+    polished = _dense_polish(f_ref.prepared, f_mov.prepared, rough, p)
+    assert polished is not None
+    _, h1, src, dst = polished
+    assert len(src) >= p.min_inliers and len(src) == len(dst)
+    full = np.linalg.inv(to_ref) @ h1 @ to_mov
+    assert corner_error(full, h_true, mov.shape) < 0.5
 
 
 def test_features_made_apart_serve_every_alignment_of_a_baseline():
