@@ -93,16 +93,12 @@ def real_counts(params: list[Params]) -> tuple[np.ndarray, np.ndarray]:
     As ``benchmarks/realdata_closeup.py`` counts them (default segmentation, edge hairs
     half).
     """
-    from realdata_closeup import n_boxes
+    from realdata_closeup import annotated_photos, n_boxes
 
     from hairtrack.segment import segment_closeup
 
     counts, boxes = [], []
-    for path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
-        xml = path.with_suffix(".xml")
-        if not xml.exists():
-            continue
-        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    for _, xml, rgb in annotated_photos(REALDATA / "trichoscopy"):
         seg = segment_closeup(rgb)
         w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else None
         counts.append(

@@ -201,16 +201,12 @@ def real_cut_strokes() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         positive side of the photo's hair axis (the length-weighted mean orientation
         of the strokes not cut; its sign is arbitrary).
     """
-    from realdata_closeup import boxes_xyxy
+    from realdata_closeup import annotated_photos, boxes_xyxy
 
     from hairtrack.segment import segment_closeup
 
     out = []
-    for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
-        xml = img_path.with_suffix(".xml")
-        if not xml.exists():
-            continue
-        rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
+    for _, xml, rgb in annotated_photos(REALDATA / "trichoscopy"):
         seg = segment_closeup(rgb)
         w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else 3.0
         mask = seg.work_mask
@@ -431,16 +427,13 @@ def main_tufts(seed: int) -> int:
     params = Params()
     print("hairs sharing a mask component, by hair boxes (see the module doc)")
     if (REALDATA / "trichoscopy").is_dir():
-        from realdata_closeup import boxes_xyxy
+        from realdata_closeup import annotated_photos, boxes_xyxy
 
         from hairtrack.segment import segment_closeup
 
         sizes, diffs, diag = [], [], []
-        for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
-            xml = img_path.with_suffix(".xml")
-            if not xml.exists():
-                continue
-            seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+        for _, xml, rgb in annotated_photos(REALDATA / "trichoscopy"):
+            seg = segment_closeup(rgb)
             boxes = boxes_xyxy(xml)
             s, d = _tufts(seg.work_mask, seg.work_scale, boxes)
             sizes.append(s)
@@ -532,16 +525,13 @@ def main_cut(seed: int) -> int:
     )
     if not (REALDATA / "trichoscopy").is_dir():
         return 0
-    from realdata_closeup import boxes_xyxy
+    from realdata_closeup import annotated_photos, boxes_xyxy
 
     from hairtrack.segment import segment_closeup
 
     boxed: dict[bool, list[bool]] = {True: [], False: []}
-    for img_path in sorted((REALDATA / "trichoscopy").glob("*.jpg")):
-        xml = img_path.with_suffix(".xml")
-        if not xml.exists():
-            continue
-        seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+    for _, xml, rgb in annotated_photos(REALDATA / "trichoscopy"):
+        seg = segment_closeup(rgb)
         w = seg.shaft_width_px * seg.work_scale if np.isfinite(seg.shaft_width_px) else None
         hc = count_hairs(seg.work_mask, shaft_width_px=w, **kw)
         if hc.at_edge is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -61,6 +62,15 @@ def naive_count(rgb: np.ndarray) -> int:
     m = naive_mask(small, 25)
     _, _, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8))
     return int((stats[1:, 4] > 20).sum())
+
+
+def annotated_photos(root: Path) -> Iterator[tuple[Path, Path, np.ndarray]]:
+    """The annotated photos of ``root`` in name order: (photo, its boxes' XML, RGB),
+    each decoded when reached. A photo without an XML file beside it is left out."""
+    for img_path in sorted(root.glob("*.jpg")):
+        xml = img_path.with_suffix(".xml")
+        if xml.exists():
+            yield img_path, xml, cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
 
 
 def n_boxes(xml_path: Path) -> int:
@@ -281,12 +291,9 @@ def bench_box_recall(roots: list[Path]) -> None:
     """
     for root in roots:
         found: dict[str, list[bool]] = {}
-        for img_path in sorted(root.glob("*.jpg")):
-            xml = img_path.with_suffix(".xml")
-            if not xml.exists():
-                continue
+        for _, xml, rgb in annotated_photos(root):
             boxes, classes = box_classes(xml)
-            seg = segment_closeup(cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB))
+            seg = segment_closeup(rgb)
             _, _, lab = box_components(seg.work_mask, boxes, seg.work_scale)
             for c, on in zip(classes, lab > 0, strict=True):
                 found.setdefault(c, []).append(bool(on))
