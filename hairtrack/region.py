@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hairtrack.morph import disk_morph
+
 __all__ = ["ScalpRegion", "scalp_region"]
 
 
@@ -975,7 +977,11 @@ def hair_share(rgb: np.ndarray, region: np.ndarray, **params: float) -> HairShar
     # the colours are learnt away from the region's edge, where a wrong region lets in
     # background, fringe or clothes (which then pass for the skin end)
     edge = int(round(share_edge * max(size)))
-    core = cv2.erode(reg.astype(np.uint8), _disk(edge)).astype(bool) if edge > 0 else reg
+    # (the ellipse's rectangles: OpenCV's erosion by a 63 px ellipse at share_side 1024
+    # took 2.5x the time, the same pixels)
+    core = reg
+    if edge > 0:
+        core = disk_morph(reg.astype(np.uint8), 2 * edge + 1, dilate=False).astype(bool)
     if np.count_nonzero(core) < 0.25 * np.count_nonzero(reg):
         core = reg
     # 1. colour axis

@@ -141,11 +141,12 @@ def test_dense_hair_coverage_closer_with_skin_background():
 @pytest.mark.parametrize("dtype", [np.float32, np.uint8])
 def test_disk_morphology_is_opencv_ellipse(dtype) -> None:
     """The rectangle-by-rectangle dilation and erosion give OpenCV's ellipse result exactly,
-    at the disk sizes segmentation uses and on images smaller than the disk."""
+    at the disk sizes segmentation and the global hair share (63 px) use and on images
+    smaller than the disk."""
     from hairtrack.segment import _disk_morph
 
     rng = np.random.default_rng(0)
-    for d in (3, 5, 7, 11, 15, 21, 31, 41, 61):
+    for d in (3, 5, 7, 11, 15, 21, 31, 41, 61, 63):
         se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
         for shape in ((1, 1), (7, 40), (d - 1, d + 2), (97, 131)):
             img = rng.random(shape).astype(np.float32)

@@ -1,0 +1,90 @@
+"""Dilation and erosion by OpenCV's elliptic element, the same values in less time.
+
+OpenCV filters a rectangle separably but an ellipse point by point; its
+``MORPH_ELLIPSE`` element is a union of centred rectangles, so a dilation (erosion) by it
+is the maximum (minimum) of the dilations (erosions) by those rectangles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+__all__ = ["disk_morph", "disk_rects"]
+
+
+@lru_cache(maxsize=32)
+def disk_rects(d: int) -> tuple[tuple[int, int], ...] | None:
+    """OpenCV's ``MORPH_ELLIPSE`` element of side ``d`` as a union of centred rectangles.
+
+    Each row of the element is one run of ones centred on the middle column, and the
+    runs widen towards the middle row, so the element is the union, over each distinct
+    half-width ``a`` of its rows, of the rectangle of half-width ``a`` and half-height
+    the farthest row that is at least that wide.
+
+    Returns
+    -------
+    tuple of (half_height, half_width), or None
+        None when the element is not such a union (then it is used as it is).
+    """
+    se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+    c = d // 2
+    half = {}
+    for i, row in enumerate(se):
+        on = np.flatnonzero(row)
+        if on.size:
+            half[i - c] = int(c - on[0])
+    if not half:
+        return None
+    rects = tuple(
+        (max(abs(dy) for dy, w in half.items() if w >= a), a) for a in sorted(set(half.values()))
+    )
+    # the union must be the element itself
+    check = np.zeros((d, d), np.uint8)
+    for v, a in rects:
+        check[c - v : c + v + 1, c - a : c + a + 1] = 1
+    return rects if np.array_equal(check, se) else None
+
+
+def disk_morph(image: np.ndarray, d: int, *, dilate: bool) -> np.ndarray:
+    """Dilation (or erosion) by OpenCV's ``MORPH_ELLIPSE`` element of side ``d``.
+
+    The same values as ``cv2.dilate(image, ellipse)`` (maxima and minima are exact, and
+    pixels outside the image are left out in both), as the maximum over the element's
+    rectangles (:func:`disk_rects`) of a dilation by each: OpenCV filters a rectangle
+    separably, and a black-hat made so takes 0.65-0.75x the CPU time of one with the
+    element point by point at the disks segmentation uses (12 MP close-up: 31 px on
+    the probe, 21 px on the working copy). The rectangles widen as they flatten, so each
+    one's row maximum is the previous one's taken again over the few columns more
+    (windows clipped to the image compose exactly), and only its column maximum is
+    filtered anew (0.85x the time again at 21 px).
+
+    Parameters
+    ----------
+    image : (M, N) float32 or uint8 ndarray
+    d : int
+        Side of the element, px (odd).
+    dilate : bool
+        Dilation (maximum) when True, erosion (minimum) when False.
+
+    Returns
+    -------
+    (M, N) ndarray
+        Of the input's type.
+    """
+    morph = cv2.dilate if dilate else cv2.erode
+    rects = disk_rects(d)
+    if rects is None:
+        return morph(image, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
+    pick = cv2.max if dilate else cv2.min
+    out = None
+    rows, done = image, 0  # rows: the row maxima (minima) over +- done columns
+    for v, a in rects:  # a increasing
+        if a > done:
+            rows = morph(rows, np.ones((1, 2 * (a - done) + 1), np.uint8))
+            done = a
+        r = morph(rows, np.ones((2 * v + 1, 1), np.uint8)) if v else rows.copy()
+        out = r if out is None else pick(out, r, dst=out)
+    return out
