@@ -54,12 +54,15 @@ def disk_morph(image: np.ndarray, d: int, *, dilate: bool) -> np.ndarray:
     The same values as ``cv2.dilate(image, ellipse)`` (maxima and minima are exact, and
     pixels outside the image are left out in both), as the maximum over the element's
     rectangles (:func:`disk_rects`) of a dilation by each: OpenCV filters a rectangle
-    separably, and a black-hat made so takes 0.65-0.75x the CPU time of one with the
-    element point by point at the disks segmentation uses (12 MP close-up: 31 px on
-    the probe, 21 px on the working copy). The rectangles widen as they flatten, so each
+    separably, the ellipse point by point. The rectangles widen as they flatten, so each
     one's row maximum is the previous one's taken again over the few columns more
-    (windows clipped to the image compose exactly), and only its column maximum is
-    filtered anew (0.85x the time again at 21 px).
+    (windows clipped to the image compose exactly). Their column maxima are nested the
+    same way: with heights ``v1 > v2 > ...``, the maximum over ``col(v1, rows1)``,
+    ``col(v2, rows2)``, ... is ``col(v_last, ... max(col(v1 - v2, rows1), rows2) ...)``,
+    so the columns are filtered over ``2 v1 + 1`` rows in all instead of the sum of the
+    heights (per disk on a 12 MP close-up, CPU: 31 px on the 512 x 384 probe 4.1 ->
+    1.3 ms, 21 px on the 914 x 686 working copy 11.4 -> 3.8 ms; OpenCV's ellipse took
+    4.6 and 6.8 ms).
 
     Parameters
     ----------
@@ -79,12 +82,17 @@ def disk_morph(image: np.ndarray, d: int, *, dilate: bool) -> np.ndarray:
     if rects is None:
         return morph(image, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
     pick = cv2.max if dilate else cv2.min
-    out = None
+    inner, last = None, 0  # last: height (half) of the previous rectangle
     rows, done = image, 0  # rows: the row maxima (minima) over +- done columns
-    for v, a in rects:  # a increasing
+    for v, a in rects:  # a increasing, v decreasing
         if a > done:
             rows = morph(rows, np.ones((1, 2 * (a - done) + 1), np.uint8))
             done = a
-        r = morph(rows, np.ones((2 * v + 1, 1), np.uint8)) if v else rows.copy()
-        out = r if out is None else pick(out, r, dst=out)
-    return out
+        if inner is None:
+            inner = rows.copy()
+        else:
+            if last > v:
+                inner = morph(inner, np.ones((2 * (last - v) + 1, 1), np.uint8))
+            inner = pick(inner, rows, dst=inner)
+        last = v
+    return morph(inner, np.ones((2 * last + 1, 1), np.uint8)) if last else inner
