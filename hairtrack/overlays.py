@@ -199,8 +199,12 @@ def _edge_bands(flat: np.ndarray, *, min_share: float) -> np.ndarray:
     (M, N) bool ndarray
     """
     out = np.zeros(flat.shape, bool)
+    f8 = np.ascontiguousarray(flat).view(np.uint8)
     for axis in (1, 0):
-        share = flat.mean(axis=axis)
+        # flat.mean(axis=axis), the same float64 values (an exact count over n): numpy
+        # averages a bool image through float64, 10x slower than OpenCV's integer sums
+        count = cv2.reduce(f8, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        share = count / flat.shape[axis]
         band = share >= min_share
         n = band.size
         first = int(np.argmin(band)) if not band.all() else n
