@@ -37,7 +37,7 @@ from hairtrack.config import Params, kwargs_for
 from hairtrack.count import count_hairs
 from hairtrack.overlays import read_scale_bar
 from hairtrack.region import _scalp_region, scalp_region
-from hairtrack.segment import _segment_global, segment_closeup, segment_global
+from hairtrack.segment import _nearest_map, _segment_global, segment_closeup, segment_global
 from hairtrack.threads import side_by_side
 from hairtrack.view import detect_view
 
@@ -399,6 +399,7 @@ def analyse(
     seg = _segment_global(small, region_small, kwargs_for(segment_global, p), found=found)
     mask = _upsample(seg.working_mask, (h, w)) & region
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
+    share = None if found is None else _area_share(found[0].working_mask, region, weight.shape)
     return Analysis(
         "global",
         reason,
@@ -408,7 +409,69 @@ def analyse(
         unmixed=seg.unmixed,
         hair_darker=seg.hair_darker,
         skin_lightness=float(seg.skin_lightness),
+        region_share=None if share is None else (region, share),
     )
+
+
+def _tile(full: int, out: int) -> tuple[int, int] | None:
+    """(input px, output px) of the smallest block an area resize from ``full`` to ``out``
+    px maps onto itself, when its output side is a power of two (at most 64) and
+    divides ``out``: the scale is then a binary fraction, so OpenCV places every block's
+    pixel weights alike. None otherwise."""
+    for q in (1, 2, 4, 8, 16, 32, 64):
+        if out % q == 0 and (full * q) % out == 0:
+            return full * q // out, q
+    return None
+
+
+def _area_share(small: np.ndarray, full: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """``cv2.resize(full * 255, INTER_AREA)`` to ``shape``, over 255, as float32, where
+    ``full`` is ``small`` brought up by nearest neighbour (:func:`_upsample`).
+
+    The same values for a fraction of the work: the output is cut into blocks that the
+    resize maps from blocks of ``full`` alone (:func:`_tile`); a block whose input is all
+    in (all out) reads 255 (0), and only the blocks where ``full`` changes are resized,
+    each from its own crop (the weights of a crop's pixels are those of the whole, the
+    scale being a binary fraction). Which blocks change is read on ``small``, one pixel
+    wider each way. On the 12 MP crown phantom, 88 of 768 blocks change: 22.6 -> 2-3 ms
+    of CPU.
+
+    Parameters
+    ----------
+    small : (m, n) bool ndarray
+    full : (M, N) bool ndarray
+        ``_upsample(small, (M, N))``.
+    shape : (rows, cols)
+        Output size, at most ``full``'s.
+
+    Returns
+    -------
+    (rows, cols) float32 ndarray or None
+        None when the sizes give no such blocks (or no reduction): resize ``full`` then.
+    """
+    (hh, ww), (h, w) = full.shape, shape
+    ty, tx = _tile(hh, h), _tile(ww, w)
+    if ty is None or tx is None or hh < h or ww < w or (hh, ww) == (h, w):
+        return None
+    (py, qy), (px, qx) = ty, tx
+    # the rows (columns) of small under each block, one more each side
+    rows, cols = _nearest_map(small.shape[0], hh), _nearest_map(small.shape[1], ww)
+    r0 = np.maximum(rows[0:hh:py] - 1, 0)
+    r1 = np.minimum(rows[py - 1 : hh : py] + 2, small.shape[0])
+    c0 = np.maximum(cols[0:ww:px] - 1, 0)
+    c1 = np.minimum(cols[px - 1 : ww : px] + 2, small.shape[1])
+    acc = cv2.integral(small.view(np.uint8))
+    inside = acc[r1][:, c1] - acc[r0][:, c1] - acc[r1][:, c0] + acc[r0][:, c0]
+    area = (r1 - r0)[:, None] * (c1 - c0)[None, :]
+    out = np.where(inside == area, np.uint8(255), np.uint8(0))
+    out = np.repeat(np.repeat(out, qy, axis=0), qx, axis=1)
+    f8 = full.view(np.uint8)
+    for by, bx in np.argwhere((inside > 0) & (inside < area)).tolist():
+        crop = f8[by * py : (by + 1) * py, bx * px : (bx + 1) * px] * np.uint8(255)
+        out[by * qy : (by + 1) * qy, bx * qx : (bx + 1) * qx] = cv2.resize(
+            crop, (qx, qy), interpolation=cv2.INTER_AREA
+        )
+    return out.astype(np.float32) / 255.0
 
 
 def _global_side(params: Params) -> int:

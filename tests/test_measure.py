@@ -562,3 +562,40 @@ def test_faint_hair_gets_no_count():
         m = measure(ph.image, view="closeup", px_per_mm=ph.truth["px_per_mm"])
     assert m.hair_count is None and m.hair_per_cm2 is None and m.mean_width_px is None
     assert 0 < m.coverage < ph.truth["coverage"]
+
+
+@pytest.mark.parametrize(
+    "full, out, small",
+    [
+        ((4000, 3000), (512, 384), (512, 384)),
+        ((3024, 4032), (384, 512), (384, 512)),
+        ((1080, 1920), (288, 512), (144, 256)),
+        ((4000, 3000), (512, 384), (1000, 750)),
+    ],
+)
+def test_area_share_is_opencvs_area_resize(full, out, small) -> None:
+    """The global region's share of each working pixel, made block by block from the
+    working mask, is OpenCV's area resize of the full-size region, value for value: on
+    ellipses, speckle, an all-in region, and sizes whose scale is no binary fraction
+    (None: the caller resizes)."""
+    from hairtrack.measure import _area_share, _upsample
+
+    rng = np.random.default_rng(0)
+    for trial in range(4):
+        m = np.zeros(small, np.uint8)
+        for _ in range(3):
+            centre = (int(rng.integers(0, small[1])), int(rng.integers(0, small[0])))
+            axes = (int(rng.integers(5, small[1])), int(rng.integers(5, small[0])))
+            cv2.ellipse(m, centre, axes, float(rng.integers(0, 180)), 0, 360, 1, -1)
+        if trial == 1:
+            m |= (rng.random(small) < 0.01).astype(np.uint8)
+        if trial == 2:
+            m[:] = 1
+        m = m.astype(bool)
+        region = _upsample(m, full)
+        full8 = region.view(np.uint8) * np.uint8(255)
+        truth = cv2.resize(full8, out[::-1], interpolation=cv2.INTER_AREA)
+        share = _area_share(m, region, out)
+        assert share is not None
+        assert np.array_equal(share * np.float32(255.0), truth.astype(np.float32))
+    assert _area_share(m, _upsample(m, (3456, 5184)), (341, 512)) is None
