@@ -392,12 +392,14 @@ def analyse(
         # its features and skin / hair-colour masks are reused by the segmentation
         found = _scalp_region(small, kwargs_for(scalp_region, p))
         region_small = found[0].mask
-        region = _upsample(found[0].working_mask, (h, w))
     else:
         region = region.astype(bool)
         region_small = _downsample(region, small.shape[:2])
     seg = _segment_global(small, region_small, kwargs_for(segment_global, p), found=found)
-    mask = _upsample(seg.working_mask, (h, w)) & region
+    if found is None:
+        mask = _upsample(seg.working_mask, (h, w)) & region
+    else:
+        mask, region = _upsample_pair(seg.working_mask, found[0].working_mask, (h, w))
     weight = seg.hair_score.astype(np.float32)  # working size: _coverage brings the region down
     share = None if found is None else _area_share(found[0].working_mask, region, weight.shape)
     return Analysis(
@@ -534,6 +536,24 @@ def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return mask.copy()
     up = cv2.resize(mask.view(np.uint8), shape[::-1], interpolation=cv2.INTER_NEAREST)
     return up.view(bool)
+
+
+def _upsample_pair(
+    hair: np.ndarray, region: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(_upsample(hair, shape) & _upsample(region, shape), _upsample(region, shape))``.
+
+    Both brought up in one resize of a two-bit code when they are the same size (a
+    full-size resize and a full-size AND less: 14.4 -> 9.8 ms of CPU at 12 MP).
+    """
+    if hair.shape != region.shape or hair.shape == tuple(shape):
+        up = _upsample(region, shape)
+        return _upsample(hair, shape) & up, up
+    code = hair.view(np.uint8) | (region.view(np.uint8) << 1)
+    up = cv2.resize(code, shape[::-1], interpolation=cv2.INTER_NEAREST)
+    inside = cv2.threshold(up, 1, 1, cv2.THRESH_BINARY)[1]  # code 2 or 3
+    both = cv2.threshold(up, 2, 1, cv2.THRESH_BINARY)[1]  # code 3
+    return both.view(bool), inside.view(bool)
 
 
 def _downsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
