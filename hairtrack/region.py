@@ -105,10 +105,18 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 def _largest_blob(mask: np.ndarray) -> np.ndarray:
     """Largest 8-connected component of a boolean mask (all False when empty)."""
-    n, lbl, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, lbl, area = _components_area(mask)
     if n <= 1:
         return np.zeros(mask.shape, bool)
-    return lbl == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return lbl == 1 + int(np.argmax(area[1:]))
+
+
+def _components_area(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components of a mask and their areas: the labels and the area column
+    of ``cv2.connectedComponentsWithStats``, from the plain labelling and a count
+    (0.5 ms instead of 1.25 ms at 512 x 384 in the OpenCV build used here)."""
+    n, lbl = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    return n, lbl, np.bincount(lbl.ravel(), minlength=n)
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -497,8 +505,9 @@ def _below_hairline(
     h, w = head.shape
     none = np.zeros((h, w), bool)
     clean = cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_OPEN, _disk(2))
-    n, lbl, stats, _ = cv2.connectedComponentsWithStats(clean, connectivity=8)
-    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_hair_component * head.sum()]
+    n, lbl, area = _components_area(clean)
+    least = min_hair_component * head.sum()  # (once, not once per component)
+    big = [i for i in range(1, n) if area[i] >= least]
     if not big:
         return none
     pts = cv2.findNonZero(np.isin(lbl, big).astype(np.uint8))
