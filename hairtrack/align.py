@@ -1077,21 +1077,24 @@ def _dense_matches(
     skin_b = seen & ~hair_m
     a = np.where(skin_a, _band(ref.image, p.dense_band_px), 0.0).astype(np.float32)
     b = np.where(skin_b, _band(warped, p.dense_band_px), 0.0).astype(np.float32)
-    # skin shares of each patch and of each search window, from integral images
+    # skin shares of each patch and of each search window, from integral images (the
+    # same pixel counts over the same sizes as the slices' means: the same shares)
     half = p.dense_patch_px // 2
     step = max(1, half) if step is None else max(1, int(step))
     ys = np.arange(radius + half, rh - radius - half, step)
     xs = np.arange(radius + half, rw - radius - half, step)
+    share_a = _box_shares(skin_a, ys, xs, half)
+    share_b = _box_shares(skin_b, ys, xs, half + radius)
     src, dst, gain = [], [], []
-    for cy in ys:
-        for cx in xs:
+    for i, cy in enumerate(ys):
+        for j, cx in enumerate(xs):
+            if share_a[i, j] < p.dense_min_skin or share_b[i, j] < p.dense_min_skin:
+                continue
             pa = (slice(cy - half, cy + half), slice(cx - half, cx + half))
             pb = (
                 slice(cy - half - radius, cy + half + radius),
                 slice(cx - half - radius, cx + half + radius),
             )
-            if skin_a[pa].mean() < p.dense_min_skin or skin_b[pb].mean() < p.dense_min_skin:
-                continue
             ta, tb = a[pa], b[pb]
             if float(ta.std()) <= 0 or float(tb.std()) <= 0:
                 continue
@@ -1108,6 +1111,28 @@ def _dense_matches(
         return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
     src_m = _project(np.linalg.inv(h0), np.asarray(src, np.float64))
     return src_m, np.asarray(dst, np.float64), np.asarray(gain, np.float64)
+
+
+def _box_shares(mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, half: int) -> np.ndarray:
+    """Share of ``mask``'s pixels that are True in the square ``[y - half, y + half)`` x
+    ``[x - half, x + half)`` around each ``(y, x)`` of ``ys`` x ``xs`` (all inside).
+
+    From an integral image: the count of each square is exact, and divided by the
+    square's area as ``mask[square].mean()`` divides its sum (one division of two exact
+    integers), so the shares are the same numbers, for a few ms instead of a mean per
+    square.
+
+    Returns
+    -------
+    (len(ys), len(xs)) float64 ndarray
+    """
+    if len(ys) == 0 or len(xs) == 0:
+        return np.zeros((len(ys), len(xs)))
+    s = cv2.integral(mask.view(np.uint8), sdepth=cv2.CV_32S).astype(np.int64)
+    y0, y1 = ys[:, None] - half, ys[:, None] + half
+    x0, x1 = xs[None, :] - half, xs[None, :] + half
+    count = s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]
+    return count / float((2 * half) * (2 * half))
 
 
 def _dense_refine(

@@ -17,6 +17,7 @@ import pytest
 from hairtrack import synth
 from hairtrack.align import (
     Alignment,
+    _box_shares,
     _correlation,
     _dense_polish,
     _detect,
@@ -618,3 +619,17 @@ def test_two_nearest_are_the_brute_force_nearest_descriptors():
     ]
     pairs = _match(d2, d1, 0.8, cross_check=True)  # (reference, moving)
     assert sorted(map(tuple, pairs.tolist())) == mutual and len(mutual) > 200
+
+
+def test_box_shares_are_the_means_of_the_squares():
+    # the truth: each square's mean, as block matching took it; a non-square mask with
+    # squares touching its edges
+    rng = np.random.default_rng(5)
+    mask = rng.random((90, 130)) < 0.3
+    mask[20:60, 40:100] = True
+    half = 7
+    ys, xs = np.arange(half, 90 - half + 1, 5), np.arange(half, 130 - half + 1, 6)
+    got = _box_shares(mask, ys, xs, half)
+    want = [[mask[y - half : y + half, x - half : x + half].mean() for x in xs] for y in ys]
+    assert got.shape == (len(ys), len(xs)) and np.array_equal(got, np.asarray(want))
+    assert _box_shares(mask, ys[:0], xs, half).shape == (0, len(xs))
