@@ -1000,8 +1000,9 @@ def _common_region(
     both_in_b = warp_to_reference(both, al, shape_b, nearest=True)
     common_b = an_b.region_mask & (both_in_b & np.uint8(1)).view(bool)
     inv = dataclasses.replace(al, homography=np.linalg.inv(al.homography))
-    common_a = warp_to_reference(common_b, inv, an_a.region_mask.shape, nearest=True)
-    common_a = common_a.astype(bool) & an_a.region_mask
+    # (as 0/1 bytes both ways: views, not 12 MP copies, of the same values)
+    common_a = warp_to_reference(common_b.view(np.uint8), inv, an_a.region_mask.shape, nearest=True)
+    common_a = common_a.view(bool) & an_a.region_mask
     hair_a_in_b = both_in_b >= 2
     return common_b, common_a, hair_a_in_b
 
