@@ -2,11 +2,13 @@
 
 Run:  .venv/bin/python benchmarks/pairs.py [--quick] [--view closeup|global] [--calibrate]
                                            [--real] [--config TOML] [--baseline-jpeg]
-                                           [--seed N | --seeds N,N,...] [--json PATH]
+                                           [--seed N | --seeds N,N,...] [--comb-spread DEG]
+                                           [--json PATH]
 
 Each pair is one phantom scalp photographed twice: the visit with a new camera (rotation
 up to +-25 deg, scale +-12 %, mild perspective, new light gradient, white balance,
-exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed (global
+exposure and gamma, blur, noise, JPEG quality 75-92) and the hair re-combed in any
+direction (``--comb-spread DEG``: within DEG degrees of the baseline's) (global
 photos: the head also moves against the background and clothes, up to +-12 deg, +-6 %
 zoom and +-5 % shift, and the truth is the head's homography); either the
 same hair (a re-shoot) or a true change of 10-40 % of the hairs, gained or lost. The
@@ -64,11 +66,21 @@ def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
-def make_pair(view: str, k: int, change: float, seed: int = 0, baseline_jpeg: bool = False):
+def make_pair(
+    view: str,
+    k: int,
+    change: float,
+    seed: int = 0,
+    baseline_jpeg: bool = False,
+    comb_spread: float | None = None,
+):
     """A baseline phantom and a re-photographed visit with ``change`` of the hairs.
 
     With ``baseline_jpeg`` the baseline is JPEG-encoded too (quality 75-92, drawn apart
-    from the rest), as a camera would save it.
+    from the rest), as a camera would save it. The visit's hair is combed in a new
+    direction drawn over the whole circle, or, with ``comb_spread`` (degrees), within
+    that many degrees of the baseline's (a clinic that combs and parts the hair the same
+    way at every session).
     """
     rng = np.random.default_rng([seed, k, int(round(change * 1000)) + 5000, view == "global"])
     skin = list(synth.SKIN_TONES)[k % len(synth.SKIN_TONES)]
@@ -82,9 +94,14 @@ def make_pair(view: str, k: int, change: float, seed: int = 0, baseline_jpeg: bo
     else:
         subject = synth.make_global_subject(rng, width=w, height=h, skin=skin, hair=hair)
         render = synth.render_global
-    base = render(subject, synth.visit_state(subject, rng=rng), synth.Camera(), rng=rng)
+    first = synth.visit_state(subject, rng=rng)
+    base = render(subject, first, synth.Camera(), rng=rng)
     cam = synth.random_camera(rng)
-    state = synth.visit_state(subject, hair_change=change, rng=rng)
+    comb = None
+    if comb_spread is not None:
+        turn = np.random.default_rng([seed, k, 55]).uniform(-comb_spread, comb_spread)
+        comb = first.comb_deg + float(turn)
+    state = synth.visit_state(subject, hair_change=change, comb_deg=comb, rng=rng)
     if view == "global":
         # the patient sits differently: the head moves against the room and the clothes
         motion = synth.random_head_motion(np.random.default_rng([seed, k, 77]))
@@ -98,10 +115,16 @@ def make_pair(view: str, k: int, change: float, seed: int = 0, baseline_jpeg: bo
 
 
 def run_pair(
-    view: str, k: int, change: float, params: Params, baseline_jpeg: bool = False, seed: int = 0
+    view: str,
+    k: int,
+    change: float,
+    params: Params,
+    baseline_jpeg: bool = False,
+    seed: int = 0,
+    comb_spread: float | None = None,
 ) -> dict:
     base, visit, visit_img, skin, hair = make_pair(
-        view, k, change, seed=seed, baseline_jpeg=baseline_jpeg
+        view, k, change, seed=seed, baseline_jpeg=baseline_jpeg, comb_spread=comb_spread
     )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -351,6 +374,13 @@ def main() -> None:
         help="comma-separated seeds whose pairs are pooled (e.g. 0,3,4, the calibration "
         "seeds of CompareParams); overrides --seed",
     )
+    ap.add_argument(
+        "--comb-spread",
+        type=float,
+        metavar="DEG",
+        help="comb the visit's hair within DEG degrees of the baseline's direction "
+        "(default: any direction, the figures quoted)",
+    )
     ap.add_argument("--json", type=Path, help="write every pair's row to this file")
     args = ap.parse_args()
     seeds = [int(v) for v in args.seeds.split(",")] if args.seeds else [args.seed]
@@ -362,7 +392,9 @@ def main() -> None:
         rows = []
         changes = [0.0] * n + list(np.resize([-0.4, -0.25, -0.1, 0.1, 0.25, 0.4], n))
         for seed, (k, ch) in ((s, kc) for s in seeds for kc in enumerate(changes)):
-            rows.append(run_pair(view, k, float(ch), params, args.baseline_jpeg, seed))
+            rows.append(
+                run_pair(view, k, float(ch), params, args.baseline_jpeg, seed, args.comb_spread)
+            )
             r = rows[-1]
             print(
                 f"{view:8}{seed:3}{k:4} {r['skin']:<11}{r['hair']:<7} true {r['true_change']:+.2f} "
