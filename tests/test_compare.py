@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from hairtrack import synth
-from hairtrack.align import corner_error
+from hairtrack.align import _ncc_significance, corner_error, features
 from hairtrack.compare import (
     _blocks,
     _edge_blur_px,
@@ -28,7 +28,7 @@ from hairtrack.compare import (
     read_baseline,
     verdict_of,
 )
-from hairtrack.config import Params
+from hairtrack.config import AlignParams, Params
 from hairtrack.load import load_image
 
 
@@ -209,17 +209,27 @@ def test_faint_hair_gets_no_gain_or_loss():
     assert any("hardly stands out" in w for w in c.warnings)
 
 
-def test_a_wrong_fit_with_weak_texture_stays_refused():
+def test_faint_light_long_hair_registers_and_stays_unreliable():
     """Close-up re-shoot 14 of ``benchmarks/pairs.py`` (seed 0; blond long hair on medium
-    skin) finds a fit 150 px off the truth whose skin texture barely correlates (NCC
-    0.02): judged against the same texture under wrong warps, it must still be refused
-    (weak texture is let through only when it stands well above them)."""
+    skin): the session photo's faint shafts were left unfilled (the dark pass, which
+    filled the skin between them, filled less and was kept), the photos were matched on
+    re-combed hair and the fit found was 150 px off (refused: its texture NCC 0.02 stood
+    1.6 SD above wrong warps). The shafts filled, it must register within 2 px; its hair
+    is still too faint to read, so the verdict stays "unreliable"; and fits 130 px or
+    20 degrees off must still fail the weak-texture check against wrong warps."""
     base, visit, c = _pairs_closeup(0, 14, "medium", "blond", False)
     h_true = np.asarray(visit.truth["homography_to_baseline"])
-    assert corner_error(c.alignment.homography, h_true, base.image.shape) > 10  # the case
-    assert not c.alignment.ok
-    assert "does not correlate" in c.alignment.reason
+    assert c.alignment.ok, c.alignment.reason
+    assert corner_error(c.alignment.homography, h_true, base.image.shape) < 2.0
     assert c.change.verdict == "unreliable"
+    assert any("hardly stands out" in w for w in c.warnings)
+    p = AlignParams()
+    ref, mov = (features(x, view="closeup").prepared for x in (base.image, visit.image))
+    h = ref.to_work @ h_true @ np.linalg.inv(mov.to_work)
+    rh, rw = ref.image.shape
+    turn = np.vstack([cv2.getRotationMatrix2D((rw / 2, rh / 2), 20.0, 1.0), [0, 0, 1]])
+    for wrong in (np.array([[1, 0, 90], [0, 1, -100], [0, 0, 1.0]]), turn):
+        assert _ncc_significance(ref, mov, wrong @ h, p) < p.min_ncc_significance
 
 
 @pytest.mark.parametrize("gamma", [1.0, 1.15, 0.87])
