@@ -626,6 +626,10 @@ def _compare(
         paired = False
     pct = 100.0 * (m_a.coverage / m_b.coverage - 1.0) if m_b.coverage > 0 else None
     readable = _readable(an_b, an_a, p.min_hair_contrast_closeup, notes)
+    if not readable and se is not None:
+        # hair found only in part, which part moving with each photo's light and blur:
+        # the interval says how little the figure (kept as a note) is worth
+        se = float(np.hypot(se, p.faint_sd_pct_closeup))
     ci = None
     if pct is not None and se is not None:
         ci = (pct - 1.96 * se, pct + 1.96 * se)
