@@ -390,9 +390,9 @@ class AlignParams:
         phantom of blond hair on medium skin had its wedges kept, filling less, and was
         not registered (``benchmarks/pairs.py`` seed 0, pair 14). Judged against the
         phantoms' true hair on the 480 photos of seeds 0-4 (240 close-up pairs), the
-        thinner order changed the choice on 9: on 7 what was filled came closer to the
+        thinner order changed the choice on 8: on 6 what was filled came closer to the
         true hair (recall times precision up by 0.02-0.26), on 2 slightly further (down
-        by 0.03 and 0.04).
+        by 0.03 and 0.04) (``benchmarks/suppress_order.py``).
     flatten_sigma : float
         Sigma of the illumination estimate (divided out), fraction of the longer side.
     clahe_clip : float
