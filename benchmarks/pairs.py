@@ -295,9 +295,9 @@ def summarise(rows: list[dict], view: str, mdc: float) -> dict:
         out["re-shoot verdict 'no detectable change', % (goal >= 95)"] = 100 * np.mean(
             [r["verdict"] == "no detectable change" for r in same]
         )
-        # the other verdicts of a re-shoot: "unreliable" (not registered) is honest, a
-        # gain or a loss is a false call
-        out["re-shoot verdict 'unreliable' (not registered), %"] = 100 * np.mean(
+        # the other verdicts of a re-shoot: "unreliable" (not registered, or hair too
+        # faint to read) is honest, a gain or a loss is a false call
+        out["re-shoot verdict 'unreliable' (not registered or too faint), %"] = 100 * np.mean(
             [r["verdict"] == "unreliable" for r in same]
         )
         out["re-shoot verdict gain or loss (false call), % (goal 0)"] = 100 * np.mean(
