@@ -268,6 +268,7 @@ def _suppress_hair(
     chroma_contrast: float = 0.3,
     max_thickness_px: float = 0.0,
     either_polarity_first: bool = False,
+    order_early_ratio: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Find thin dark and light ridges (hair) and fill them with the surrounding skin.
 
@@ -310,6 +311,11 @@ def _suppress_hair(
         filled pixels are thinner (:func:`_mean_depth`): with light hair on darker
         skin, the skin between the shafts reads as dark ridges when the dark pass comes
         first, and what is filled is the wedges of skin between them, not the shafts.
+    order_early_ratio : float
+        With ``either_polarity_first`` and ``chroma``: when, after both orders' passes in
+        ``chroma``, one order's filled pixels are this many times deeper than the
+        other's, the thinner order is kept without the other's passes in ``gray``; 0
+        runs both orders in full.
 
     Returns
     -------
@@ -326,10 +332,28 @@ def _suppress_hair(
         max_kernel_px=max_kernel_px,
         max_thickness_px=max_thickness_px,
     )
-    orders = ((True, False), (False, True)) if either_polarity_first else ((True, False),)
+    if not either_polarity_first:
+        return _suppress_in_order(gray, chroma, (True, False), chroma_contrast, opts)
+    orders = ((True, False), (False, True))
+    gray = np.asarray(gray, np.float32)
+    chroma = None if chroma is None else np.asarray(chroma, np.float32)
+    # (the reduced copies both orders start from, made once)
+    start = [
+        None if img is None else _reduced(img, kernel_px, max_kernel_px) for img in (gray, chroma)
+    ]
+    staged = [_chroma_passes(gray, chroma, order, chroma_contrast, opts, start) for order in orders]
+    if chroma is not None and order_early_ratio > 0:
+        # the passes in colour find most of a photo's hair when it has colour to find: when
+        # one order's fill is already far thicker there, its passes in brightness did not
+        # make it the thinner (``AlignParams.hair_order_early_ratio``)
+        d = [_mean_depth(hair) for _, _, hair in staged]
+        lo, hi = min(d), max(d)
+        if lo > 0 and hi >= order_early_ratio * lo:
+            k = int(np.argmin(d))
+            return _gray_passes(*staged[k], orders[k], opts, start)
     best, best_depth = None, np.inf
-    for order in orders:
-        found = _suppress_in_order(gray, chroma, order, chroma_contrast, opts)
+    for order, (out, _, hair) in zip(orders, staged, strict=True):
+        found = _gray_passes(out, None, hair, order, opts, start)
         # the order that filled the shafts fills thin lines; the other fills the wedges
         # of skin between them. Which fills less is no guide: faint light shafts are
         # found only in part, and the wedges found instead filled less on a phantom of
@@ -358,36 +382,74 @@ def _suppress_in_order(
     opts: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``."""
+    staged = _chroma_passes(gray, chroma, order, chroma_contrast, opts)
+    return _gray_passes(*staged, order, opts)
+
+
+def _chroma_passes(
+    gray: np.ndarray,
+    chroma: np.ndarray | None,
+    order: tuple[bool, bool],
+    chroma_contrast: float,
+    opts: dict[str, Any],
+    start: list | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The passes of :func:`_suppress_in_order` in ``chroma`` (none without it): ``gray``
+    and ``chroma`` filled, and the pixels filled. ``start``: the reduced copies
+    (:func:`_reduced`) of ``gray`` and ``chroma``, when at hand."""
     kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]
     out = np.asarray(gray, np.float32)
     hair = np.zeros(out.shape, bool)
-    if chroma is not None:
-        # grey, white and blond hair can match the skin in brightness, not in colour:
-        # less colourful (grey, white) or more (blond)
-        chroma = np.asarray(chroma, np.float32)
-        for dark in order:
-            # (the reduced copies the filters and the fill are made on, made once)
+    if chroma is None:
+        return out, None, hair
+    # grey, white and blond hair can match the skin in brightness, not in colour:
+    # less colourful (grey, white) or more (blond)
+    chroma = np.asarray(chroma, np.float32)
+    red_out = None if start is None else start[0]
+    red = None if start is None else start[1]
+    for dark in order:
+        # (the reduced copies the filters and the fill are made on, made once)
+        if red is None:
             red = _reduced(chroma, kernel_px, max_kernel_px)
-            found = _ridges(
-                chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast}, reduced=red
+        found = _ridges(chroma, dark=dark, **{**opts, "min_contrast": chroma_contrast}, reduced=red)
+        if found.any():
+            hair |= found
+            out, chroma = _fill(
+                [out, chroma],
+                found,
+                sigma_px=kernel_px / 2.0,
+                max_kernel_px=max_kernel_px,
+                reduced=[red_out, red],
             )
-            if found.any():
-                hair |= found
-                out, chroma = _fill(
-                    [out, chroma],
-                    found,
-                    sigma_px=kernel_px / 2.0,
-                    max_kernel_px=max_kernel_px,
-                    reduced=[None, red],
-                )
+            red_out = red = None
+    return out, chroma, hair
+
+
+def _gray_passes(
+    out: np.ndarray,
+    chroma: np.ndarray | None,
+    hair: np.ndarray,
+    order: tuple[bool, bool],
+    opts: dict[str, Any],
+    start: list | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passes of :func:`_suppress_in_order` in brightness, after those in colour
+    (:func:`_chroma_passes`, whose output it takes; ``chroma`` unused): ``out`` filled,
+    and all the pixels filled. ``start``: as :func:`_chroma_passes`', for when nothing was
+    filled in colour."""
+    kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]
+    hair = hair.copy()
+    red = start[0] if start is not None and not hair.any() else None
     for dark in order:  # (dark hair first: the light pass then sees skin around)
-        red = _reduced(out, kernel_px, max_kernel_px)
+        if red is None:
+            red = _reduced(out, kernel_px, max_kernel_px)
         found = _ridges(out, dark=dark, **opts, reduced=red) & ~hair
         if found.any():
             hair |= found
             (out,) = _fill(
                 [out], found, sigma_px=kernel_px / 2.0, max_kernel_px=max_kernel_px, reduced=[red]
             )
+            red = None
     return out, hair
 
 
@@ -555,6 +617,7 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
             min_length_px=p.hair_min_length * long_side,
             max_thickness_px=p.hair_max_thickness_closeup * long_side if view == "closeup" else 0,
             either_polarity_first=p.hair_either_polarity_closeup and view == "closeup",
+            order_early_ratio=p.hair_order_early_ratio,
         )
     image = _normalise(gray, flatten_sigma_px=p.flatten_sigma * long_side, clahe_clip=p.clahe_clip)
     work_mask = None

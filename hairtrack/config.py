@@ -393,6 +393,18 @@ class AlignParams:
         thinner order changed the choice on 8: on 6 what was filled came closer to the
         true hair (recall times precision up by 0.02-0.26), on 2 slightly further (down
         by 0.03 and 0.04) (``benchmarks/suppress_order.py``).
+    hair_order_early_ratio : float
+        ... and when, after both orders' passes in colour (``hair_use_colour``), one
+        order's filled pixels are at least this many times deeper (mean distance to
+        their edge) than the other's, the thinner order is kept without the other's
+        passes in brightness: they took about a third of a 12 MP close-up's hair
+        suppression (36 of 120 ms of CPU a photo on ``benchmarks/speed.py``'s pair, whose
+        two photos' ratios are 3.2 and 2.2). Tuned on the 288 photos of
+        ``benchmarks/suppress_order.py``'s seeds 0-2: from 1.75 up, every photo decided
+        early kept the order the full comparison keeps (1.5 kept the wedges of seed 0's
+        pair 14 baseline, whose colour passes fill 0.1 % of it); 2 decides 127 of them
+        early; held out, seeds 3-4: 86 of 192 decided early, all the same order. 0 runs
+        both orders in full.
     flatten_sigma : float
         Sigma of the illumination estimate (divided out), fraction of the longer side.
     clahe_clip : float
@@ -657,6 +669,7 @@ class AlignParams:
     hair_colour_contrast: float = 0.3
     hair_max_thickness_closeup: float = 0.004
     hair_either_polarity_closeup: bool = True
+    hair_order_early_ratio: float = 2.0
     flatten_sigma: float = 0.05
     clahe_clip: float = 2.0
     max_features: int = 4000

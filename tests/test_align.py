@@ -590,6 +590,46 @@ def test_suppress_hair_fills_faint_light_shafts_not_the_skin_between(seed):
     assert abs(float(np.median(out[truth > 0])) - 150.0) < 10  # filled with skin
 
 
+@pytest.mark.parametrize("early", [0.0, 2.0])
+def test_suppress_hair_fills_grey_shafts_found_in_colour(early, monkeypatch):
+    # grey shafts over skin of their own brightness, dense and crossing: in colour (R - B)
+    # they are dark ridges, and the light pass, first, fills the skin between them as
+    # well. Kept early (``order_early_ratio``: the dark-first order's fill is over twice
+    # as thin after the passes in colour) or after both orders' passes in brightness, the
+    # fill is the shafts
+    import hairtrack.align as align_mod
+
+    rng = np.random.default_rng(0)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (400, 400)).astype(np.float32), (0, 0), 6)
+    gray = (140.0 + 6.0 * noise / noise.std() + rng.normal(0, 2, (400, 400))).astype(np.float32)
+    chroma = (40.0 + 4.0 * noise / noise.std() + rng.normal(0, 2, (400, 400))).astype(np.float32)
+    truth = np.zeros((400, 400), np.uint8)
+    for _ in range(30):
+        p = rng.uniform(0, 400, 2)
+        a = rng.uniform(0, np.pi)
+        d = 600 * np.array([np.cos(a), np.sin(a)])
+        cv2.line(chroma, tuple(map(int, p - d)), tuple(map(int, p + d)), 0.0, 3)
+        cv2.line(truth, tuple(map(int, p - d)), tuple(map(int, p + d)), 1, 3)
+    calls = []
+    gray_passes = align_mod._gray_passes
+    monkeypatch.setattr(
+        align_mod, "_gray_passes", lambda *a, **k: calls.append(1) or gray_passes(*a, **k)
+    )
+    out, hair = _suppress_hair(
+        gray,
+        chroma=chroma,
+        kernel_px=21,
+        min_length_px=4.0,
+        max_thickness_px=1.6,
+        either_polarity_first=True,
+        order_early_ratio=early,
+    )
+    assert len(calls) == (1 if early else 2)  # one order's passes in brightness, or both
+    near = cv2.dilate(truth, np.ones((5, 5), np.uint8)).astype(bool)
+    assert hair[truth > 0].mean() > 0.9
+    assert (hair & near).sum() / hair.sum() > 0.95
+
+
 def test_bad_inputs_are_refused_with_a_helpful_message():
     good = np.zeros((100, 100, 3), np.uint8)
     with pytest.raises(ValueError, match="at least 64x64"):
