@@ -476,6 +476,49 @@ def _area_share(small: np.ndarray, full: np.ndarray, shape: tuple[int, int]) -> 
     return out.astype(np.float32) / 255.0
 
 
+def _area_resize(full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``cv2.resize(full * 255, INTER_AREA)`` of a bool mask to ``shape`` (rows, cols),
+    as uint8: the same values, block by block where the scale allows it.
+
+    When the resize maps blocks of ``full`` onto blocks of the output (:func:`_tile`)
+    and is not by a whole number of px (OpenCV's quick path), the blocks whose input is
+    all in (all out) read 255 (0), found by one pass of minima and maxima over ``full``,
+    and only the others are resized, each from its own crop (as :func:`_area_share`).
+    A 12 MP crown's common region brought to the 512 x 384 hair weight: 23 -> 2-5 ms of
+    CPU (11-15 ms when speckled all over).
+
+    Parameters
+    ----------
+    full : (M, N) bool ndarray
+    shape : (rows, cols)
+        Output size, at most ``full``'s.
+
+    Returns
+    -------
+    (rows, cols) uint8 ndarray
+    """
+    (hh, ww), (h, w) = full.shape, tuple(shape)
+    f8 = np.ascontiguousarray(full, dtype=bool).view(np.uint8)
+    ty, tx = _tile(hh, h), _tile(ww, w)
+    whole = hh % h == 0 and ww % w == 0
+    if ty is None or tx is None or hh < h or ww < w or whole:
+        if (hh, ww) == (h, w):
+            return f8 * np.uint8(255)
+        return cv2.resize(f8 * np.uint8(255), (w, h), interpolation=cv2.INTER_AREA)
+    (py, qy), (px, qx) = ty, tx
+    ny, nx = hh // py, ww // px
+    strips = f8.reshape(ny, py, ww)
+    lo = strips.min(axis=1).reshape(ny, nx, px).min(axis=2)
+    hi = strips.max(axis=1).reshape(ny, nx, px).max(axis=2)
+    out = np.repeat(np.repeat(lo * np.uint8(255), qy, axis=0), qx, axis=1)
+    for by, bx in np.argwhere(lo != hi).tolist():
+        crop = f8[by * py : (by + 1) * py, bx * px : (bx + 1) * px] * np.uint8(255)
+        out[by * qy : (by + 1) * qy, bx * qx : (bx + 1) * qx] = cv2.resize(
+            crop, (qx, qy), interpolation=cv2.INTER_AREA
+        )
+    return out
+
+
 def _global_side(params: Params) -> int:
     """The longer side every global step works at (at most): max(working_side, share_side)."""
     return max(int(params.global_view.working_side), int(params.global_view.share_side))
@@ -560,8 +603,7 @@ def _downsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Area-average a bool mask down to ``shape`` (rows, cols) and keep pixels >= half in."""
     if mask.shape == tuple(shape):
         return mask
-    m = cv2.resize(mask.view(np.uint8) * np.uint8(255), shape[::-1], interpolation=cv2.INTER_AREA)
-    return m >= 128
+    return _area_resize(mask, shape) >= 128
 
 
 NETWORK_NOTE = (
@@ -758,10 +800,7 @@ def _coverage(
         ):
             share = a.region_share[1] * np.float32(255.0)  # known at the working size
         else:
-            share = region.view(np.uint8) * np.uint8(255)
-            if share.shape != wt.shape:
-                share = cv2.resize(share, wt.shape[::-1], interpolation=cv2.INTER_AREA)
-            share = share.astype(np.float32)
+            share = _area_resize(region, wt.shape).astype(np.float32)
         mean = float((wt * share).sum() / max(float(share.sum()), 1e-9))
         return float(np.clip(mean, 0.0, 1.0))
     return hair_px / region_px

@@ -599,3 +599,37 @@ def test_area_share_is_opencvs_area_resize(full, out, small) -> None:
         assert share is not None
         assert np.array_equal(share * np.float32(255.0), truth.astype(np.float32))
     assert _area_share(m, _upsample(m, (3456, 5184)), (341, 512)) is None
+
+
+@pytest.mark.parametrize(
+    "full, out",
+    [
+        ((4000, 3000), (512, 384)),  # blocks of 125 px -> 16 px
+        ((3024, 4032), (384, 512)),
+        ((4000, 3000), (500, 375)),  # a whole number of px: OpenCV's own
+        ((3000, 4000), (686, 914)),  # no blocks: OpenCV's own
+        ((4000, 3000), (4000, 3000)),
+    ],
+)
+def test_area_resize_is_opencvs_area_resize(full, out) -> None:
+    """A bool mask's area resize, block by block where the scale allows, is OpenCV's
+    area resize of the mask times 255, value for value: ellipses, with speckle, all
+    in, all out."""
+    from hairtrack.measure import _area_resize
+
+    rng = np.random.default_rng(1)
+    for trial in range(4):
+        m = np.zeros(full, np.uint8)
+        for _ in range(2):
+            centre = (int(rng.integers(0, full[1])), int(rng.integers(0, full[0])))
+            axes = (int(rng.integers(50, full[1])), int(rng.integers(50, full[0])))
+            cv2.ellipse(m, centre, axes, float(rng.integers(0, 180)), 0, 360, 1, -1)
+        if trial == 1:
+            m &= (rng.random(full) > 0.001).astype(np.uint8)
+        if trial >= 2:
+            m[:] = 1 if trial == 2 else 0
+        m = m.astype(bool)
+        truth = m.view(np.uint8) * np.uint8(255)
+        if out != full:
+            truth = cv2.resize(truth, out[::-1], interpolation=cv2.INTER_AREA)
+        assert np.array_equal(_area_resize(m, out), truth)
