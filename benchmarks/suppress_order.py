@@ -8,9 +8,12 @@ Close-ups are registered on their skin with the hair filled in
 ``benchmarks/pairs.py``'s close-up pairs (the baseline and the JPEG visit), this prints,
 for both orders, the share of the photo filled, the recall and precision of the filled
 pixels against the phantom's true hair mask (at the working scale) and their mean
-distance to the mask's edge; then which order the rule in ``hairtrack.align`` keeps,
-which the earlier rule (the order that fills less) kept, and which is closer to the
-truth (recall x precision). ``--cache DIR`` keeps each rendered pair
+distance to the mask's edge (and that of the pixels filled by its passes in colour);
+then which order the rule in ``hairtrack.align`` keeps (the thinner fill, decided after
+the passes in colour when one is ``AlignParams.hair_order_early_ratio`` times deeper:
+"early"), which the earlier rule (the order that fills less) kept, and which is closer
+to the truth (recall x precision); last, on how many photos the early decision kept
+another order than the full comparison would have. ``--cache DIR`` keeps each rendered pair
 (``make_pair``'s output, pickled) there, so that a second run renders nothing.
 """
 
@@ -48,8 +51,9 @@ def _pair(seed: int, k: int, cache: Path | None):
 
 
 def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[float, ...]]:
-    """(filled share, recall, precision, mean depth px) of the dark-first and the
-    light-first order, as ``align._prepare`` runs them on a close-up."""
+    """(filled share, recall, precision, mean depth px, mean depth px after the passes in
+    colour) of the dark-first and the light-first order, as ``align._prepare`` runs them
+    on a close-up."""
     h, w = rgb.shape[:2]
     f = min(1.0, float(np.sqrt(p.max_work_pixels / float(h * w))))
     wh, ww = max(align.MIN_SIDE, round(h * f)), max(align.MIN_SIDE, round(w * f))
@@ -69,7 +73,8 @@ def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[flo
     }
     out = []
     for order in ((True, False), (False, True)):
-        _, hair = align._suppress_in_order(gray, chroma, order, p.hair_colour_contrast, opts)
+        staged = align._chroma_passes(gray, chroma, order, p.hair_colour_contrast, opts)
+        _, hair = align._gray_passes(*staged, order, opts)
         hit = float((hair & tm).sum())
         out.append(
             (
@@ -77,6 +82,7 @@ def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[flo
                 hit / max(float(tm.sum()), 1.0),
                 hit / max(float(hair.sum()), 1.0),
                 align._mean_depth(hair),
+                align._mean_depth(staged[2]),
             )
         )
     return out
@@ -91,6 +97,7 @@ def main() -> None:
         args.cache.mkdir(parents=True, exist_ok=True)
     p = AlignParams()
     changed, better, worse = 0, [], []
+    early = early_other = photos = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         for k in range(2 * N):
             base, visit, visit_img, skin, hair = _pair(seed, k, args.cache)
@@ -98,15 +105,25 @@ def main() -> None:
                 ("baseline", base.image, base.hair_mask),
                 ("visit", visit_img, visit.hair_mask),
             ):
-                (f0, r0, p0, d0), (f1, r1, p1, d1) = orders(rgb, truth, p)
-                kept = 0 if d0 <= d1 else 1  # align._suppress_hair: the thinner fill
+                (f0, r0, p0, d0, c0), (f1, r1, p1, d1, c1) = orders(rgb, truth, p)
+                full = 0 if d0 <= d1 else 1  # align._suppress_hair: the thinner fill ...
+                kept, how = full, ""
+                lo, hi = min(c0, c1), max(c0, c1)
+                ratio = p.hair_order_early_ratio
+                if p.hair_use_colour and ratio > 0 and lo > 0 and hi >= ratio * lo:
+                    # ... decided after the passes in colour
+                    kept, how = (0 if c0 <= c1 else 1), " early"
+                    early += 1
+                    early_other += kept != full
+                photos += 1
                 before = 0 if f0 <= f1 else 1  # the earlier rule: the smaller fill
                 score = (r0 * p0, r1 * p1)
                 print(
                     f"{seed:3}{k:4} {name:<9}{skin:<11}{hair:<7}"
                     f"dark first: filled {f0:.3f} recall {r0:.2f} precision {p0:.2f} "
                     f"depth {d0:5.2f} | light first: filled {f1:.3f} recall {r1:.2f} "
-                    f"precision {p1:.2f} depth {d1:5.2f} | kept {'dark light'.split()[kept]}",
+                    f"precision {p1:.2f} depth {d1:5.2f} | colour depths {c0:5.2f} {c1:5.2f} | "
+                    f"kept {'dark light'.split()[kept]}{how}",
                     flush=True,
                 )
                 if kept != before:
@@ -117,7 +134,8 @@ def main() -> None:
         f"\nphotos whose kept order differs from the smaller fill's: {changed}; closer to "
         f"the truth (recall x precision) on {len(better)} "
         f"({', '.join(f'{g:+.3f}' for g in sorted(better))}), further on {len(worse)} "
-        f"({', '.join(f'{g:+.3f}' for g in sorted(worse))})"
+        f"({', '.join(f'{g:+.3f}' for g in sorted(worse))}); decided early on {early} of "
+        f"{photos}, another order than the full comparison's on {early_other}"
     )
 
 
