@@ -467,13 +467,28 @@ def _area_share(small: np.ndarray, full: np.ndarray, shape: tuple[int, int]) -> 
     area = (r1 - r0)[:, None] * (c1 - c0)[None, :]
     out = np.where(inside == area, np.uint8(255), np.uint8(0))
     out = np.repeat(np.repeat(out, qy, axis=0), qx, axis=1)
-    f8 = full.view(np.uint8)
-    for by, bx in np.argwhere((inside > 0) & (inside < area)).tolist():
+    mixed = (inside > 0) & (inside < area)
+    _resize_blocks(full.view(np.uint8), out, mixed, (py, px), (qy, qx))
+    return out.astype(np.float32) / 255.0
+
+
+def _resize_blocks(
+    f8: np.ndarray,
+    out: np.ndarray,
+    which: np.ndarray,
+    block: tuple[int, int],
+    out_block: tuple[int, int],
+) -> None:
+    """Area-resize the blocks ``which`` of a 0/1 uint8 mask ``f8`` (times 255) into their
+    places in ``out``, each from its own crop (``block`` input px, ``out_block`` output
+    px a block, rows and cols: :func:`_tile`'s, so that a crop's pixel weights are the
+    whole resize's)."""
+    (py, px), (qy, qx) = block, out_block
+    for by, bx in np.argwhere(which).tolist():
         crop = f8[by * py : (by + 1) * py, bx * px : (bx + 1) * px] * np.uint8(255)
         out[by * qy : (by + 1) * qy, bx * qx : (bx + 1) * qx] = cv2.resize(
             crop, (qx, qy), interpolation=cv2.INTER_AREA
         )
-    return out.astype(np.float32) / 255.0
 
 
 def _area_resize(full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -511,11 +526,7 @@ def _area_resize(full: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     lo = strips.min(axis=1).reshape(ny, nx, px).min(axis=2)
     hi = strips.max(axis=1).reshape(ny, nx, px).max(axis=2)
     out = np.repeat(np.repeat(lo * np.uint8(255), qy, axis=0), qx, axis=1)
-    for by, bx in np.argwhere(lo != hi).tolist():
-        crop = f8[by * py : (by + 1) * py, bx * px : (bx + 1) * px] * np.uint8(255)
-        out[by * qy : (by + 1) * qy, bx * qx : (bx + 1) * qx] = cv2.resize(
-            crop, (qx, qy), interpolation=cv2.INTER_AREA
-        )
+    _resize_blocks(f8, out, lo != hi, (py, px), (qy, qx))
     return out
 
 
