@@ -842,11 +842,21 @@ def _read_alike(params: Params, an_b: Analysis) -> Params:
     (:attr:`hairtrack.measure.Analysis.channel`) holds for AFTER. Decided afresh, a
     session photo's new white balance and light can tip it to another channel, which
     reads the same hair differently: a pair of black hair on dark skin whose coverage
-    grew by 30 % read -18 % with AFTER in the blue channel and BEFORE in luma.
+    grew by 30 % read -18 % with AFTER in the blue channel and BEFORE in luma. Faint
+    hair read again along its colour on BEFORE
+    (:attr:`hairtrack.measure.Analysis.colour_direction`) is read along the same one on
+    AFTER (relit to BEFORE), and AFTER is read so only then.
     """
-    if an_b.view != "closeup" or an_b.channel is None or params.closeup.channel != "auto":
+    if an_b.view != "closeup":
         return params
-    return params.replace(closeup={"channel": an_b.channel})
+    change: dict[str, Any] = {}
+    if an_b.channel is not None and params.closeup.channel == "auto":
+        change["channel"] = an_b.channel
+    if an_b.colour_direction is not None:
+        change["colour_direction"] = tuple(an_b.colour_direction)
+    elif not any(params.closeup.colour_direction):
+        change["colour_reread_below"] = 0.0
+    return params.replace(closeup=change) if change else params
 
 
 def _at_before_scale(

@@ -800,8 +800,61 @@ class CloseupParams:
         fields still +47 / +28 %) or 1.5 (no better), chosen on seeds 11, 16 and 17.
     probe_side : int
         Longer side of the small copy on which polarity and shaft width are measured, px.
+    polarity_depth_ratio : float
+        Polarity on that copy (:func:`hairtrack.segment.decide_polarity`): when neither
+        polarity's line-like structures carry this many times the other's contrast, the
+        thinner ones (mean distance to their edge) are the hair. In a dense field of
+        long light hair the skin between the shafts reads as dark ridges, wedges wider
+        than the shafts, with as much contrast: long blond phantoms on medium and brown
+        skin were read dark, the wedges segmented instead of the shafts (medium / blond
+        coverage -24.9 pp, seed 11). On the phantoms of seed 11 the cases read the wrong
+        way have ratios 1.08-1.65, and in every case under 2.2 the thinner structures are
+        the hair; on the 80 real tiles and 40 trichoscopy photos (dark shafts resolved,
+        wider than the bright specks of the other polarity) the lowest ratio is 3.65.
+        2.5 sits between the two; 0 turns it off.
     probe_diameter_frac : float
         Hairness disk on that copy, as a share of its longer side (at least 15 px).
+    colour_reread_below : float
+        A colour photo whose hair, as first found, has a median contrast below this
+        (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`) is read again along
+        the colour direction that best tells its hair from its skin
+        (:func:`hairtrack.segment._colour_reread`, Fisher's discriminant: the skin's
+        mottling and shading move its three channels together, a hair colour does not).
+        Blond hair on medium skin is lighter by (+14, +28, -2) levels, ~0.14 of the skin
+        in its best channel (green), and the first read found part of it (phantoms,
+        seed 11: coverage -3.31 pp clipped, -30.2 pp long). 0.16 is the faint guard's
+        level (``compare.min_hair_contrast_closeup``); 0.25 also re-reads grey and blond
+        hair on light skin (a first version, 3 rounds: coverage median, seeds 11 / 14 /
+        15: 0.84 / 1.09 / 0.81 -> 0.75 / 0.94 / 0.66 pp) but counted a long blond field
+        of seed 15 (+581 %, was withheld) and raised seed 15's clipped count |error|
+        median 5.59 -> 5.78 %. When the re-read is kept, the hair's contrast is read in
+        it (:attr:`hairtrack.segment.CloseupSegmentation.hair_contrast`). 0 turns it off.
+    colour_reread_rounds : int
+        Most times the direction is learnt, each time from the hair found along the
+        previous one (it stops when a round finds the same hair): in a dense long field
+        the first read finds a part of the shafts, and the rest, left in the skin
+        sample, blurs the skin's colour spread (medium / blond long, seed 11: separation
+        3.1, 3.8, 4.8, 10.7 skin standard deviations in rounds 1-4; coverage read 0.20
+        of the field after one round, 0.39 after four, for a truth of 0.39).
+    colour_reread_min_separation : float
+        The hair-skin separation (skin standard deviations along the direction) the
+        last round must reach for the re-read to be kept: below it what was found is
+        the skin's own texture, which a direction learnt from it only brings out more
+        (brown hair on dark skin, clipped, seed 7: 0.47 of the field read as hair for
+        0.10). Hair of a colour of its own separates more with every round, texture
+        does not: after 4 rounds medium / blond fields reach 5.8-13.2 and dark / brown
+        ones 1.8-4.0 (clipped and long, still phantoms of seeds 3, 7, 21, 22 and
+        accuracy seeds 11, 14, 15); 4.8 is the geometric middle of the gap.
+    colour_skin_pad_widths : float
+        The skin sample of that direction leaves out this many typical shaft widths
+        around the hair found (the shafts' blurred edges).
+    colour_direction : (float, float, float)
+        Read the hair along this colour direction (weights of the skin-flattened R, G,
+        B contrasts, :attr:`hairtrack.segment.CloseupSegmentation.colour_direction`)
+        instead of learning one; (0, 0, 0): learn it when the hair is faint. A
+        comparison passes BEFORE's to AFTER, relit to BEFORE: a re-shoot's blur and
+        noise lower the separation of the same hair, and a direction learnt afresh moves
+        with them.
     probe_min_width_px : float
         A probe's width estimate at or below this many px is the probe's blur, not the
         shafts' (unresolved shafts read ~2 px on it): the width is measured again on a
@@ -1152,6 +1205,12 @@ class CloseupParams:
     channel_switch_ratio: float = 3.0
     jpeg_sheen_widths: float = 1.0
     probe_side: int = 512
+    polarity_depth_ratio: float = 2.5
+    colour_reread_below: float = 0.16
+    colour_reread_rounds: int = 4
+    colour_reread_min_separation: float = 4.8
+    colour_skin_pad_widths: float = 1.0
+    colour_direction: tuple[float, float, float] = (0.0, 0.0, 0.0)
     probe_diameter_frac: float = 0.06
     probe_width_percentile: float = 55.0
     probe_min_width_px: float = 2.5

@@ -218,6 +218,10 @@ class Analysis:
     probe_width_px : float or None
         Close-ups: the shaft width that set the working scale
         (:attr:`hairtrack.segment.CloseupSegmentation.probe_width_px`); None without hair.
+    colour_direction : (float, float, float) or None
+        Close-ups: the colour direction the hair was read again along
+        (:attr:`hairtrack.segment.CloseupSegmentation.colour_direction`); None when it
+        was not.
     """
 
     view: str
@@ -239,6 +243,7 @@ class Analysis:
     region_share: tuple[np.ndarray, np.ndarray] | None = None
     skin_lightness: float | None = None
     probe_width_px: float | None = None
+    colour_direction: tuple[float, float, float] | None = None
 
 
 def measure(
@@ -380,6 +385,7 @@ def analyse(
             if seg.work_region_share is None
             else (seg.region, seg.work_region_share),
             probe_width_px=float(seg.probe_width_px) if np.isfinite(seg.probe_width_px) else None,
+            colour_direction=seg.colour_direction,
         )
     p = dataclasses.asdict(params.global_view)
     # every global step runs at a long side of at most max(working_side, share_side): shrink

@@ -64,7 +64,16 @@ class CloseupSegmentation:
         Median relative contrast of the hair found against the skin around it (its
         hairness, 0-1, over the coarse detector's mask); NaN when no hair was found.
         Hair this faint is read unreliably: a small change of light or blur moves a large
-        share of it across the detection threshold.
+        share of it across the detection threshold. Hair read again along its colour
+        (``colour_direction``) has its contrast read in that projection, which keeps the
+        skin's spread of the grey image: how far the hair stands above the skin's
+        texture where it was found.
+    colour_direction : (float, float, float) or None
+        The colour direction the hair was read along when it was read again along its
+        own colour (:func:`_colour_reread`, ``CloseupParams.colour_reread_below``) and
+        that read kept: weights of the skin-flattened R, G, B contrasts; None when it
+        was not. Another photo of the same scalp and hair, relit to this one, is read
+        alike by passing it on (``CloseupParams.colour_direction``).
     probe_width_px : float
         Shaft width, input px, that set the working scale: the probe's estimate, or the
         width given (``given_width_px``); NaN when the probe found no hair.
@@ -87,6 +96,7 @@ class CloseupSegmentation:
     hair_contrast: float = float("nan")
     work_region_share: _np.ndarray | None = None
     probe_width_px: float = float("nan")
+    colour_direction: tuple[float, float, float] | None = None
 
 
 def _check_closeup_image(image: _np.ndarray) -> _np.ndarray:
@@ -501,6 +511,7 @@ def decide_polarity(
     region: _np.ndarray | None = None,
     diameter: int = 15,
     min_contrast: float = 0.1,
+    depth_ratio: float = 0.0,
 ) -> str:
     """Decide whether hair is darker or lighter than the skin.
 
@@ -508,6 +519,12 @@ def decide_polarity(
     structures carry more contrast wins (sum of the cubed hairness over line-like
     components, i.e. large extent for little area: the cube favours a few strong shafts
     over much faint skin texture). Round bright flakes and round dark pores add nothing.
+
+    With ``depth_ratio``, a close call (neither polarity carrying ``depth_ratio`` times
+    the other's contrast) goes to the polarity whose line-like structures are thinner
+    (:func:`_mean_depth`): in a dense field of long hair the skin between the shafts
+    reads as ridges of the other polarity, wedges wider than the shafts, and carries
+    about as much contrast as the shafts themselves.
 
     Parameters
     ----------
@@ -520,30 +537,84 @@ def decide_polarity(
         Disk diameter of the hairness filter, px (a few shaft widths).
     min_contrast : float
         Weakest relative contrast counted.
+    depth_ratio : float
+        Score ratio below which the thinner structures decide (0: never;
+        ``CloseupParams.polarity_depth_ratio``).
 
     Returns
     -------
     {'dark', 'light'}
     """
-    return _decide_polarity(flat, region, diameter, min_contrast)[0]
+    return _decide_polarity(flat, region, diameter, min_contrast, depth_ratio)[0]
 
 
 def _decide_polarity(
-    flat: _np.ndarray, region: _np.ndarray | None, diameter: int, min_contrast: float
+    flat: _np.ndarray,
+    region: _np.ndarray | None,
+    diameter: int,
+    min_contrast: float,
+    depth_ratio: float = 0.0,
 ) -> tuple[str, _np.ndarray]:
     """:func:`decide_polarity`, and the hairness of ``flat`` at the polarity decided."""
     flat = _np.asarray(flat, _np.float32)
     if flat.ndim != 2:
         raise ValueError(f"expected an (M, N) grey image, got shape {flat.shape}")
     hs = {pol: _hairness(flat, pol, diameter) for pol in ("dark", "light")}
-    scores = {
-        pol: _line_score(
+    found = {
+        pol: _line_mask(
             flat, pol, region=region, diameter=diameter, min_contrast=min_contrast, h=hs[pol]
         )
         for pol in ("dark", "light")
     }
+    scores = {pol: _cubed_sum(hs[pol], found[pol]) for pol in found}
     pol = "light" if scores["light"] > scores["dark"] else "dark"
+    other = "dark" if pol == "light" else "light"
+    if depth_ratio > 0 and scores[pol] < depth_ratio * scores[other]:
+        depth = {k: _mean_depth(m) for k, m in found.items()}
+        if depth[other] > 0 and depth[other] < depth[pol]:
+            pol = other
     return pol, hs[pol]
+
+
+def _mean_depth(mask: _np.ndarray) -> float:
+    """Mean distance (px) of ``mask``'s pixels to its edge: about a quarter of the
+    width of a band, half the radius of a disc; 0 for an empty mask."""
+    if not mask.any():
+        return 0.0
+    depth = _cv2.distanceTransform(mask.view(_np.uint8), _cv2.DIST_L2, 3)
+    return float(depth[mask].mean())
+
+
+def _cubed_sum(h: _np.ndarray, mask: _np.ndarray) -> float:
+    """Sum of ``h ** 3`` over ``mask`` (float64)."""
+    hv = h[mask].astype(_np.float64)
+    return float((hv * hv * hv).sum())
+
+
+def _line_mask(
+    flat: _np.ndarray,
+    polarity: str,
+    *,
+    region: _np.ndarray | None,
+    diameter: int,
+    min_contrast: float,
+    h: _np.ndarray | None = None,
+) -> _np.ndarray:
+    """The line-like components (large extent for little area: a line, a cross, a fan
+    of shafts) of a coarse hysteresis mask of one polarity's hairness.
+    ``h``: the hairness of ``flat``, when known."""
+    if h is None:
+        h = _hairness(flat, polarity, diameter)
+    vals = h[region] if region is not None else h.ravel()
+    t = max(_otsu(vals), min_contrast)
+    seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
+    if region is not None:
+        seeds &= region
+    _, lab, stats = _components_with_stats(seeds)
+    extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
+    good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
+    good[0] = False
+    return good[lab]
 
 
 def _line_score(
@@ -557,23 +628,15 @@ def _line_score(
 ) -> float:
     """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`).
 
-    Sum of the cubed hairness over the line-like components (large extent for little
-    area) of a coarse hysteresis mask. ``h``: the hairness of ``flat``, when known.
+    Sum of the cubed hairness over the line-like components (:func:`_line_mask`).
+    ``h``: the hairness of ``flat``, when known.
     """
     if h is None:
         h = _hairness(flat, polarity, diameter)
-    vals = h[region] if region is not None else h.ravel()
-    t = max(_otsu(vals), min_contrast)
-    seeds = _hysteresis(h, 0.7 * t, 1.3 * t)
-    if region is not None:
-        seeds &= region
-    # line-like: large extent for little area (a line, a cross, a fan of shafts)
-    _, lab, stats = _components_with_stats(seeds)
-    extent = _np.hypot(stats[:, 2], stats[:, 3]).astype(float)
-    good = (extent >= diameter / 2) & (stats[:, 4] <= 0.2 * extent * extent)
-    good[0] = False
-    hv = h[good[lab]].astype(_np.float64)
-    return float((hv * hv * hv).sum())
+    mask = _line_mask(
+        flat, polarity, region=region, diameter=diameter, min_contrast=min_contrast, h=h
+    )
+    return _cubed_sum(h, mask)
 
 
 def choose_channel(
@@ -801,6 +864,181 @@ def _long_thin(
     return keep[lab]
 
 
+def _colour_projection(
+    rgb: _np.ndarray,
+    hair: _np.ndarray,
+    skin: _np.ndarray,
+    grey_flat: _np.ndarray,
+    *,
+    sigma: float,
+    hair_size: float,
+    direction: _np.ndarray | None = None,
+) -> tuple[_np.ndarray, float, _np.ndarray] | None:
+    """The photo projected on the colour direction that best tells its hair from its
+    skin (Fisher's linear discriminant).
+
+    Each channel is flattened against the skin (skin ~1); the hair's mean contrast
+    ``delta`` (3 channels) and the skin's covariance ``C`` give the direction
+    ``w = C^-1 delta``: skin mottling, shading and follicle openings change the three
+    channels together, the hair's colour does not, so the projection keeps the hair's
+    contrast and drops much of the skin's texture. The projection is scaled to the
+    skin's standard deviation in ``grey_flat`` (the grey image read so far): every
+    threshold sees the skin as it did, and the hair stands out by the ratio of the two
+    separations.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) float32 ndarray
+        The photo at the working scale.
+    hair : (M, N) bool ndarray
+        Strong hair pixels.
+    skin : (M, N) bool ndarray
+        Bare skin pixels (away from every shaft found).
+    grey_flat : (M, N) float32 ndarray
+        The flattened grey image the hair was found in (skin ~1).
+    sigma, hair_size : float
+        As in :func:`hairtrack.normalise.flatten_illumination`, px.
+    direction : (3,) float ndarray, optional
+        Weights learnt on another photo of the same hair (``weights`` below), used as
+        they are: a photo relit to that one is read along the same colour, at the same
+        scale.
+
+    Returns
+    -------
+    flat : (M, N) float32 ndarray
+        The projection: skin ~1, hair off 1 on the same side as in ``grey_flat``.
+    separation : float
+        Hair-skin separation along it: mean difference over the skin's standard
+        deviation (``sqrt(delta C^-1 delta)`` for the direction learnt here).
+    weights : (3,) float64 ndarray
+        The scaled direction: ``flat = 1 + (contrasts - skin mean) @ weights``.
+    None when there are too few hair or skin pixels.
+    """
+    if hair.sum() < 50 or skin.sum() < 500:
+        return None
+    rel = _flatten(rgb, sigma=sigma, hair_size=hair_size, skin=skin)
+    rel -= 1.0
+    xs = rel[skin].astype(_np.float64)
+    mu_s = xs.mean(axis=0)
+    delta = rel[hair].astype(_np.float64).mean(axis=0) - mu_s
+    cov = _np.cov(xs.T) + 1e-8 * _np.eye(3)
+    if direction is None:
+        w = _np.linalg.solve(cov, delta)
+        sep = float(_np.sqrt(max(float(w @ delta), 0.0)))  # w.delta / sqrt(w C w)
+        gs = grey_flat[skin].astype(_np.float64)
+        g_delta = float(grey_flat[hair].mean() - gs.mean())
+        g_sd = float(gs.std())
+        if sep <= 0 or g_sd <= 0 or g_delta == 0:
+            return None
+        w *= _np.sign(g_delta) * g_sd / sep  # the skin's spread of grey_flat, hair its side
+    else:
+        w = _np.asarray(direction, _np.float64)
+        sd = float(_np.sqrt(max(float(w @ cov @ w), 1e-18)))
+        sep = abs(float(w @ delta)) / sd
+    proj = rel @ w.astype(_np.float32)
+    proj += _np.float32(1.0 - float(mu_s @ w))
+    return proj, sep, w
+
+
+def _colour_reread(
+    rgb: _np.ndarray,
+    grey_flat: _np.ndarray,
+    hairness: _np.ndarray,
+    mask: _np.ndarray,
+    region: _np.ndarray,
+    *,
+    polarity: str,
+    width: float,
+    rounds: int,
+    min_separation: float,
+    skin_pad_widths: float,
+    flatten_widths: float,
+    closing_widths: float,
+    detect: Any,
+    direction: _np.ndarray | None = None,
+) -> tuple[_np.ndarray, _np.ndarray, _np.ndarray, _np.ndarray] | None:
+    """Read faint hair again along its own colour (:func:`_colour_projection`).
+
+    The strong half of the shafts found so far (hairness above its median over
+    ``mask``) and the skin away from them give the direction; the hair is found again
+    along it, and the direction is learnt again from what was found, ``rounds`` times
+    at most (in a dense field of long hair the first read finds a part of the shafts,
+    and the others, left in the skin sample, blur the skin's colour spread); it stops
+    early when a round finds the same hair as the one before.
+
+    Parameters
+    ----------
+    rgb : (M, N, 3) float32 ndarray
+        The photo at the working scale (overlays painted over).
+    grey_flat : (M, N) float32 ndarray
+        The flattened grey image read so far.
+    hairness : (M, N) float32 ndarray
+        Its hairness.
+    mask : (M, N) bool ndarray
+        The hair found in it.
+    region : (M, N) bool ndarray
+        Pixels analysed.
+    polarity : {'dark', 'light'}
+    width : float
+        Typical shaft width, px.
+    rounds : int
+        Most times the direction is learnt.
+    min_separation : float
+        The last round's hair-skin separation (skin standard deviations along the
+        direction) below which the re-read is not kept: what was found is then the
+        skin's own texture, which a direction learnt from it only brings out more.
+    skin_pad_widths, flatten_widths, closing_widths : float
+        As ``colour_skin_pad_widths``, ``flatten_widths``, ``closing_widths`` in
+        :class:`hairtrack.config.CloseupParams`.
+    detect : callable
+        ``detect(hairness, flat) -> mask``, the coarse detector.
+    direction : (3,) float ndarray, optional
+        A direction learnt on another photo of the same hair
+        (``CloseupParams.colour_direction``): used as it is, and the re-read kept
+        whatever its separation (the other photo's decided that the hair has a colour
+        of its own); the rounds then only refine the skin the channels are flattened
+        against.
+
+    Returns
+    -------
+    flat, hairness, mask : (M, N) ndarrays
+        The projection, its hairness and the hair found in it.
+    weights : (3,) float64 ndarray
+        The scaled direction (:func:`_colour_projection`).
+    None when the hair is not read again.
+    """
+    pad = 2 * max(1, round(skin_pad_widths * width)) + 1
+    se = _np.ones((pad, pad), _np.uint8)
+    out, sep = None, 0.0
+    h = hairness
+    for _ in range(max(1, int(rounds))):
+        strong = mask & (h >= _np.median(h[mask]))
+        near = _cv2.dilate(mask.view(_np.uint8), se) > 0
+        got = _colour_projection(
+            rgb,
+            strong,
+            region & ~near,
+            grey_flat,
+            sigma=flatten_widths * width,
+            hair_size=flatten_widths * width,
+            direction=direction,
+        )
+        if got is None:
+            break
+        flat = got[0]
+        h = _hairness(flat, polarity, round(closing_widths * width))
+        found = detect(h, flat)
+        if not found.any():
+            break
+        done = out is not None and _np.array_equal(found, mask)
+        out, sep, mask = (flat, h, found, got[2]), got[1], found
+        if done:  # the direction learnt from this hair finds the same hair
+            break
+    if out is None or (direction is None and sep < min_separation):
+        return None
+    return out
+
+
 def _probe_width(h: _np.ndarray, region: _np.ndarray, d: int, pol: str, p: Any) -> float:
     """Typical shaft width on a probe copy, px: hair detected with a hairness disk of
     ``d`` px, then an upper percentile of the strong shafts' medial-axis widths (tapering
@@ -953,7 +1191,7 @@ def segment_closeup(
     h_p = None
     if pol == "auto":
         flat_luma = _flatten(_luminance(small), sigma=2.5 * d_p)
-        pol, h_luma = _decide_polarity(flat_luma, region_p, d_p, 0.1)
+        pol, h_luma = _decide_polarity(flat_luma, region_p, d_p, 0.1, p.polarity_depth_ratio)
         if channel == "luma" or small.ndim == 2:  # the same flattened grey image
             h_p = h_luma
     # the shafts' width sets the working scale: as given, or read on the probe
@@ -1001,7 +1239,6 @@ def segment_closeup(
             se = _cv2.getStructuringElement(_cv2.MORPH_ELLIPSE, (d, d))
             luma_w = _luminance(rgb_w)
             gray_w -= luma_w - _cv2.morphologyEx(luma_w, _cv2.MORPH_OPEN, se)
-    del rgb_w
     if overlay_base is not None:
         # paint over the overlays, so a drawn circle or bar does not cut a shaft in two
         ov_w = _resize_mask(overlay_base, gray_w.shape)
@@ -1043,6 +1280,45 @@ def segment_closeup(
         )
         h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
         work_mask = _detect(h_w, user_w, broad=_broad(flat_w, pol), **detect_kw)
+    direction = None
+    given = _np.asarray(p.colour_direction, _np.float64)
+    if given.shape != (3,):
+        raise ValueError(f"colour_direction must be 3 numbers, got {p.colour_direction!r}")
+    if (
+        rgb_w.ndim == 3
+        and work_mask.any()
+        and (
+            given.any()
+            or (
+                p.colour_reread_below > 0
+                and float(_np.median(h_w[work_mask])) < p.colour_reread_below
+            )
+        )
+    ):
+        # hair that hardly stands out in any one grey image: read it again along the
+        # colour direction that best tells this hair from this skin
+        rgb_f = rgb_w
+        if overlay_base is not None:
+            rgb_f = _cv2.inpaint(rgb_w, ov_w.view(_np.uint8), max(2.0, width_w), _cv2.INPAINT_TELEA)
+        got = _colour_reread(
+            rgb_f.astype(_np.float32),
+            flat_w,
+            h_w,
+            work_mask,
+            region_w,
+            polarity=pol,
+            width=width_w,
+            rounds=p.colour_reread_rounds,
+            min_separation=p.colour_reread_min_separation,
+            skin_pad_widths=p.colour_skin_pad_widths,
+            flatten_widths=p.flatten_widths,
+            closing_widths=p.closing_widths,
+            detect=lambda h, flat: _detect(h, user_w, broad=_broad(flat, pol), **detect_kw),
+            direction=given if given.any() else None,
+        )
+        if got is not None:
+            flat_w, h_w, work_mask, direction = got
+    del rgb_w
     contrast = float(_np.median(h_w[work_mask])) if work_mask.any() else float("nan")
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
@@ -1136,6 +1412,7 @@ def segment_closeup(
         hair_contrast=contrast,
         work_region_share=region_share,
         probe_width_px=float(width_full),
+        colour_direction=None if direction is None else tuple(float(v) for v in direction),
     )
 
 
