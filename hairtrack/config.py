@@ -1365,6 +1365,9 @@ class CompareParams:
         medium; none registered in 0.12-0.17) read 47.5 points off the truth on median,
         all but one low, and all 5 re-shoots among them would be called a gain or loss
         (their own MDC would be 92.6 %); the 127 above it read 0.9 points off.
+        Hair read again along its own colour (``closeup.colour_reread_below``, h-faint)
+        has its contrast read in that projection, which keeps the grey image's skin
+        spread: how far it stands above the skin's texture where it was found.
     faint_sd_pct_closeup : float
         Extra spread, %, of a close-up pair whose hair hardly stands out (below
         ``min_hair_contrast_closeup``: verdict "unreliable"), added in quadrature to its
