@@ -108,7 +108,7 @@ def phantom_closeup(quick: bool) -> dict:
         * np.mean(
             [w == "long" for r, w in zip(rows, withheld_as, strict=True) if r[2] == "clipped"]
         ),
-        "clipped fields whose hair hardly stands out (count withheld), %": 100
+        "clipped fields of faint hair (count withheld), %": 100
         * np.mean(
             [w == "faint" for r, w in zip(rows, withheld_as, strict=True) if r[2] == "clipped"]
         ),

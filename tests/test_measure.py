@@ -100,10 +100,28 @@ def test_light_hair_is_not_undercounted():
             ph = _closeup(skin, hair)
             m = _quiet(ph.image, view="closeup", px_per_mm=ph.truth["px_per_mm"])
             assert m.polarity == "light"
-            if m.hair_count is not None:  # medium / blond hardly stands out: withheld
+            if m.hair_count is not None:  # medium / blond is found by its colour: withheld
                 ratios.append(m.hair_count / ph.truth["hair_count"])
     assert len(ratios) >= 6
     assert abs(float(np.median(ratios)) - 1) <= 0.03
+
+
+def test_hair_found_by_its_colour_gets_coverage_but_no_count_nor_width():
+    """Blond hair on medium skin barely differs from it in brightness and is found along
+    its colour: its coverage is near the truth, but its ragged edges would count and
+    size the shafts wrongly, so neither is given (with a note), as for faint hair."""
+    from hairtrack.measure import COLOUR_NOTE
+
+    for seed in (0, 1):
+        ph = _closeup("medium", "blond", seed=seed)
+        t = ph.truth
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = measure(ph.image, view="closeup", px_per_mm=t["px_per_mm"])
+        assert abs(m.coverage - t["coverage"]) < 0.015
+        assert m.hair_count is None and m.hair_per_cm2 is None
+        assert m.mean_width_px is None
+        assert any(COLOUR_NOTE in str(w.message) for w in caught)
 
 
 @pytest.mark.parametrize("skin,hair", CLOSEUP_CASES)
