@@ -34,6 +34,7 @@ from pairs import make_pair  # noqa: E402
 
 from hairtrack import align  # noqa: E402
 from hairtrack.config import AlignParams  # noqa: E402
+from hairtrack.morph import mean_depth  # noqa: E402
 
 N = 24
 CHANGES = [0.0] * N + list(np.resize([-0.4, -0.25, -0.1, 0.1, 0.25, 0.4], N))
@@ -81,8 +82,8 @@ def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[flo
                 float(hair.mean()),
                 hit / max(float(tm.sum()), 1.0),
                 hit / max(float(hair.sum()), 1.0),
-                align._mean_depth(hair),
-                align._mean_depth(staged[2]),
+                mean_depth(hair),
+                mean_depth(staged[2]),
             )
         )
     return out

@@ -82,6 +82,7 @@ from scipy.spatial import cKDTree
 from hairtrack.config import AlignParams
 from hairtrack.geometry import local_scale
 from hairtrack.labels import components_with_stats
+from hairtrack.morph import mean_depth
 from hairtrack.threads import side_by_side
 
 __all__ = [
@@ -308,7 +309,7 @@ def _suppress_hair(
         network that spans the photo and is not elongated as a whole. 0 turns it off.
     either_polarity_first : bool
         Try the light ridges first as well as the dark ones, and keep the order whose
-        filled pixels are thinner (:func:`_mean_depth`): with light hair on darker
+        filled pixels are thinner (:func:`mean_depth`): with light hair on darker
         skin, the skin between the shafts reads as dark ridges when the dark pass comes
         first, and what is filled is the wedges of skin between them, not the shafts.
     order_early_ratio : float
@@ -346,7 +347,7 @@ def _suppress_hair(
         # the passes in colour find most of a photo's hair when it has colour to find: when
         # one order's fill is already far thicker there, its passes in brightness did not
         # make it the thinner (``AlignParams.hair_order_early_ratio``)
-        d = [_mean_depth(hair) for _, _, hair in staged]
+        d = [mean_depth(hair) for _, _, hair in staged]
         lo, hi = min(d), max(d)
         if lo > 0 and hi >= order_early_ratio * lo:
             k = int(np.argmin(d))
@@ -359,19 +360,10 @@ def _suppress_hair(
         # found only in part, and the wedges found instead filled less on a phantom of
         # blond hair on medium skin (0.239 against 0.256 of the photo), which was then
         # matched on its shafts and not registered (benchmarks/pairs.py seed 0, pair 14)
-        depth = _mean_depth(found[1])
+        depth = mean_depth(found[1])
         if best is None or depth < best_depth:
             best, best_depth = found, depth
     return best
-
-
-def _mean_depth(mask: np.ndarray) -> float:
-    """Mean distance (px) of ``mask``'s pixels to its edge: about a quarter of the
-    width of a band, half the radius of a disc; 0 for an empty mask."""
-    if not mask.any():
-        return 0.0
-    depth = cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, 3)
-    return float(depth[mask].mean())
 
 
 def _suppress_in_order(
@@ -511,10 +503,10 @@ def _ridges(
         # summed over the pieces' own pixels only (elsewhere the label is 0 and the depth
         # 0): the same sums, in the same order, without a float64 copy of the whole image
         inside = weak.view(bool)
-        mean_depth = np.bincount(labels[inside], depth[inside], minlength=n)[1:] / np.maximum(
+        piece_depth = np.bincount(labels[inside], depth[inside], minlength=n)[1:] / np.maximum(
             area, 1.0
         )
-        shape_ok |= mean_depth <= max_thickness_px
+        shape_ok |= piece_depth <= max_thickness_px
     keep = shape_ok & (diag2 >= min_length_px**2) & (n_strong > 0)
     lut = np.concatenate([[0], keep]).astype(np.uint8)
     return cv2.dilate(lut[labels], np.ones((5, 5), np.uint8)).astype(bool)

@@ -22,6 +22,7 @@ from hairtrack.jpeg import jpeg_quality as _jpeg_quality
 from hairtrack.labels import component_axes as _component_axes
 from hairtrack.labels import components_with_stats as _components_with_stats
 from hairtrack.morph import disk_morph as _disk_morph
+from hairtrack.morph import mean_depth as _mean_depth
 from hairtrack.normalise import flatten_illumination as _flatten
 from hairtrack.normalise import luminance as _luminance
 from hairtrack.overlays import capture_overlay_mask as _capture_overlay_mask
@@ -574,15 +575,6 @@ def _decide_polarity(
         if depth[other] > 0 and depth[other] < depth[pol]:
             pol = other
     return pol, hs[pol]
-
-
-def _mean_depth(mask: _np.ndarray) -> float:
-    """Mean distance (px) of ``mask``'s pixels to its edge: about a quarter of the
-    width of a band, half the radius of a disc; 0 for an empty mask."""
-    if not mask.any():
-        return 0.0
-    depth = _cv2.distanceTransform(mask.view(_np.uint8), _cv2.DIST_L2, 3)
-    return float(depth[mask].mean())
 
 
 def _cubed_sum(h: _np.ndarray, mask: _np.ndarray) -> float:
