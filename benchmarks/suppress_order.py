@@ -75,7 +75,7 @@ def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[flo
     out = []
     for order in ((True, False), (False, True)):
         staged = align._chroma_passes(gray, chroma, order, p.hair_colour_contrast, opts)
-        _, hair = align._gray_passes(*staged, order, opts)
+        _, hair = align._gray_passes(staged[0], staged[2], order, opts)
         hit = float((hair & tm).sum())
         out.append(
             (

@@ -351,10 +351,11 @@ def _suppress_hair(
         lo, hi = min(d), max(d)
         if lo > 0 and hi >= order_early_ratio * lo:
             k = int(np.argmin(d))
-            return _gray_passes(*staged[k], orders[k], opts, start)
+            out, _, hair = staged[k]
+            return _gray_passes(out, hair, orders[k], opts, start)
     best, best_depth = None, np.inf
     for order, (out, _, hair) in zip(orders, staged, strict=True):
-        found = _gray_passes(out, None, hair, order, opts, start)
+        found = _gray_passes(out, hair, order, opts, start)
         # the order that filled the shafts fills thin lines; the other fills the wedges
         # of skin between them. Which fills less is no guide: faint light shafts are
         # found only in part, and the wedges found instead filled less on a phantom of
@@ -374,8 +375,8 @@ def _suppress_in_order(
     opts: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_suppress_hair` with the dark (True) and light (False) passes in ``order``."""
-    staged = _chroma_passes(gray, chroma, order, chroma_contrast, opts)
-    return _gray_passes(*staged, order, opts)
+    out, _, hair = _chroma_passes(gray, chroma, order, chroma_contrast, opts)
+    return _gray_passes(out, hair, order, opts)
 
 
 def _chroma_passes(
@@ -419,14 +420,13 @@ def _chroma_passes(
 
 def _gray_passes(
     out: np.ndarray,
-    chroma: np.ndarray | None,
     hair: np.ndarray,
     order: tuple[bool, bool],
     opts: dict[str, Any],
     start: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The passes of :func:`_suppress_in_order` in brightness, after those in colour
-    (:func:`_chroma_passes`, whose output it takes; ``chroma`` unused): ``out`` filled,
+    (:func:`_chroma_passes`: its ``out`` and ``hair``): ``out`` filled,
     and all the pixels filled. ``start``: as :func:`_chroma_passes`', for when nothing was
     filled in colour."""
     kernel_px, max_kernel_px = opts["kernel_px"], opts["max_kernel_px"]

@@ -616,15 +616,10 @@ def _line_score(
     region: _np.ndarray | None,
     diameter: int,
     min_contrast: float,
-    h: _np.ndarray | None = None,
 ) -> float:
-    """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`).
-
-    Sum of the cubed hairness over the line-like components (:func:`_line_mask`).
-    ``h``: the hairness of ``flat``, when known.
-    """
-    if h is None:
-        h = _hairness(flat, polarity, diameter)
+    """Contrast carried by line-like structures of one polarity (see :func:`decide_polarity`):
+    the sum of the cubed hairness over the line-like components (:func:`_line_mask`)."""
+    h = _hairness(flat, polarity, diameter)
     mask = _line_mask(
         flat, polarity, region=region, diameter=diameter, min_contrast=min_contrast, h=h
     )
@@ -1272,6 +1267,8 @@ def segment_closeup(
         )
         h_w = _hairness(flat_w, pol, round(p.closing_widths * width_w))
         work_mask = _detect(h_w, user_w, broad=_broad(flat_w, pol), **detect_kw)
+    # the hair's contrast: the median hairness over what was found
+    contrast = float(_np.median(h_w[work_mask])) if work_mask.any() else float("nan")
     direction = None
     given = _np.asarray(p.colour_direction, _np.float64)
     if given.shape != (3,):
@@ -1279,13 +1276,7 @@ def segment_closeup(
     if (
         rgb_w.ndim == 3
         and work_mask.any()
-        and (
-            given.any()
-            or (
-                p.colour_reread_below > 0
-                and float(_np.median(h_w[work_mask])) < p.colour_reread_below
-            )
-        )
+        and (given.any() or (p.colour_reread_below > 0 and contrast < p.colour_reread_below))
     ):
         # hair that hardly stands out in any one grey image: read it again along the
         # colour direction that best tells this hair from this skin
@@ -1310,8 +1301,8 @@ def segment_closeup(
         )
         if got is not None:
             flat_w, h_w, work_mask, direction = got
+            contrast = float(_np.median(h_w[work_mask]))
     del rgb_w
-    contrast = float(_np.median(h_w[work_mask])) if work_mask.any() else float("nan")
     # typical width from the terminal shafts the coarse detector found
     width_out = _median_width(work_mask) / scale if work_mask.any() else float("nan")
     share = (
