@@ -25,11 +25,11 @@ known homography and relit, with no hair change: the corner error and |coverage 
 are measured against that.
 
 ``--calibrate`` prints the re-shoot spread of the change (the minimal detectable change
-and the re-shoot standard deviation) to put in ``hairtrack.config.CompareParams``: of the
-measured change over registered re-shoots of an unchanged scalp whose hair stands out
-enough for a verdict (a faint pair is "unreliable" whatever it reads), as CompareParams defines
-them (re-combing moves the visible hair too), and, apart, of the measurement error
-against the truth. ``--seeds 0,3,4`` pools the pairs of several seeds (the calibration
+and the re-shoot standard deviation beyond the block bootstrap) to put in
+``hairtrack.config.CompareParams``: of the measured change over registered re-shoots of
+an unchanged scalp whose hair stands out enough for a verdict (a faint pair is
+"unreliable" whatever it reads), as CompareParams defines them (re-combing moves the
+visible hair too), and, apart, of the measurement error against the truth. ``--seeds 0,3,4`` pools the pairs of several seeds (the calibration
 and the summary are over all of them); the values in ``CompareParams`` say which seeds.
 
 ``--json PATH`` writes every pair's row (seed, truth, measured change, verdict, ...).
@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hairtrack import synth  # noqa: E402
 from hairtrack.align import corner_error  # noqa: E402
-from hairtrack.compare import compare  # noqa: E402
+from hairtrack.compare import _bootstrap_se_pct, compare  # noqa: E402
 from hairtrack.config import Params  # noqa: E402
 from hairtrack.measure import long_hair  # noqa: E402
 
@@ -143,6 +143,14 @@ def run_pair(
     true_pct = 100 * (ta / tb - 1) if tb > 0 else np.nan
     ch = c.change
     ci = ch.coverage_pct_ci
+    # the interval's block-bootstrap part, as compare drew it (its first use of the seed)
+    se_blocks = (
+        _bootstrap_se_pct(
+            c.blocks, n=params.compare.bootstrap, rng=np.random.default_rng(params.compare.seed)
+        )
+        if c.blocks is not None
+        else np.nan
+    )
     # close-ups: the hair count's change against the hairs rooted in each photo's part of
     # the common region (what a density counts)
     true_count_pct = np.nan
@@ -160,6 +168,7 @@ def run_pair(
         "true_pct": true_pct,
         "pct": ch.coverage_pct,
         "ci": ci,
+        "se_blocks": se_blocks,
         "verdict": ch.verdict,
         "mdc": ch.mdc_pct,
         "ok": c.alignment.ok,
@@ -431,15 +440,20 @@ def main() -> None:
                     continue
                 change = np.array([r["pct"] for r in sel])
                 error = np.array([r["pct"] - r["true_pct"] for r in sel])
+                blocks = np.array([r["se_blocks"] for r in sel])
                 # CompareParams' definitions: the change re-photographing an unchanged
-                # scalp gives (new camera, light and combing: the visible hair moves too)
+                # scalp gives (new camera, light and combing: the visible hair moves too);
+                # the re-shoot SD is the part of its spread the block bootstrap, which
+                # every paired interval has, does not already carry
+                beyond = np.sqrt(max(change.var() - np.mean(blocks**2), 0.0))
                 print(
                     f"\ncalibration ({view}{label}, seeds {','.join(map(str, seeds))}, "
                     f"{len(sel)} registered re-shoots): MDC (95th pct of "
                     f"|change|) = {np.percentile(np.abs(change), 95):.2f} %, re-shoot SD = "
-                    f"{change.std():.2f} %\n  (of which measurement: 95th pct of |measured "
-                    f"- true| = {np.percentile(np.abs(error), 95):.2f} %, SD "
-                    f"{error.std():.2f} %)"
+                    f"{beyond:.2f} % (spread of the change {change.std():.2f} %, "
+                    f"block bootstrap SE {np.sqrt(np.mean(blocks**2)):.2f} % rms)\n"
+                    f"  (of which measurement: 95th pct of |measured - true| = "
+                    f"{np.percentile(np.abs(error), 95):.2f} %, SD {error.std():.2f} %)"
                 )
     if args.real:
         summary.update(real_pairs(params, args.quick, tuple(args.view or ("closeup", "global"))))

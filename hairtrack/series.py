@@ -1067,7 +1067,6 @@ def _view_series(
 ) -> tuple[ViewSeries, list[str]]:
     p = params.compare
     mdc = p.mdc_pct_closeup if kind == "closeup" else p.mdc_pct_global
-    reshoot = p.reshoot_sd_pct_closeup if kind == "closeup" else p.reshoot_sd_pct_global
     notes: list[str] = []
     pictures: dict[str, bytes] = {}
     out: list[SessionResult] = []
@@ -1134,6 +1133,15 @@ def _view_series(
     if follow and (d0 is None or any(s.date is None for s in follow)):
         notes.append(f"{patient}/{view}: undated sessions are placed a month apart in the trend")
     vbs = [s.vs_baseline for s in follow]
+    # the baseline photo's share of a comparison's re-shoot error is shared by every
+    # session: each session's interval is at least its re-shoot error (block bootstrap
+    # and the re-shoot spread beyond it), so the narrowest one bounds it
+    errors = [
+        (v.coverage_pct_ci[1] - v.coverage_pct_ci[0]) / (2 * _Z95)
+        for v in vbs
+        if v is not None and v.verdict != "unreliable" and v.coverage_pct_ci is not None
+    ]
+    reshoot = min(errors, default=0.0)
     trend = fit_trend(
         days,
         [None if v is None else v.coverage_pct for v in vbs],
