@@ -71,6 +71,7 @@ def orders(rgb: np.ndarray, truth: np.ndarray, p: AlignParams) -> list[tuple[flo
         "min_length_px": p.hair_min_length * side,
         "max_kernel_px": 15,
         "max_thickness_px": p.hair_max_thickness_closeup * side,
+        "thickness_on_core": p.hair_thickness_core,
     }
     out = []
     for order in ((True, False), (False, True)):

@@ -268,6 +268,7 @@ def _suppress_hair(
     chroma: np.ndarray | None = None,
     chroma_contrast: float = 0.3,
     max_thickness_px: float = 0.0,
+    thickness_on_core: bool = False,
     either_polarity_first: bool = False,
     order_early_ratio: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -307,6 +308,12 @@ def _suppress_hair(
         Pieces whose mean half-thickness (distance to their edge) is at most this are
         hair too, however compact their bounding box: dense hair crosses into one
         network that spans the photo and is not elongated as a whole. 0 turns it off.
+    thickness_on_core : bool
+        Measure that half-thickness on each piece's core (its pixels at twice
+        ``min_contrast``) instead of on the whole piece: the faint rim a blurred, JPEG'd
+        shaft leaves around it widens the piece, and in dense hair closes the narrow gaps
+        between shafts, so a network's whole-piece depth grows with the hair's density
+        (``AlignParams.hair_thickness_core``).
     either_polarity_first : bool
         Try the light ridges first as well as the dark ones, and keep the order whose
         filled pixels are thinner (:func:`mean_depth`): with light hair on darker
@@ -332,6 +339,7 @@ def _suppress_hair(
         min_length_px=min_length_px,
         max_kernel_px=max_kernel_px,
         max_thickness_px=max_thickness_px,
+        thickness_on_core=thickness_on_core,
     )
     if not either_polarity_first:
         return _suppress_in_order(gray, chroma, (True, False), chroma_contrast, opts)
@@ -465,10 +473,12 @@ def _ridges(
     min_length_px: float,
     max_kernel_px: int,
     max_thickness_px: float = 0.0,
+    thickness_on_core: bool = False,
     reduced: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """Elongated (or thin) dark (black-hat) or light (top-hat) pieces narrower than
-    ``kernel_px`` (``reduced``: ``_reduced(gray, kernel_px, max_kernel_px)`` when at hand).
+    ``kernel_px`` (``reduced``: ``_reduced(gray, kernel_px, max_kernel_px)`` when at hand;
+    ``thickness_on_core``: as :func:`_suppress_hair`'s).
 
     Returns
     -------
@@ -499,12 +509,15 @@ def _ridges(
     shape_ok = diag2 / np.maximum(area, 1.0) >= min_elongation
     if max_thickness_px > 0:
         # a network of crossing shafts is thin everywhere, though not elongated as a whole
-        depth = cv2.distanceTransform(weak, cv2.DIST_L2, 3)
+        # (on its core: the rim of the shafts merges the gaps of dense hair)
+        core = (response > 2 * min_contrast).view(np.uint8) if thickness_on_core else weak
+        depth = cv2.distanceTransform(core, cv2.DIST_L2, 3)
         # summed over the pieces' own pixels only (elsewhere the label is 0 and the depth
         # 0): the same sums, in the same order, without a float64 copy of the whole image
-        inside = weak.view(bool)
+        inside = core.view(bool)
+        size = area if core is weak else np.bincount(labels[inside], minlength=n)[1:]
         piece_depth = np.bincount(labels[inside], depth[inside], minlength=n)[1:] / np.maximum(
-            area, 1.0
+            size, 1.0
         )
         shape_ok |= piece_depth <= max_thickness_px
     keep = shape_ok & (diag2 >= min_length_px**2) & (n_strong > 0)
@@ -608,6 +621,7 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
             min_elongation=p.hair_min_elongation,
             min_length_px=p.hair_min_length * long_side,
             max_thickness_px=p.hair_max_thickness_closeup * long_side if view == "closeup" else 0,
+            thickness_on_core=p.hair_thickness_core,
             either_polarity_first=p.hair_either_polarity_closeup and view == "closeup",
             order_early_ratio=p.hair_order_early_ratio,
         )
@@ -1206,10 +1220,11 @@ def _dense_refine(
     round), and its last round that passes is its fit (a wider round matches more
     patches, less precisely); the start whose fit most patches agree with wins. A
     round's fit counts only when at least ``min_inliers`` patches and a
-    ``dense_min_inlier_ratio`` share of the matched ones agree with it; the first round,
-    which searches widest, may go on from a fit that only ``dense_first_min_inlier_ratio``
-    of its patches agree with (there a wrong peak is likelier, a chance agreement of many
-    patches no likelier), but such a fit is only a start for the next round.
+    ``dense_min_inlier_ratio`` share of the matched ones agree with it; the first
+    ``dense_loose_rounds`` rounds, which search widest, may go on from a fit that only
+    ``dense_first_min_inlier_ratio`` of its patches agree with (there a wrong peak is
+    likelier, a chance agreement of many patches no likelier), but such a fit is only a
+    start for the next round.
 
     Returns
     -------
@@ -1233,7 +1248,8 @@ def _dense_refine(
                 break
             model, h1, inl = _fit_models(src, dst, p)
             n = int(inl.sum())
-            share = p.dense_first_min_inlier_ratio if i == 0 else p.dense_min_inlier_ratio
+            loose = i < p.dense_loose_rounds
+            share = p.dense_first_min_inlier_ratio if loose else p.dense_min_inlier_ratio
             if h1 is None or n < p.min_inliers or n < share * len(src):
                 break
             h, radius = h1, max(2, radius // 2)
