@@ -101,6 +101,7 @@ MIN_SIDE = 64
 
 _VIEWS = ("closeup", "global")
 _MODELS = ("auto", "homography", "affine", "similarity")
+_ORDERS = ("auto", "dark", "light")
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ class _Prepared:
     full_shape: tuple[int, int]
     hair: np.ndarray  # (h, w) bool, filled-in hair
     detect_mask: np.ndarray | None  # (h, w) uint8 255 = detect features here
+    order: str = ""  # which hair pass ran first: 'dark', 'light' ('' when none ran)
+    order_open: bool = False  # both orders ran in full, and filled different pixels
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,13 @@ def _odd(n: float) -> int:
     return max(3, int(round(n)) | 1)
 
 
-def _suppress_hair(
+def _suppress_hair(gray: np.ndarray, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Find thin dark and light ridges (hair) and fill them with the surrounding skin:
+    :func:`_suppress_hair_kept`'s ``suppressed`` and ``hair``."""
+    return _suppress_hair_kept(gray, **kw)[:2]
+
+
+def _suppress_hair_kept(
     gray: np.ndarray,
     *,
     kernel_px: int,
@@ -271,7 +280,8 @@ def _suppress_hair(
     thickness_on_core: bool = False,
     either_polarity_first: bool = False,
     order_early_ratio: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
+    order: str = "auto",
+) -> tuple[np.ndarray, np.ndarray, str, bool]:
     """Find thin dark and light ridges (hair) and fill them with the surrounding skin.
 
     Black-hat (closing minus image) finds dark structures narrower than ``kernel_px``,
@@ -324,6 +334,9 @@ def _suppress_hair(
         ``chroma``, one order's filled pixels are this many times deeper than the
         other's, the thinner order is kept without the other's passes in ``gray``; 0
         runs both orders in full.
+    order : {'auto', 'dark', 'light'}
+        'dark' or 'light' runs that pass first and only that order, whatever
+        ``either_polarity_first`` says; 'auto' chooses as above.
 
     Returns
     -------
@@ -331,6 +344,11 @@ def _suppress_hair(
         ``gray`` with the hair filled in.
     hair : (M, N) bool ndarray
         The pixels filled.
+    kept : {'dark', 'light'}
+        Which pass ran first in the order kept.
+    open : bool
+        Whether both orders ran in full (neither was decided early) and filled
+        different pixels: the choice between them was the depth comparison's alone.
     """
     opts = dict(
         kernel_px=kernel_px,
@@ -341,8 +359,10 @@ def _suppress_hair(
         max_thickness_px=max_thickness_px,
         thickness_on_core=thickness_on_core,
     )
-    if not either_polarity_first:
-        return _suppress_in_order(gray, chroma, (True, False), chroma_contrast, opts)
+    if order in ("dark", "light") or not either_polarity_first:
+        first = order != "light"
+        out, hair = _suppress_in_order(gray, chroma, (first, not first), chroma_contrast, opts)
+        return out, hair, "dark" if first else "light", False
     orders = ((True, False), (False, True))
     gray = np.asarray(gray, np.float32)
     chroma = None if chroma is None else np.asarray(chroma, np.float32)
@@ -360,10 +380,13 @@ def _suppress_hair(
         if lo > 0 and hi >= order_early_ratio * lo:
             k = int(np.argmin(d))
             out, _, hair = staged[k]
-            return _gray_passes(out, hair, orders[k], opts, start)
-    best, best_depth = None, np.inf
-    for order, (out, _, hair) in zip(orders, staged, strict=True):
-        found = _gray_passes(out, hair, order, opts, start)
+            return (*_gray_passes(out, hair, orders[k], opts, start), ("dark", "light")[k], False)
+    fills = [
+        _gray_passes(out, hair, o, opts, start)
+        for o, (out, _, hair) in zip(orders, staged, strict=True)
+    ]
+    best, best_depth, kept = None, np.inf, 0
+    for k, found in enumerate(fills):
         # the order that filled the shafts fills thin lines; the other fills the wedges
         # of skin between them. Which fills less is no guide: faint light shafts are
         # found only in part, and the wedges found instead filled less on a phantom of
@@ -371,8 +394,8 @@ def _suppress_hair(
         # matched on its shafts and not registered (benchmarks/pairs.py seed 0, pair 14)
         depth = mean_depth(found[1])
         if best is None or depth < best_depth:
-            best, best_depth = found, depth
-    return best
+            best, best_depth, kept = found, depth, k
+    return (*best, ("dark", "light")[kept], not np.array_equal(fills[0][1], fills[1][1]))
 
 
 def _suppress_in_order(
@@ -608,11 +631,12 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     long_side = max(wh, ww)
     hair = np.zeros(gray.shape, bool)
+    order, order_open = "", False
     if p.suppress_hair:
         frac = p.hair_kernel_closeup if view == "closeup" else p.hair_kernel_global
         rgbf = small.astype(np.float32)
         chroma = np.maximum(rgbf[..., 0] - rgbf[..., 2], 0.0) if p.hair_use_colour else None
-        gray, hair = _suppress_hair(
+        gray, hair, order, order_open = _suppress_hair_kept(
             gray,
             chroma=chroma,
             chroma_contrast=p.hair_colour_contrast,
@@ -624,6 +648,7 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
             thickness_on_core=p.hair_thickness_core,
             either_polarity_first=p.hair_either_polarity_closeup and view == "closeup",
             order_early_ratio=p.hair_order_early_ratio,
+            order=p.hair_order_closeup if view == "closeup" else "auto",
         )
     image = _normalise(gray, flatten_sigma_px=p.flatten_sigma * long_side, clahe_clip=p.clahe_clip)
     work_mask = None
@@ -638,7 +663,8 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
         near = cv2.dilate(hair.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         if (~near).mean() > 0.05:
             detect = np.where(near, 0, 255 if work_mask is None else work_mask).astype(np.uint8)
-    return _Prepared(image, work_mask, _scale_matrix(ww / w, wh / h), (h, w), hair, detect)
+    to_work = _scale_matrix(ww / w, wh / h)
+    return _Prepared(image, work_mask, to_work, (h, w), hair, detect, order, order_open)
 
 
 # ---- features and models -------------------------------------------------------------------
@@ -1971,8 +1997,10 @@ def align(
         RGB photos of the same view; they may differ in size. A grey photo is passed as
         three equal channels.
     view : {'closeup', 'global'}
-        Close-ups register on skin texture with hair suppressed at the scale of a shaft;
-        global photos suppress only thin strands.
+        Close-ups register on skin texture with hair suppressed at the scale of a shaft
+        (a refused close-up pair is registered again with a photo's other hair order when
+        its choice was close: ``hair_order_retry_closeup``); global photos suppress only
+        thin strands.
     reference_mask, moving_mask : (M, N) and (P, Q) bool ndarray, optional
         Where to look (True), e.g. the field without burned-in capture overlays, or the
         head region of a global photo. Pass them: burned-in overlays sit at the same
@@ -2006,6 +2034,43 @@ def align(
 
     f_ref = _given(reference_features, reference, reference_mask, view, p, "reference_features")
     f_mov = _given(moving_features, moving, moving_mask, view, p, "moving_features")
+    found = _register(reference, moving, view, reference_mask, moving_mask, f_ref, f_mov, p)
+    if view != "closeup" or found.ok or not p.hair_order_retry_closeup:
+        return found
+    # dense long hair: the thinner fill may be the skin between the shafts, not the
+    # shafts (both fills are thick); a photo whose choice was that close is prepared
+    # again with the other order, and the pair registered again (the checks judge it)
+    for side in ("moving", "reference"):
+        f = f_mov if side == "moving" else f_ref
+        if not f.prepared.order_open:
+            continue
+        other = dataclasses.replace(
+            p, hair_order_closeup="light" if f.prepared.order == "dark" else "dark"
+        )
+        if side == "moving":
+            f_ref2, f_mov2 = f_ref, _features(moving, moving_mask, view, other)
+        else:
+            f_ref2, f_mov2 = _features(reference, reference_mask, view, other), f_mov
+        again = _register(reference, moving, view, reference_mask, moving_mask, f_ref2, f_mov2, p)
+        if again.ok:
+            logger.debug("registered with the %s photo's other hair order", side)
+            return again
+    return found
+
+
+def _register(
+    reference: np.ndarray,
+    moving: np.ndarray,
+    view: str,
+    reference_mask: np.ndarray | None,
+    moving_mask: np.ndarray | None,
+    f_ref: Features,
+    f_mov: Features,
+    p: AlignParams,
+) -> Alignment:
+    """:func:`align` of checked photos, masks and their features, in one hair order each:
+    :func:`_align`, again on keypoints found on the working images themselves when the
+    halved keypoints' fit was not polished."""
     found, polished = _align(reference, moving, view, reference_mask, moving_mask, f_ref, f_mov, p)
     if view == "closeup" and p.detect_halved_closeup and not polished:
         # the halved keypoints' fit was not confirmed by the skin (few or bunched
@@ -2292,6 +2357,10 @@ def _params(params: dict[str, Any]) -> AlignParams:
     p = AlignParams(**params)
     if p.model not in _MODELS:
         raise ValueError(f"model must be one of {_MODELS}, not {p.model!r}")
+    if p.hair_order_closeup not in _ORDERS:
+        raise ValueError(
+            f"hair_order_closeup must be one of {_ORDERS}, not {p.hair_order_closeup!r}"
+        )
     return p
 
 

@@ -407,6 +407,20 @@ class AlignParams:
         thinner order changed the choice on 8: on 6 what was filled came closer to the
         true hair (recall times precision up by 0.02-0.26), on 2 slightly further (down
         by 0.03 and 0.04) (``benchmarks/suppress_order.py``).
+    hair_order_closeup : {'auto', 'dark', 'light'}
+        Close-ups: which pass runs first, 'auto' as ``hair_either_polarity_closeup``
+        and ``hair_order_early_ratio`` decide ('dark' or 'light' runs that order only;
+        what :func:`hairtrack.align.align` sets when it tries a photo's other order).
+    hair_order_retry_closeup : bool
+        Close-ups: when a pair is refused, a photo whose order was chosen by the depth
+        comparison alone (both orders ran in full and filled different pixels) is
+        prepared again with the other order and the pair registered again, moving photo
+        first; the first registration that passes the checks is kept. Dense long light
+        hair on dark skin fills thick in both orders, and the wedges of skin between the
+        shafts can read thinner than the shafts' network: seed 3 pair 47's visit
+        (``benchmarks/pairs.py``, blond, grown by 40 %) kept them (mean depth 8.5 px
+        against the shafts' 10.7) and was refused (too few consistent matches); with
+        the other order it registers, 0.48 px at the corners. Costs only refused pairs.
     hair_order_early_ratio : float
         ... and when, after both orders' passes in colour (``hair_use_colour``), one
         order's filled pixels are at least this many times deeper (mean distance to
@@ -691,6 +705,8 @@ class AlignParams:
     hair_thickness_core: bool = True
     hair_either_polarity_closeup: bool = True
     hair_order_early_ratio: float = 2.0
+    hair_order_closeup: str = "auto"
+    hair_order_retry_closeup: bool = True
     flatten_sigma: float = 0.05
     clahe_clip: float = 2.0
     max_features: int = 4000
