@@ -29,8 +29,9 @@ and the re-shoot standard deviation beyond the block bootstrap) to put in
 ``hairtrack.config.CompareParams``: of the measured change over registered re-shoots of
 an unchanged scalp whose hair stands out enough for a verdict (a faint pair is
 "unreliable" whatever it reads), as CompareParams defines them (re-combing moves the
-visible hair too), and, apart, of the measurement error against the truth. ``--seeds 0,3,4`` pools the pairs of several seeds (the calibration
-and the summary are over all of them); the values in ``CompareParams`` say which seeds.
+visible hair too), and, apart, of the measurement error against the truth.
+``--seeds 0,3,4`` pools the pairs of several seeds (the calibration and the summary are
+over all of them); the values in ``CompareParams`` say which seeds.
 
 ``--json PATH`` writes every pair's row (seed, truth, measured change, verdict, ...).
 """
