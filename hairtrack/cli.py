@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -189,7 +190,8 @@ def _print_comparison(r: dict) -> None:
     ci = ch["coverage_pct_ci"]
     pct = "n/a" if ch["coverage_pct"] is None else f"{ch['coverage_pct']:+.1f} %"
     lines = [
-        f"{r['before']['path']} -> {r['after']['path']} ({r['before']['view']})",
+        f"{r['before']['path']} -> {r['after']['path']} ({r['before']['view']}"
+        + (")" if r["before"]["view_reason"] == "given" else f"; {r['before']['view_reason']})"),
         f"  verdict         {ch['verdict']}",
         f"  coverage        {100 * r['before']['coverage']:.1f} % -> "
         f"{100 * r['after']['coverage']:.1f} % ({ch['coverage_pp']:+.2f} pp, {pct}"
@@ -436,6 +438,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hairtrack: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (``| head``): the work is done, nothing to report;
+        # stdout goes to devnull so that Python's flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if args.debug:
             traceback.print_exc()

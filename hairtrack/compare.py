@@ -464,9 +464,9 @@ def _compare(
     # pair is registered: registration needs only the single photo's region, which the
     # pair's reading keeps (read beside the features, it lengthened the busier side)
     again = baseline is None and params_c is not params
+    # the view chosen (and why) is in each measurement's view and view_reason: an
+    # ordinary automatic choice is not a warning
     notes: list[str] = []
-    if an_b.view_reason != "given":
-        notes.append(f"view {an_b.view}, {an_b.view_reason}")
     after_in = after
     single_b = an_b
 

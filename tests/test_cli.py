@@ -97,3 +97,20 @@ def test_sample_set_is_small_and_follows_the_folder_conventions():
         assert {"improving": change >= 0, "stable": change == 0, "declining": change <= 0}[
             t["trend"]
         ]
+
+
+def test_output_cut_short_by_a_closed_pipe_is_not_an_error():
+    """``hairtrack measure ... | head``: the reader may stop reading; the command must not
+    print an error (nor a traceback) for that, and exits 0."""
+    photo = SAMPLES / "ben-stable" / "2026-01-12_closeup.jpg"
+    if not photo.exists():
+        pytest.skip("sample_images/ is not in this checkout")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hairtrack", "measure", str(photo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # no reader left: the command's first write meets a broken pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert err == ""
