@@ -2195,7 +2195,7 @@ def _align(
 
     def result(reason: str, ncc: float | None = None) -> tuple[Alignment, bool]:
         if reason:
-            logger.info("alignment refused: %s", reason)
+            logger.debug("alignment refused: %s", reason)
         found = Alignment(
             ok=not reason,
             homography=h_full,
@@ -2342,7 +2342,7 @@ def _refuse(
     rmse: float | None,
     overlap: float,
 ) -> Alignment:
-    logger.info("alignment refused: %s", reason)
+    logger.debug("alignment refused: %s", reason)
     return Alignment(False, h, model, inliers, rmse, overlap, reason)
 
 

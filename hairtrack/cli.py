@@ -151,9 +151,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise HairtrackError(f"--workers must be 1 or more, got {args.workers}")
     params = _load_params(args)
-    if not args.debug:
-        # each refused alignment is already a verdict ("unreliable") in the report
-        logging.getLogger("hairtrack.align").setLevel(logging.WARNING)
     progress = None
     if not args.quiet and sys.stderr.isatty():
 
@@ -424,6 +421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    if args.debug:
+        # hairtrack's own step-by-step messages (e.g. why an alignment was refused)
+        logging.getLogger("hairtrack").setLevel(logging.DEBUG)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

@@ -114,3 +114,19 @@ def test_output_cut_short_by_a_closed_pipe_is_not_an_error():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0
     assert err == ""
+
+
+def test_a_refused_alignment_is_said_once_on_stdout_and_with_debug_its_steps():
+    """Two different patients' close-ups: the comparison says it could not register them
+    (on stdout, with the reason); stderr stays empty (no log line repeating it), and
+    ``--debug`` shows the alignment's own steps there."""
+    a = SAMPLES / "ben-stable" / "2026-01-12_closeup.jpg"
+    b = SAMPLES / "carla-declining" / "20260514" / "closeup.jpg"
+    if not (a.exists() and b.exists()):
+        pytest.skip("sample_images/ is not in this checkout")
+    r = run_cli("compare", str(a), str(b))
+    assert r.returncode == 0, r.stderr
+    assert "verdict         unreliable" in r.stdout and "not registered: " in r.stdout
+    assert r.stderr == ""
+    r = run_cli("compare", "--debug", str(a), str(b))
+    assert "alignment refused: " in r.stderr
