@@ -260,13 +260,7 @@ def _odd(n: float) -> int:
     return max(3, int(round(n)) | 1)
 
 
-def _suppress_hair(gray: np.ndarray, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Find thin dark and light ridges (hair) and fill them with the surrounding skin:
-    :func:`_suppress_hair_kept`'s ``suppressed`` and ``hair``."""
-    return _suppress_hair_kept(gray, **kw)[:2]
-
-
-def _suppress_hair_kept(
+def _suppress_hair(
     gray: np.ndarray,
     *,
     kernel_px: int,
@@ -636,7 +630,7 @@ def _prepare(rgb: np.ndarray, mask: np.ndarray | None, view: str, p: AlignParams
         frac = p.hair_kernel_closeup if view == "closeup" else p.hair_kernel_global
         rgbf = small.astype(np.float32)
         chroma = np.maximum(rgbf[..., 0] - rgbf[..., 2], 0.0) if p.hair_use_colour else None
-        gray, hair, order, order_open = _suppress_hair_kept(
+        gray, hair, order, order_open = _suppress_hair(
             gray,
             chroma=chroma,
             chroma_contrast=p.hair_colour_contrast,

@@ -25,7 +25,6 @@ from hairtrack.align import (
     _ncc_significance,
     _ratio_matches,
     _suppress_hair,
-    _suppress_hair_kept,
     _two_nearest,
     align,
     corner_error,
@@ -373,9 +372,9 @@ def test_a_hair_order_can_be_asked_for():
     cv2.line(gray, (20, 40), (180, 120), 40.0, 5)
     kw = {"kernel_px": 21, "either_polarity_first": True}
     for order in ("dark", "light"):
-        _, hair, kept, open_ = _suppress_hair_kept(gray, **kw, order=order)
+        _, hair, kept, open_ = _suppress_hair(gray, **kw, order=order)
         assert kept == order and not open_
-    _, hair, kept, _ = _suppress_hair_kept(gray, **kw)
+    _, hair, kept, _ = _suppress_hair(gray, **kw)
     assert kept in ("dark", "light") and hair[80, 100]  # the dark shaft is filled
     with pytest.raises(ValueError, match="hair_order_closeup"):
         align(
@@ -604,7 +603,7 @@ def test_suppress_hair_removes_a_shaft_and_keeps_a_pore():
     gray = np.full((200, 200), 180.0, np.float32)
     cv2.line(gray, (20, 40), (180, 120), 40.0, 5)
     cv2.circle(gray, (60, 150), 4, 120.0, -1)
-    out, hair = _suppress_hair(gray, kernel_px=21)
+    out, hair, *_ = _suppress_hair(gray, kernel_px=21)
     assert hair[80, 100] and abs(out[80, 100] - 180.0) < 15  # on the line
     assert not hair[150, 60] and out[150, 60] == 120.0  # the pore stays
 
@@ -623,8 +622,8 @@ def test_suppress_hair_fills_dense_light_hair_not_the_skin_between():
         cv2.line(gray, tuple(map(int, p)), tuple(map(int, q)), 190.0, 3)
         cv2.line(truth, tuple(map(int, p)), tuple(map(int, q)), 1, 3)
     kw = {"kernel_px": 21, "min_length_px": 4.0}
-    _, old = _suppress_hair(gray, **kw)
-    out, hair = _suppress_hair(gray, **kw, max_thickness_px=1.6, either_polarity_first=True)
+    _, old, *_ = _suppress_hair(gray, **kw)
+    out, hair, *_ = _suppress_hair(gray, **kw, max_thickness_px=1.6, either_polarity_first=True)
     near = cv2.dilate(truth, np.ones((5, 5), np.uint8)).astype(bool)
     # the shafts are filled, and what is filled is (near) the shafts
     assert hair[truth > 0].mean() > 0.95
@@ -651,7 +650,7 @@ def test_suppress_hair_fills_faint_light_shafts_not_the_skin_between(seed):
         level = 178.0 * rng.uniform(0.97, 1.05)
         cv2.line(gray, tuple(map(int, p - d)), tuple(map(int, p + d)), float(level), 3)
         cv2.line(truth, tuple(map(int, p - d)), tuple(map(int, p + d)), 1, 3)
-    out, hair = _suppress_hair(
+    out, hair, *_ = _suppress_hair(
         gray, kernel_px=21, min_length_px=4.0, max_thickness_px=1.6, either_polarity_first=True
     )
     near = cv2.dilate(truth, np.ones((7, 7), np.uint8)).astype(bool)
@@ -686,7 +685,7 @@ def test_suppress_hair_fills_grey_shafts_found_in_colour(early, monkeypatch):
     monkeypatch.setattr(
         align_mod, "_gray_passes", lambda *a, **k: calls.append(1) or gray_passes(*a, **k)
     )
-    out, hair = _suppress_hair(
+    out, hair, *_ = _suppress_hair(
         gray,
         chroma=chroma,
         kernel_px=21,
